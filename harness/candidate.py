@@ -1,0 +1,295 @@
+"""Candidate = generator (backend + base model + adapter) + prompt/params (+ retriever).
+
+Two fingerprints:
+- ``generator_fp`` covers what turns a prompt into text (backend, model weights identity,
+  adapter, retriever). Together with the exact messages and decoding params it forms the
+  cache key, so renaming a candidate or editing an unrelated suite's prompt reuses outputs.
+- ``fingerprint`` covers everything that changes the candidate's outputs anywhere; it is the
+  identity shown in reports and gates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from harness.errors import ConfigError
+from harness.metrics.base import Output
+from harness.models.base import Backend, ChatRequest, GenerationParams
+from harness.models.embedded import EMBEDDED_LLM
+from harness.prompting import build_messages, format_passages
+from harness.store import Store
+from harness.suite import Case, Suite
+
+
+def _sha(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class RetrieverSpec(BaseModel):
+    """Retrieval for document-grounded suites: embed, index in ChromaDB, top-k passages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    embedding_model: str = "all-minilm-l6-v2"
+    k: int = Field(default=3, gt=0)
+    restrict_to_document: bool = True
+    train: str | None = None  # an embedding fine-tune config; its output becomes embedding_model
+
+
+class CandidateSpec(BaseModel):
+    """One row of an experiment's ``candidates:`` list. Unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    backend: Literal["transformers", "ollama", "openai"] = "transformers"
+    model: str = EMBEDDED_LLM
+    modelfile: str | dict[str, str] | None = None
+    system: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    adapter: str | None = None
+    train: str | None = None
+    retriever: RetrieverSpec | None = None
+    host: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    batch_size: int = Field(default=16, gt=0)
+    concurrency: int = Field(default=4, gt=0)
+
+    @field_validator("params")
+    @classmethod
+    def _known_params(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(value) - set(GenerationParams.model_fields)
+        if unknown:
+            raise ValueError(
+                f"unknown generation params {sorted(unknown)} (known: {', '.join(GenerationParams.model_fields)})"
+            )
+        return value
+
+
+@dataclass
+class PromptSetup:
+    system: str | None
+    few_shot: list[dict[str, str]]
+    params: GenerationParams
+    modelfile_hash: str | None
+
+
+class Candidate:
+    """A built candidate: resolves its Modelfile(s), backend and retriever lazily."""
+
+    def __init__(self, spec: CandidateSpec, base_dir: Path | None = None, adapter_path: str | None = None,
+                 lineage: dict[str, Any] | None = None) -> None:
+        self.spec = spec
+        self.base_dir = base_dir or Path.cwd()
+        self.adapter_path = adapter_path or (self._resolve(spec.adapter, "adapter") if spec.adapter else None)
+        self.lineage = lineage or {}
+        self._backend: Backend | None = None
+        self._retriever: Any = None
+        self._modelfiles: dict[str, Any] = {}
+        for suite_name, path in self._modelfile_paths().items():
+            from harness.models.modelfile import load_modelfile
+
+            self._modelfiles[suite_name] = load_modelfile(path)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def _resolve(self, value: str, field: str) -> str:
+        """Relative paths resolve against the config's folder, then the working directory."""
+        path = Path(value).expanduser()
+        if path.is_absolute():
+            return str(path)
+        for base in (self.base_dir, Path.cwd()):
+            if (base / path).exists():
+                return str((base / path).resolve())
+        if field == "adapter":
+            raise ConfigError(f"candidate {self.name!r}: field '{field}': path {value!r} not found")
+        return value
+
+    def _modelfile_paths(self) -> dict[str, str]:
+        modelfile = self.spec.modelfile
+        if modelfile is None:
+            return {}
+        mapping = {"*": modelfile} if isinstance(modelfile, str) else dict(modelfile)
+        resolved = {}
+        for suite_name, path in mapping.items():
+            full = self._resolve(path, "modelfile")
+            if not Path(full).exists():
+                raise ConfigError(f"candidate {self.name!r}: field 'modelfile' ({suite_name}): {path!r} not found")
+            resolved[suite_name] = full
+        return resolved
+
+    def modelfile_for(self, suite: Suite) -> Any:
+        return self._modelfiles.get(suite.name) or self._modelfiles.get("*")
+
+    # ---- identity ---------------------------------------------------------------------------
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._backend = self._make_backend()
+        return self._backend
+
+    def _make_backend(self) -> Backend:
+        spec = self.spec
+        if spec.backend == "transformers":
+            from harness.models.transformers_backend import TransformersBackend
+
+            return TransformersBackend(spec.model, adapter=self.adapter_path, batch_size=spec.batch_size)
+        if spec.backend == "ollama":
+            from harness.models.ollama_backend import OllamaBackend
+
+            return OllamaBackend(spec.model, host=spec.host, concurrency=spec.concurrency)
+        from harness.models.openai_backend import OpenAIBackend
+
+        if not spec.base_url:
+            raise ConfigError(f"candidate {self.name!r}: backend 'openai' needs field 'base_url'")
+        return OpenAIBackend(spec.model, base_url=spec.base_url, api_key_env=spec.api_key_env,
+                             concurrency=spec.concurrency)
+
+    @property
+    def retriever(self) -> Any:
+        if self.spec.retriever is None:
+            return None
+        if self._retriever is None:
+            from harness.rag.retriever import build_candidate_retriever
+
+            self._retriever = build_candidate_retriever(self.spec.retriever, self.lineage)
+        return self._retriever
+
+    def generator_fp(self) -> str:
+        adapter_id = _adapter_identity(self.adapter_path) if self.adapter_path else None
+        retriever_id = self.retriever.fingerprint if self.spec.retriever else None
+        retriever_cfg = self.spec.retriever.model_dump(exclude={"train"}) if self.spec.retriever else None
+        return _sha({"backend": self.backend.identity, "adapter": adapter_id, "retriever": retriever_id,
+                     "retriever_cfg": retriever_cfg})[:24]
+
+    def fingerprint(self) -> str:
+        prompt_parts = {
+            name: mf.content_hash() for name, mf in sorted(self._modelfiles.items())
+        }
+        return _sha({"generator": self.generator_fp(), "system": self.spec.system, "modelfiles": prompt_parts,
+                     "params": self.spec.params})[:16]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "spec": self.spec.model_dump(),
+            "adapter_path": self.adapter_path,
+            "modelfile_hashes": {k: v.content_hash() for k, v in self._modelfiles.items()},
+            "backend_identity": self.backend.identity,
+        }
+
+    # ---- generation -------------------------------------------------------------------------
+    def prompt_setup(self, suite: Suite) -> PromptSetup:
+        """Precedence: candidate.system > Modelfile SYSTEM > suite default system prompt;
+        params: defaults < suite generation < Modelfile PARAMETERs < candidate params."""
+        modelfile = self.modelfile_for(suite)
+        params = GenerationParams().merged(suite.spec.generation.model_dump())
+        system = suite.spec.prompt.system
+        few_shot: list[dict[str, str]] = []
+        if modelfile is not None:
+            params = params.merged(modelfile.to_generation_params())
+            prefix = modelfile.chat_prefix()
+            system = next((m["content"] for m in prefix if m["role"] == "system"), system)
+            few_shot = [m for m in prefix if m["role"] != "system"]
+        params = params.merged(self.spec.params)
+        if self.spec.system is not None:
+            system = self.spec.system
+        return PromptSetup(system, few_shot, params, modelfile.content_hash() if modelfile else None)
+
+    def _retrieve(self, suite: Suite, cases: Sequence[Case]) -> list[list[dict[str, Any]] | None]:
+        if self.spec.retriever is None:
+            return [None] * len(cases)
+        questions = [c.question or c.user_text for c in cases]
+        doc_ids = [c.document_id if self.spec.retriever.restrict_to_document else None for c in cases]
+        return self.retriever.retrieve_for_suite(suite, questions, doc_ids, k=self.spec.retriever.k)
+
+    def generate(
+        self,
+        store: Store,
+        suite: Suite,
+        cases: Sequence[Case],
+        *,
+        batch_size: int | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> tuple[dict[str, str], dict[str, Output]]:
+        """Outputs for ``cases``, generating only cache misses; each batch is committed atomically.
+
+        Returns (case_id -> cache key, case_id -> Output). ``on_progress(done, cached)`` is
+        called as cases complete.
+        """
+        setup = self.prompt_setup(suite)
+        retrieved = self._retrieve(suite, cases)
+        generator_fp = self.generator_fp()
+        requests: list[ChatRequest] = []
+        keys: list[str] = []
+        for case, passages in zip(cases, retrieved, strict=True):
+            context = format_passages(passages) if passages is not None else None
+            messages = build_messages(suite, case, system=setup.system, few_shot=setup.few_shot, context=context)
+            request = ChatRequest(messages, setup.params)
+            requests.append(request)
+            keys.append(_sha({"g": generator_fp, "r": request.digest()}))
+        cached = store.cached_generations(keys)
+        hits = sum(1 for key in keys if key in cached)
+        if on_progress and hits:
+            on_progress(hits, hits)
+        todo = [i for i, key in enumerate(keys) if key not in cached]
+        # De-duplicate identical prompts within the run.
+        unique: dict[str, int] = {}
+        for i in todo:
+            unique.setdefault(keys[i], i)
+        pending = list(unique.values())
+        step = batch_size or self.spec.batch_size
+        # Sort by prompt length so each chunk handed to the backend pads little.
+        pending.sort(key=lambda i: sum(len(m["content"]) for m in requests[i].messages))
+        for start in range(0, len(pending), step):
+            chunk = pending[start : start + step]
+            began = time.perf_counter()
+            results = self.backend.generate([requests[i] for i in chunk])
+            elapsed = (time.perf_counter() - began) / max(1, len(chunk))
+            rows = []
+            for i, result in zip(chunk, results, strict=True):
+                rows.append({
+                    "cache_key": keys[i],
+                    "generator_fp": generator_fp,
+                    "messages_json": json.dumps(requests[i].messages),
+                    "params_json": requests[i].params.model_dump_json(),
+                    "text": result.text,
+                    "retrieved_json": json.dumps(retrieved[i]) if retrieved[i] is not None else None,
+                    "prompt_tokens": result.prompt_tokens,
+                    "completion_tokens": result.completion_tokens,
+                    "finish_reason": result.finish_reason,
+                    "seconds": elapsed,
+                })
+            store.save_generations(rows)
+            if on_progress:
+                done = {row["cache_key"] for row in rows}
+                on_progress(sum(1 for i in todo if keys[i] in done), 0)
+        final = store.cached_generations(keys)
+        outputs = {
+            case.id: Output(text=final[key].text, retrieved=final[key].retrieved,
+                            meta={"completion_tokens": final[key].completion_tokens,
+                                  "finish_reason": final[key].finish_reason})
+            for case, key in zip(cases, keys, strict=True)
+        }
+        return {case.id: key for case, key in zip(cases, keys, strict=True)}, outputs
+
+
+def _adapter_identity(path: str) -> str:
+    folder = Path(path)
+    digest = hashlib.sha256()
+    files = sorted(folder.glob("*.safetensors")) + sorted(folder.glob("adapter_config.json")) if folder.is_dir() \
+        else [folder]
+    for file in files:
+        digest.update(file.name.encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]

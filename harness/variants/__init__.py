@@ -1,0 +1,27 @@
+"""Candidate variants that need training: LoRA / QLoRA adapters (SFT curriculum, DPO) and their export.
+
+``harness run`` calls :func:`train_adapter_for_candidate` for every candidate with a ``train:``
+config; the rest is for scripts and the CLI. Heavy libraries (torch, trl, peft) are imported
+only inside the functions that train.
+"""
+
+from __future__ import annotations
+
+from harness.variants.config import TrainingConfig, load_training_config
+from harness.variants.lora import (
+    TrainedAdapter,
+    TrainingSkipped,
+    train_adapter_for_candidate,
+    train_from_config,
+    training_fingerprint,
+)
+
+__all__ = [
+    "TrainedAdapter",
+    "TrainingConfig",
+    "TrainingSkipped",
+    "load_training_config",
+    "train_adapter_for_candidate",
+    "train_from_config",
+    "training_fingerprint",
+]

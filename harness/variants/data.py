@@ -1,0 +1,660 @@
+"""Training data for LoRA variants: builders, leakage check, curriculum mixing, chat formatting.
+
+Every builder returns a :class:`BuiltDataset`: chat records ``{"messages": [...]}`` (or
+preference records ``{"prompt", "chosen", "rejected"}`` in TRL's conversational format), a
+held-out eval part and a content hash that goes into the adapter's fingerprint.
+
+Leakage: a suite-derived set only ever reads *train* cases, and every example from any source
+is compared (normalised user text) with the *test* cases of every suite under ``suites/``;
+a match raises :class:`DataLeakageError` naming both ids, because an adapter that saw test
+inputs makes every score it gets meaningless.
+
+Loss masking: SmolLM2's chat template has no ``{% generation %}`` markers, which TRL's
+``assistant_only_loss`` needs, and TRL cannot patch it. :func:`training_chat_template` adds the
+markers around assistant content + ``<|im_end|>`` (so the model learns to stop) and checks that
+the patched template renders byte-identically to the original; templates it cannot patch fall
+back to prompt/completion records with loss on the final assistant turn.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import json
+import os
+import random
+import re
+import sys
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.errors import ConfigError, DataLeakageError
+from harness.paths import shared_data_dir
+from harness.suite import Case, default_suites_dir, load_suite, parse_suite_ref
+from harness.variants.config import (
+    AnnomiDataset,
+    ChatJsonlDataset,
+    CounselChatDataset,
+    DatasetSpec,
+    Phase,
+    PreferenceJsonlDataset,
+    PromptResponseJsonlDataset,
+    SuiteTrainDataset,
+    TrainingConfig,
+)
+from harness.yamlio import iter_jsonl
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+Messages = list[dict[str, str]]
+ROLES = ("system", "user", "assistant")
+# User texts shorter than this (in words) are not compared: "Yes." in a transcript is not leakage.
+MIN_LEAK_WORDS = 4
+
+
+@dataclass
+class BuiltDataset:
+    """One declared dataset, built: records with ids, a held-out eval part and a content hash."""
+
+    name: str
+    kind: str
+    records: list[dict[str, Any]]
+    eval_records: list[dict[str, Any]]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_preference(self) -> bool:
+        return self.kind == "preference_jsonl"
+
+    @property
+    def content_hash(self) -> str:
+        payload = {"train": self.records, "eval": self.eval_records}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    @property
+    def train(self) -> Dataset:
+        return records_to_dataset(self.records)
+
+    @property
+    def eval(self) -> Dataset | None:
+        return records_to_dataset(self.eval_records) if self.eval_records else None
+
+    def summary(self) -> dict[str, Any]:
+        return {"kind": self.kind, "train": len(self.records), "eval": len(self.eval_records),
+                "hash": self.content_hash, **self.meta}
+
+
+def records_to_dataset(records: Sequence[dict[str, Any]]) -> Dataset:
+    """Records without their ids (TRL keeps unknown columns around), as a datasets.Dataset."""
+    from datasets import Dataset
+
+    rows = [{k: v for k, v in r.items() if k != "id"} for r in records]
+    return Dataset.from_list(rows)
+
+
+# ----------------------------------------------------------------------------- text helpers
+
+
+def normalise_text(text: str) -> str:
+    """Case-, punctuation- and whitespace-insensitive form used by the leakage check."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+
+
+def _clean(text: str) -> str:
+    """Strip HTML, unescape entities, restore the space that scraping lost after full stops."""
+    text = re.sub(r"<br\s*/?>|</p>\s*<p>", "\n", text, flags=re.I)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    text = re.sub(r"([a-z][.!?])([A-Z])", r"\1 \2", text)
+    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    return re.sub(r"\s*\n\s*", "\n", text).strip()
+
+
+def _with_system(messages: Messages, system: str | None) -> Messages:
+    if system and (not messages or messages[0]["role"] != "system"):
+        return [{"role": "system", "content": system.strip()}, *messages]
+    return messages
+
+
+def _resolve_path(value: str | None, base_dir: Path, default: Path, field_name: str, dataset: str) -> Path:
+    if value is None:
+        path = default
+    else:
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            path = (base_dir / path).resolve()
+    if not path.exists():
+        raise ConfigError(
+            f"dataset {dataset!r}: field '{field_name}': {path} not found",
+            hint="public data lives in ../shared/data on development machines; set the path or drop the dataset",
+        )
+    return path
+
+
+def _messages_from(obj: Any, where: str, *, roles: Iterable[str] = ROLES) -> Messages:
+    allowed = set(roles)
+    if not isinstance(obj, list) or not obj:
+        raise ConfigError(f"{where}: expected a non-empty list of {{role, content}} messages")
+    out: Messages = []
+    for index, message in enumerate(obj):
+        if not isinstance(message, dict) or set(message) - {"role", "content"} or "role" not in message:
+            raise ConfigError(f"{where}: message {index}: expected {{'role': ..., 'content': ...}}, got {message!r}")
+        role, content = message["role"], message.get("content")
+        if role not in allowed:
+            raise ConfigError(f"{where}: message {index}: role {role!r} is not one of {', '.join(sorted(allowed))}")
+        if not isinstance(content, str) or not content.strip():
+            raise ConfigError(f"{where}: message {index}: content must be non-empty text")
+        out.append({"role": role, "content": content.strip()})
+    return out
+
+
+def _split_eval(records: list[dict[str, Any]], fraction: float, seed: int,
+                group: Any = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Seeded hold-out; ``group`` keeps related records (one transcript) on one side."""
+    if fraction <= 0 or len(records) < 2:
+        return records, []
+    key = group or (lambda r: r["id"])
+    groups = sorted({key(r) for r in records}, key=str)
+    random.Random(seed).shuffle(groups)
+    n_eval = max(1, round(len(groups) * fraction)) if len(groups) > 1 else 0
+    held = set(groups[:n_eval])
+    return [r for r in records if key(r) not in held], [r for r in records if key(r) in held]
+
+
+# ----------------------------------------------------------------------------- builders
+
+
+def build_dataset(name: str, spec: DatasetSpec, config: TrainingConfig, base_dir: Path,
+                  suites_dir: Path | None = None) -> BuiltDataset:
+    """Build one declared dataset (no leakage check: see :func:`build_datasets`)."""
+    fraction = spec.eval_fraction if spec.eval_fraction is not None else config.training.eval_fraction
+    seed = config.seed
+    if isinstance(spec, SuiteTrainDataset):
+        built = _build_suite_train(name, spec, config, suites_dir)
+        if not built.eval_records:
+            built.records, built.eval_records = _split_eval(built.records, fraction, seed)
+    elif isinstance(spec, CounselChatDataset):
+        records, meta = _build_counselchat(name, spec, _system_for(spec, config), base_dir)
+        records, held = _split_eval(records, fraction, seed, group=lambda r: r["id"].split(":")[1])
+        built = BuiltDataset(name, spec.kind, records, held, meta)
+    elif isinstance(spec, AnnomiDataset):
+        records, meta = _build_annomi(name, spec, _system_for(spec, config), base_dir)
+        records, held = _split_eval(records, fraction, seed, group=lambda r: r["id"].split(":")[1])
+        built = BuiltDataset(name, spec.kind, records, held, meta)
+    elif isinstance(spec, ChatJsonlDataset):
+        records = _build_chat_jsonl(name, spec, _system_for(spec, config), base_dir)
+        records, held = _split_eval(records, fraction, seed)
+        built = BuiltDataset(name, spec.kind, records, held, {"path": spec.path})
+    elif isinstance(spec, PromptResponseJsonlDataset):
+        records = _build_prompt_response(name, spec, _system_for(spec, config), base_dir)
+        records, held = _split_eval(records, fraction, seed)
+        built = BuiltDataset(name, spec.kind, records, held, {"path": spec.path})
+    elif isinstance(spec, PreferenceJsonlDataset):
+        records, meta = _build_preferences(name, spec, _system_for(spec, config), base_dir)
+        records, held = _split_eval(records, fraction, seed)
+        built = BuiltDataset(name, spec.kind, records, held, meta)
+    else:  # pragma: no cover - the discriminated union makes this unreachable
+        raise ConfigError(f"dataset {name!r}: unknown kind {spec.kind!r}")
+    if spec.max_examples is not None and len(built.records) > spec.max_examples:
+        rng = random.Random(seed)
+        built.records = sorted(rng.sample(built.records, spec.max_examples), key=lambda r: r["id"])
+    if not built.records:
+        raise ConfigError(f"dataset {name!r} ({spec.kind}) holds no training examples after filtering")
+    return built
+
+
+def build_datasets(config: TrainingConfig, base_dir: Path, suites_dir: Path | None = None,
+                   names: Iterable[str] | None = None) -> dict[str, BuiltDataset]:
+    """Build the datasets the stages use (or ``names``) and refuse any test-case overlap."""
+    wanted = list(names) if names is not None else used_datasets(config)
+    built = {n: build_dataset(n, config.datasets[n], config, base_dir, suites_dir) for n in wanted}
+    check_leakage(built.values(), leakage_index(suites_dir))
+    return built
+
+
+def used_datasets(config: TrainingConfig) -> list[str]:
+    """Dataset names referenced by some stage, in declaration order (unused ones are not built)."""
+    used: set[str] = set()
+    for stage in config.stages:
+        if stage.type == "sft":
+            for phase in stage.phases:
+                used.update(phase.datasets)
+        else:
+            used.add(stage.dataset)
+    return [n for n in config.datasets if n in used]
+
+
+def _system_for(spec: DatasetSpec, config: TrainingConfig) -> str | None:
+    if spec.system is not None:
+        return spec.system or None
+    return config.system or None
+
+
+def _build_suite_train(name: str, spec: SuiteTrainDataset, config: TrainingConfig,
+                       suites_dir: Path | None) -> BuiltDataset:
+    from harness.prompting import build_messages
+
+    suite_name, version = parse_suite_ref(spec.suite)
+    suite = load_suite(suite_name, version, suites_dir)
+    if spec.system is not None:
+        system = spec.system or None
+    elif spec.use_suite_system and suite.spec.prompt.system:
+        system = suite.spec.prompt.system
+    else:
+        system = config.system or None
+
+    def keep(case: Case) -> bool:
+        f = spec.filter
+        return ((not f.topics or case.topic in f.topics)
+                and (not f.tags or bool(set(f.tags) & set(case.tags)))
+                and (not f.case_ids or case.id in f.case_ids)
+                and case.id not in f.exclude_case_ids
+                and (not f.risk_levels or case.labels.risk_level in f.risk_levels)
+                and (not f.require_reference or bool(case.reference)))
+
+    unknown = set(spec.filter.case_ids) - {c.id for c in suite.cases}
+    if unknown:
+        raise ConfigError(f"dataset {name!r}: filter.case_ids names unknown cases of {suite.key}: {sorted(unknown)}")
+    not_train = {c.id for c in suite.cases if c.id in spec.filter.case_ids and c.split != "train"}
+    if not_train:
+        raise DataLeakageError(
+            f"dataset {name!r}: filter.case_ids selects non-train cases of {suite.key}: {sorted(not_train)}; "
+            "a suite_train dataset may only use the train split"
+        )
+
+    def to_record(case: Case) -> dict[str, Any] | None:
+        if not case.reference:
+            return None
+        messages = build_messages(suite, case, system=system)
+        messages.append({"role": "assistant", "content": case.reference.strip()})
+        return {"id": f"{suite.key}:{case.id}", "messages": messages}
+
+    train = [r for c in suite.cases if c.split == "train" and keep(c) if (r := to_record(c))]
+    held: list[dict[str, Any]] = []
+    if spec.eval_split == "dev":
+        held = [r for c in suite.cases if c.split == "dev" if (r := to_record(c))]
+    meta = {"suite": suite.key, "suite_hash": suite.hash, "system": "suite" if system == suite.spec.prompt.system
+            else ("custom" if system else "none")}
+    return BuiltDataset(name, spec.kind, train, held, meta)
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _build_counselchat(name: str, spec: CounselChatDataset, system: str | None,
+                       base_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    if spec.path is None and spec.hub_id is not None:
+        if os.environ.get("HF_HUB_OFFLINE") == "1":
+            raise ConfigError(
+                f"dataset {name!r}: hub_id {spec.hub_id!r} needs the Hugging Face hub, but HF_HUB_OFFLINE=1",
+                hint="set 'path:' to a local CSV (the nbertagnolli/counsel-chat repo's data/20200325_counsel_chat.csv)",
+            )
+        from datasets import load_dataset
+
+        rows = [dict(r) for r in load_dataset(spec.hub_id, split="train")]
+        source = f"hub:{spec.hub_id}"
+    else:
+        default = shared_data_dir() / "counselchat" / "20200325_counsel_chat.csv"
+        path = _resolve_path(spec.path, base_dir, default, "path", name)
+        if path.is_dir():
+            path = path / "20200325_counsel_chat.csv"
+        rows = _read_csv(path)
+        source = str(path)
+    if rows and "answerText" not in rows[0]:
+        raise ConfigError(f"dataset {name!r}: {source} has no 'answerText' column; expected a CounselChat CSV")
+    has_split = bool(rows) and "split" in rows[0]
+    if not has_split and set(spec.splits) != {"train"}:
+        raise ConfigError(f"dataset {name!r}: {source} has no 'split' column, so only splits: [train] is possible")
+    by_question: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if has_split and row.get("split") not in spec.splits:
+            continue
+        topic = (row.get("topic") or row.get("topics") or "").strip()
+        if spec.topics and topic not in spec.topics:
+            continue
+        question = _clean(row.get("questionText") or "") or _clean(row.get("questionTitle") or "")
+        answer = _clean(row.get("answerText") or "")
+        try:
+            upvotes = int(float(row.get("upvotes") or 0))
+        except ValueError:
+            upvotes = 0
+        if not question or not answer or upvotes < spec.min_upvotes:
+            continue
+        if spec.max_answer_words and len(answer.split()) > spec.max_answer_words:
+            continue
+        by_question[str(row.get("questionID"))].append({"q": question, "a": answer, "up": upvotes})
+    records = []
+    for qid in sorted(by_question, key=str):
+        answers = sorted(by_question[qid], key=lambda a: (-a["up"], a["a"]))
+        for index, answer in enumerate(answers[:1] if spec.best_answer_only else answers):
+            messages = _with_system([{"role": "user", "content": answer["q"]},
+                                     {"role": "assistant", "content": answer["a"]}], system)
+            records.append({"id": f"counselchat:{qid}:{index}", "messages": messages})
+    return records, {"source": source, "questions": len(by_question)}
+
+
+def _build_annomi(name: str, spec: AnnomiDataset, system: str | None,
+                  base_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    default = shared_data_dir() / "annomi-dev" / "AnnoMI-full.csv"
+    path = _resolve_path(spec.path, base_dir, default, "path", name)
+    if path.is_dir():
+        path = path / "AnnoMI-full.csv"
+    rows = _read_csv(path)
+    if rows and not {"transcript_id", "utterance_id", "interlocutor", "utterance_text"} <= set(rows[0]):
+        raise ConfigError(f"dataset {name!r}: {path} is not an AnnoMI CSV (needs transcript_id, utterance_id, "
+                          "interlocutor, utterance_text)")
+    transcripts: dict[str, dict[int, dict[str, str]]] = defaultdict(dict)
+    for row in rows:
+        if row.get("mi_quality") not in spec.mi_quality:
+            continue
+        # AnnoMI-full repeats an utterance once per annotator: keep the first.
+        transcripts[row["transcript_id"]].setdefault(int(row["utterance_id"]), row)
+    records = []
+    for tid in sorted(transcripts, key=lambda t: int(t) if t.isdigit() else t):
+        turns: list[dict[str, Any]] = []
+        for uid in sorted(transcripts[tid]):
+            row = transcripts[tid][uid]
+            role = "assistant" if row["interlocutor"] == "therapist" else "user"
+            text = _clean(row["utterance_text"])
+            if not text:
+                continue
+            if turns and turns[-1]["role"] == role:
+                turns[-1]["content"] += " " + text
+                turns[-1]["end"] = uid
+            else:
+                turns.append({"role": role, "content": text, "end": uid})
+        therapist_ends = [i for i, t in enumerate(turns) if t["role"] == "assistant"
+                          and any(u["role"] == "user" for u in turns[:i])
+                          and len(t["content"].split()) >= spec.min_therapist_words]
+        for i in therapist_ends[:: spec.stride]:
+            window = turns[max(0, i - spec.window_turns + 1): i + 1]
+            while window and window[0]["role"] != "user":
+                window = window[1:]
+            messages = [{"role": t["role"], "content": t["content"]} for t in window]
+            records.append({"id": f"annomi:{tid}:{turns[i]['end']}", "messages": _with_system(messages, system)})
+    return records, {"source": str(path), "transcripts": len(transcripts)}
+
+
+def _build_chat_jsonl(name: str, spec: ChatJsonlDataset, system: str | None, base_dir: Path) -> list[dict[str, Any]]:
+    path = _resolve_path(spec.path, base_dir, base_dir, "path", name)
+    records = []
+    for line, obj in iter_jsonl(path):
+        where = f"{path}:{line}"
+        if "messages" not in obj:
+            raise ConfigError(f"{where}: expected a 'messages' list")
+        messages = _messages_from(obj["messages"], where)
+        if messages[-1]["role"] != "assistant" or not any(m["role"] == "user" for m in messages):
+            raise ConfigError(f"{where}: a chat example needs a user turn and must end with an assistant turn")
+        records.append({"id": f"{name}:{obj.get('id', line)}", "messages": _with_system(messages, system)})
+    return records
+
+
+def _build_prompt_response(name: str, spec: PromptResponseJsonlDataset, system: str | None,
+                           base_dir: Path) -> list[dict[str, Any]]:
+    path = _resolve_path(spec.path, base_dir, base_dir, "path", name)
+    records = []
+    for line, obj in iter_jsonl(path):
+        prompt, response = obj.get("prompt"), obj.get("response", obj.get("completion"))
+        if not isinstance(prompt, str) or not prompt.strip() or not isinstance(response, str) or not response.strip():
+            raise ConfigError(f"{path}:{line}: expected non-empty text fields 'prompt' and 'response'")
+        line_system = obj.get("system", system)
+        messages = [{"role": "user", "content": prompt.strip()}, {"role": "assistant", "content": response.strip()}]
+        records.append({"id": f"{name}:{obj.get('id', line)}", "messages": _with_system(messages, line_system)})
+    return records
+
+
+def _build_preferences(name: str, spec: PreferenceJsonlDataset, system: str | None,
+                       base_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    path = _resolve_path(spec.path, base_dir, base_dir, "path", name)
+    records, ties = [], 0
+    for line, obj in iter_jsonl(path):
+        where = f"{path}:{line}"
+        missing = [k for k in ("prompt", "chosen", "rejected") if k not in obj]
+        if missing:
+            raise ConfigError(f"{where}: missing {', '.join(missing)}; expected prompt, chosen and rejected")
+        raw_prompt = obj["prompt"]
+        if isinstance(raw_prompt, str):
+            prompt = [{"role": "user", "content": raw_prompt.strip()}] if raw_prompt.strip() else []
+        else:
+            prompt = _messages_from(raw_prompt, f"{where}: prompt")
+        if not prompt or prompt[-1]["role"] != "user":
+            raise ConfigError(f"{where}: prompt must be non-empty text or messages ending on a user turn")
+        pair = []
+        for key in ("chosen", "rejected"):
+            value = obj[key]
+            if isinstance(value, str):
+                if not value.strip():
+                    raise ConfigError(f"{where}: {key} is empty")
+                pair.append([{"role": "assistant", "content": value.strip()}])
+            else:
+                pair.append(_messages_from(value, f"{where}: {key}", roles=("assistant",)))
+        if pair[0] == pair[1]:
+            ties += 1
+            continue
+        prompt = _with_system(prompt, obj.get("system", system))
+        records.append({"id": f"{name}:{obj.get('id', line)}", "prompt": prompt, "chosen": pair[0],
+                        "rejected": pair[1]})
+    return records, {"path": str(path), "dropped_identical_pairs": ties}
+
+
+# ----------------------------------------------------------------------------- leakage
+
+
+def leakage_index(suites_dir: Path | None = None) -> dict[str, list[str]]:
+    """Normalised test-split inputs of every suite version -> ``suite/version:case_id`` list.
+
+    Reads ``cases.jsonl`` directly (not full suite validation) so a suite being edited elsewhere
+    cannot switch the check off.
+    """
+    base = suites_dir or default_suites_dir()
+    index: dict[str, list[str]] = defaultdict(list)
+    for cases_path in sorted(base.glob("*/*/cases.jsonl")):
+        key = f"{cases_path.parent.parent.name}/{cases_path.parent.name}"
+        for _line, obj in iter_jsonl(cases_path):
+            if obj.get("split") != "test":
+                continue
+            for text in _case_texts(obj):
+                normal = normalise_text(text)
+                if len(normal.split()) >= MIN_LEAK_WORDS:
+                    index[normal].append(f"{key}:{obj.get('id')}")
+    return dict(index)
+
+
+def _case_texts(obj: dict[str, Any]) -> Iterator[str]:
+    for key in ("input", "question"):
+        if isinstance(obj.get(key), str):
+            yield obj[key]
+    messages = obj.get("messages")
+    if isinstance(messages, list):
+        users = [m.get("content", "") for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+        if users:
+            yield users[-1]
+            yield "\n".join(users)
+
+
+def _record_user_texts(record: dict[str, Any]) -> Iterator[str]:
+    messages = record.get("messages") or record.get("prompt") or []
+    users = [m["content"] for m in messages if m["role"] == "user"]
+    yield from users
+    if len(users) > 1:
+        yield "\n".join(users)
+
+
+def find_leaks(records: Iterable[dict[str, Any]], index: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
+    """(training record id, matching test case ids) for every record that repeats a test input."""
+    leaks = []
+    for record in records:
+        hits: list[str] = []
+        for text in _record_user_texts(record):
+            hits += [h for h in index.get(normalise_text(text), []) if h not in hits]
+        if hits:
+            leaks.append((record["id"], hits))
+    return leaks
+
+
+def check_leakage(datasets: Iterable[BuiltDataset], index: dict[str, list[str]]) -> None:
+    """Raise DataLeakageError if any train or eval record repeats a test-split case input."""
+    problems = []
+    for built in datasets:
+        for record_id, hits in find_leaks([*built.records, *built.eval_records], index):
+            problems.append(f"{record_id} (dataset {built.name!r}) == test case {', '.join(hits)}")
+    if problems:
+        shown = "; ".join(problems[:10]) + (f"; ... and {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise DataLeakageError(
+            f"training data repeats test-split inputs: {shown}",
+            hint="remove these examples (or move the suite case out of the test split in a new suite version)",
+        )
+
+
+# ----------------------------------------------------------------------------- mixing
+
+
+def phase_size(phase: Phase, built: dict[str, BuiltDataset], examples_per_step: int) -> int:
+    """Examples a phase draws: max_steps x batch, else epochs x (scarcest source used once at its ratio)."""
+    if phase.max_steps is not None:
+        return phase.max_steps * examples_per_step
+    base = phase.num_examples or min(len(built[n].records) / ratio for n, ratio in phase.datasets.items())
+    return max(examples_per_step, round(base * (phase.epochs or 1.0)))
+
+
+def allocate(ratios: dict[str, float], total: int) -> dict[str, int]:
+    """Largest-remainder split of ``total`` by ratio (every listed source gets at least one)."""
+    raw = {n: r * total for n, r in ratios.items()}
+    counts = {n: int(v) for n, v in raw.items()}
+    for name in sorted(raw, key=lambda n: (raw[n] - counts[n], n), reverse=True)[: total - sum(counts.values())]:
+        counts[name] += 1
+    for name in counts:
+        counts[name] = max(counts[name], 1)
+    return counts
+
+
+def _draw(records: Sequence[dict[str, Any]], count: int, rng: random.Random) -> list[dict[str, Any]]:
+    """``count`` records without replacement while possible, then further shuffled passes."""
+    out: list[dict[str, Any]] = []
+    while len(out) < count:
+        batch = list(records)
+        rng.shuffle(batch)
+        out += batch[: count - len(out)]
+    return out
+
+
+def mix_phase(phase: Phase, built: dict[str, BuiltDataset], total: int,
+              seed: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """A seeded mixture of ``total`` records at the phase's ratios; returns it and the counts drawn."""
+    rng = random.Random(f"{seed}:{phase.name}")
+    counts = allocate(phase.datasets, total)
+    mixed: list[dict[str, Any]] = []
+    for name in phase.datasets:
+        mixed += _draw(built[name].records, counts[name], rng)
+    rng.shuffle(mixed)
+    return mixed, counts
+
+
+def phase_eval_records(phase: Phase, built: dict[str, BuiltDataset], limit: int, seed: int) -> list[dict[str, Any]]:
+    pool = [r for name in phase.datasets for r in built[name].eval_records]
+    if len(pool) > limit:
+        pool = random.Random(f"{seed}:{phase.name}:eval").sample(pool, limit)
+    return pool
+
+
+# ----------------------------------------------------------------------------- chat formatting
+
+_GENERATION_RE = re.compile(r"\{%-?\s*generation\s*-?%\}")
+# SmolLM2 / ChatML per-message expression, as in the model's own template.
+_CHATML_MESSAGE = "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
+_CHATML_MARKED = (
+    "{% if message['role'] == 'assistant' %}{{ '<|im_start|>assistant\n' }}"
+    "{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}{{ '\n' }}"
+    "{% else %}" + _CHATML_MESSAGE + "{% endif %}"
+)
+_PROBES: list[Messages] = [
+    [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}],
+    [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "One"},
+     {"role": "assistant", "content": "Two"}, {"role": "user", "content": "Three"},
+     {"role": "assistant", "content": "Four"}],
+]
+
+
+def training_chat_template(tokenizer: Any) -> str | None:
+    """A chat template with ``{% generation %}`` markers that renders exactly like the model's.
+
+    Returns the template to train with, or None when none can be made safely (the caller then
+    uses prompt/completion records). Order: the model's own template if already marked, TRL's
+    patched template for families it knows, else our ChatML patch (SmolLM2, Qwen-style).
+    """
+    original = tokenizer.chat_template
+    if isinstance(original, dict):
+        original = original.get("default")
+    if not original:
+        return None
+    if _GENERATION_RE.search(original):
+        return original
+    candidates: list[str] = []
+    try:
+        from trl.chat_template_utils import get_training_chat_template
+
+        patched = get_training_chat_template(tokenizer)
+        if patched:
+            candidates.append(patched)
+    except (ValueError, ImportError):
+        pass
+    if _CHATML_MESSAGE in original:
+        candidates.append(original.replace(_CHATML_MESSAGE, _CHATML_MARKED))
+    for candidate in candidates:
+        if _renders_like(tokenizer, original, candidate):
+            return candidate
+    return None
+
+
+def _renders_like(tokenizer: Any, original: str, candidate: str) -> bool:
+    for messages in _PROBES:
+        for prompt in (False, True):
+            probe = messages[:-1] if prompt else messages
+            a = tokenizer.apply_chat_template(probe, tokenize=False, add_generation_prompt=prompt,
+                                              chat_template=original)
+            b = tokenizer.apply_chat_template(probe, tokenize=False, add_generation_prompt=prompt,
+                                              chat_template=candidate)
+            if a != b:
+                return False
+    return True
+
+
+def to_prompt_completion(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Conversational prompt/completion records: loss on the final assistant turn only."""
+    out = []
+    for record in records:
+        messages = record["messages"]
+        out.append({"id": record["id"], "prompt": messages[:-1], "completion": messages[-1:]})
+    return out
+
+
+def drop_overlong(records: Sequence[dict[str, Any]], tokenizer: Any, max_length: int,
+                  margin: int = 8) -> tuple[list[dict[str, Any]], list[str]]:
+    """Drop records whose prompt alone (up to the first trained turn) nearly fills ``max_length``.
+
+    Truncation keeps the start, so such a record would keep no assistant token: a batch of
+    them has an empty loss mask (NaN loss), and a DPO pair would compare empty completions.
+    """
+    kept, dropped = [], []
+    for record in records:
+        if "messages" in record:
+            messages = record["messages"]
+            first = next(i for i, m in enumerate(messages) if m["role"] == "assistant")
+            prompt = messages[:first]
+        else:
+            prompt = record["prompt"]
+        ids = tokenizer.apply_chat_template(prompt, tokenize=True, add_generation_prompt=True, return_dict=False)
+        if len(ids) + margin >= max_length:
+            dropped.append(record["id"])
+        else:
+            kept.append(record)
+    return kept, dropped

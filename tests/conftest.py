@@ -1,0 +1,67 @@
+"""Shared fixtures: an isolated HARNESS_HOME per test session that reuses the prepared
+embedded model (converted once per machine, ~25 s), and the small fixture suite."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def prepared_llm_dir() -> Path:
+    """The embedded SmolLM2 as safetensors in the user's real cache (prepared once)."""
+    from harness.models.embedded import prepare_embedded_llm
+
+    return prepare_embedded_llm()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Tests never touch the user's store; the prepared model is linked in, not converted again."""
+    from harness.models.embedded import EMBEDDED_LLM, prepare_embedded_llm
+
+    real_model = prepare_embedded_llm()
+    home = tmp_path_factory.mktemp("harness-home")
+    (home / "models").mkdir()
+    (home / "models" / EMBEDDED_LLM).symlink_to(real_model, target_is_directory=True)
+    old = os.environ.get("HARNESS_HOME")
+    os.environ["HARNESS_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("HARNESS_HOME", None)
+    else:
+        os.environ["HARNESS_HOME"] = old
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    from harness.store import Store
+
+    with Store(tmp_path / "store.sqlite") as db:
+        yield db
+
+
+@pytest.fixture
+def fixture_suites() -> Path:
+    return FIXTURES / "suites"
+
+
+@pytest.fixture
+def mini_experiment(tmp_path: Path) -> Path:
+    """A copy of the mini experiment config whose reports go to tmp_path."""
+    text = (FIXTURES / "experiments" / "mini.yaml").read_text()
+    text = text.replace("suites_dir: ../suites", f"suites_dir: {FIXTURES / 'suites'}")
+    path = tmp_path / "mini.yaml"
+    path.write_text(text + f"report_dir: {tmp_path / 'reports'}\n")
+    return path

@@ -1,0 +1,171 @@
+"""Embedding fine-tune variant: training data, leakage refusal, a tiny real fine-tune, comparison."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from harness.errors import ConfigError, DataLeakageError
+from harness.suite import Suite, load_suite
+from harness.variants.embedding import (
+    COMPLETE_MARKER,
+    METADATA_FILE,
+    EmbeddingFinetuneConfig,
+    build_training_data,
+    compare_retrievers,
+    is_near_duplicate,
+    load_embedding_config,
+    paired_bootstrap,
+    synthetic_pairs,
+    train_embedding,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> ModuleType:
+    path = REPO / "tests" / "rag" / "synthetic_discharge.py"
+    spec = importlib.util.spec_from_file_location("synthetic_discharge", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_suite(root: Path, synthetic: ModuleType, n_documents: int = 8, edit=None) -> Suite:  # noqa: ANN001
+    documents, cases = synthetic.make_suite_rows(n_documents, seed=0)
+    if edit:
+        edit(documents, cases)
+    synthetic.write_rows(root, documents, cases)
+    return load_suite("discharge_synth", "v1", suites_dir=root)
+
+
+def test_repository_config_loads_and_unknown_keys_are_rejected(tmp_path: Path) -> None:
+    config = load_embedding_config(REPO / "configs/training/embedding-discharge.yaml")
+    assert config.loss in {"mnrl", "cached_mnrl"} and config.no_duplicates
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("epochs: 1\nlearning_rat: 0.1\n")
+    with pytest.raises(ConfigError, match="learning_rat"):
+        load_embedding_config(bad)
+
+
+def test_training_pairs_come_from_train_split_and_train_only_documents(tmp_path: Path, synthetic: ModuleType) -> None:
+    suite = make_suite(tmp_path, synthetic)
+    data = build_training_data(suite, EmbeddingFinetuneConfig())
+    train_docs = {c.document_id for c in suite.cases if c.split == "train"}
+    other_docs = {c.document_id for c in suite.cases if c.split != "train"}
+    assert {p.document_id for p in data.pairs} <= train_docs
+    assert not {p.document_id for p in data.pairs} & other_docs
+    train_questions = {c.question for c in suite.cases if c.split == "train" and c.gold_passage}
+    suite_pairs = [p for p in data.pairs if p.source == "suite"]
+    assert {p.question for p in suite_pairs} == train_questions
+    assert data.documents_split_specific and "train-only" in data.synthetic_scope
+    assert data.counts()["synthetic-medication"] > 0 and data.counts()["synthetic-section"] > 0
+
+
+def test_shared_documents_are_recorded_when_synthetic_questions_use_them(tmp_path: Path,
+                                                                         synthetic: ModuleType) -> None:
+    def share(documents: list[dict], cases: list[dict]) -> None:
+        test_case = next(c for c in cases if c["split"] == "test")
+        test_case["document_id"] = "synth-000"  # a train document now also serves a test question
+        test_case["gold_passage"] = None
+
+    suite = make_suite(tmp_path, synthetic, edit=share)
+    data = build_training_data(suite, EmbeddingFinetuneConfig())
+    assert not data.documents_split_specific
+    assert "all documents" in data.synthetic_scope
+    strict = build_training_data(suite, EmbeddingFinetuneConfig(synthetic_documents="train_only"))
+    assert "synth-000" not in {p.document_id for p in strict.pairs if p.source != "suite"}
+
+
+def test_template_questions_cover_medications_and_sections() -> None:
+    import random
+
+    from harness.rag.chunking import ChunkingConfig
+
+    text = "DISCHARGE MEDICATIONS:\n1. Furosemide 40 mg every morning.\nTake 2 tablets if needed.\n\nDIET: Low salt.\n"
+    pairs = synthetic_pairs("d", text, ChunkingConfig(), random.Random(0), per_section=4, per_medication=4)
+    questions = {p.question for p in pairs}
+    assert "How often do I take Furosemide?" in questions
+    assert "What should I eat?" in questions
+    assert not any("Take" in q for q in questions), "'Take 2 tablets' is not a drug"
+    diet = next(p for p in pairs if p.question == "What should I eat?")
+    assert diet.positive.startswith("DIET")
+
+
+def test_train_question_equal_to_a_test_question_is_refused(tmp_path: Path, synthetic: ModuleType) -> None:
+    def leak(documents: list[dict], cases: list[dict]) -> None:
+        test_q = next(c for c in cases if c["split"] == "test" and c.get("gold_passage"))["question"]
+        train = next(c for c in cases if c["split"] == "train" and c.get("gold_passage"))
+        train["question"] = "  " + test_q.upper().rstrip("?") + " ?!"  # same after normalisation
+
+    suite = make_suite(tmp_path, synthetic, edit=leak)
+    with pytest.raises(DataLeakageError, match="duplicate test-split questions"):
+        build_training_data(suite, EmbeddingFinetuneConfig())
+
+
+def test_near_duplicates_leak_but_different_questions_do_not() -> None:
+    assert is_near_duplicate("How many times a day do I take the Furosemide?",
+                             "How many times a day do I take Furosemide?")
+    assert not is_near_duplicate("What should I eat?", "When can I drive?")
+
+
+def test_template_question_equal_to_a_test_question_is_dropped_not_trained(tmp_path: Path,
+                                                                           synthetic: ModuleType) -> None:
+    def plant(documents: list[dict], cases: list[dict]) -> None:
+        next(c for c in cases if c["split"] == "test" and c.get("gold_passage"))["question"] = "What should I eat?"
+
+    suite = make_suite(tmp_path, synthetic, edit=plant)
+    data = build_training_data(suite, EmbeddingFinetuneConfig(max_synthetic_per_section=4))
+    assert data.synthetic_dropped > 0
+    assert "What should I eat?" not in {p.question for p in data.pairs}
+
+
+def test_tiny_fine_tune_saves_model_metadata_and_is_reused(tmp_path: Path, synthetic: ModuleType) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    suite = make_suite(tmp_path / "suites", synthetic)
+    config = EmbeddingFinetuneConfig(
+        max_steps=2, batch_size=4, loss="cached_mnrl", mini_batch_size=2, hard_negatives=True,
+        max_synthetic_per_section=1, max_synthetic_per_medication=1,
+    )
+    result = train_embedding(config, suite, output_dir=tmp_path / "out")
+    folder = tmp_path / "out" / result.fingerprint
+    assert result.model_path == folder / "model" and not result.reused
+    assert (folder / "model" / "model.safetensors").exists() and (folder / COMPLETE_MARKER).exists()
+    metadata = json.loads((folder / METADATA_FILE).read_text())
+    assert [row["step"] for row in metadata["loss_history"]] == [1, 2]
+    assert all(row["loss"] > 0 for row in metadata["loss_history"])
+    assert metadata["evaluator"]["split"] == "dev"
+    assert any(key.endswith("ndcg@10") for key in metadata["evaluator"]["before"])
+    assert metadata["evaluator"]["before"].keys() == metadata["evaluator"]["after"].keys()
+    assert len(metadata["data"]["train_hash"]) == 64 and metadata["data"]["pairs"] > 0
+    assert metadata["model_fingerprint"] != metadata["base_model"]["fingerprint"], "weights changed"
+
+    again = train_embedding(config, suite, output_dir=tmp_path / "out")
+    assert again.reused and again.fingerprint == result.fingerprint
+
+    comparison = compare_retrievers(suite, None, result.model_path, k=10, index_dir=tmp_path / "index",
+                                    n_resamples=200)
+    n_test = sum(1 for c in suite.cases if c.split == "test" and c.gold_passage)
+    assert comparison["n_cases"] == n_test
+    for key in ("ndcg_at_10", "recall_at_5"):
+        diff = comparison["difference"][key]
+        assert diff["ci_low"] <= diff["mean"] <= diff["ci_high"]
+        assert diff["mean"] == pytest.approx(comparison["tuned"][key] - comparison["base"][key])
+
+
+def test_paired_bootstrap_of_a_constant_difference_is_that_constant() -> None:
+    base = [0.2, 0.5, 0.9, 0.4]
+    result = paired_bootstrap(base, [b + 0.1 for b in base], n_resamples=500, seed=1)
+    assert result["mean"] == pytest.approx(0.1)
+    assert result["ci_low"] == pytest.approx(0.1) and result["ci_high"] == pytest.approx(0.1)
+    noisy = paired_bootstrap([0, 1, 0, 1, 0, 1], [1, 1, 0, 0, 1, 1], n_resamples=2000, seed=0)
+    assert noisy == paired_bootstrap([0, 1, 0, 1, 0, 1], [1, 1, 0, 0, 1, 1], n_resamples=2000, seed=0)
+    assert noisy["ci_low"] < noisy["mean"] < noisy["ci_high"]
