@@ -1,5 +1,8 @@
 """Fine-tuned vs. base MiniLM retrieval on the discharge test split (nDCG@10, Recall@5, paired CIs).
 
+Two scopes are compared: searching only the patient's own document (what a RAG candidate
+with ``restrict_to_document: true`` does) and searching every document of the suite.
+
 Usage:
     python bench/bench_retrieval.py [--config configs/training/embedding-discharge.yaml]
                                     [--suite discharge/v1] [--synthetic] [--out reports/bench_retrieval.json]
@@ -42,6 +45,7 @@ def main() -> int:
     parser.add_argument("--config", default=str(ROOT / "configs/training/embedding-discharge.yaml"))
     parser.add_argument("--suite", default=None, help="suite ref (default: the config's suite)")
     parser.add_argument("--synthetic", action="store_true", help="measure on the synthetic suite")
+    parser.add_argument("--split", default="test", help="split to compare on (use dev when choosing settings)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default=None, help="also write the JSON result here")
     args = parser.parse_args()
@@ -67,9 +71,13 @@ def main() -> int:
     started = time.time()
     trained = train_embedding(config, suite)
     train_seconds = time.time() - started
-    comparison = compare_retrievers(
-        suite, config.base_model, trained.model_path, k=10, split="test", chunking=config.chunking
-    )
+    comparisons = {
+        scope: compare_retrievers(
+            suite, config.base_model, trained.model_path, k=10, split=args.split, chunking=config.chunking,
+            restrict_to_document=(scope == "patient_document"),
+        )
+        for scope in ("patient_document", "all_documents")
+    }
     result = {
         "measured_on": source,
         "suite": suite.key,
@@ -88,7 +96,9 @@ def main() -> int:
                 (v for k, v in trained.metadata["evaluator"]["after"].items() if k.endswith("ndcg@10")), None
             ),
         },
-        "comparison": {k: v for k, v in comparison.items() if k != "per_case"},
+        "comparison": {
+            scope: {k: v for k, v in comparison.items() if k != "per_case"} for scope, comparison in comparisons.items()
+        },
     }
     text = json.dumps(result, indent=2)
     print(text)

@@ -163,7 +163,7 @@ class Candidate:
         if self._retriever is None:
             from harness.rag.retriever import build_candidate_retriever
 
-            self._retriever = build_candidate_retriever(self.spec.retriever, self.lineage)
+            self._retriever = build_candidate_retriever(self.spec.retriever, self.lineage, base_dir=self.base_dir)
         return self._retriever
 
     def generator_fp(self) -> str:
@@ -184,6 +184,7 @@ class Candidate:
         return {
             "spec": self.spec.model_dump(),
             "adapter_path": self.adapter_path,
+            "adapter_identity": _adapter_identity(self.adapter_path) if self.adapter_path else None,
             "modelfile_hashes": {k: v.content_hash() for k, v in self._modelfiles.items()},
             "backend_identity": self.backend.identity,
         }

@@ -51,7 +51,8 @@ def plan_suites(config: ExperimentConfig, base_dir: Path | None = None) -> list[
     for selection in config.suites:
         name, version = parse_suite_ref(selection.suite)
         suite = load_suite(name, version, suites_dir)
-        cases = suite.select(selection.splits, selection.limit or config.limit)
+        limits = [n for n in (selection.limit, config.limit) if n]
+        cases = suite.select(selection.splits, min(limits) if limits else None)
         if selection.case_ids:
             wanted = set(selection.case_ids)
             cases = [c for c in suite.cases if c.id in wanted]
@@ -144,12 +145,12 @@ def execute(config: ExperimentConfig, *, base_dir: Path, store: Store, config_pa
         store.finish_run(run_id, status="interrupted")
         raise
     generated = store.count_generations() - before
+    store.finish_run(run_id)
     report_path = None
     if write_report:
         from harness.report import render_run_report
 
         report_path = render_run_report(store, run_id, (report_root or Path(config.report_dir)))
-    store.finish_run(run_id)
     from harness.report.data import leaderboard_rows
 
     board = {p.suite.key: leaderboard_rows(store, run_id, p.suite.name) for p in plans}

@@ -8,7 +8,7 @@ embeddings: a few points more agreement on AnnoMI, ~10x slower.
 
 Weights live in ``harness/metrics/weights/<kind>-<encoder>.npz`` with a ``.json`` sidecar that
 records the data they came from (file, sha256, rows, licence note) and cross-validated figures.
-``python -m harness.metrics.models train-defaults --data ../shared/data`` rebuilds them;
+``python -m harness.metrics train-defaults --data ../shared/data`` rebuilds them;
 ``train_metric_model(kind, path)`` trains on a user's labelled JSONL file.
 """
 
@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,6 @@ import numpy as np
 from harness.errors import ConfigError, ModelNotFoundError
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-DEFAULT_OUT_DIR = Path(".harness") / "metric_models"
 ENCODERS = ("lexical", "minilm")
 HASH_DIM = 2**16
 EMBED_SCALE = 1.0  # relative weight of the 384 embedding dims next to the L2-normalised hashed block
@@ -78,7 +78,7 @@ def text_features(text: str, context: str | None = None) -> list[str]:
     toks = _TOK.findall(t)
     words = [w for w in toks if w not in "?!."]
     out = ["w:" + w for w in words]
-    out += ["b:" + a + "_" + b for a, b in zip(words, words[1:], strict=False)]
+    out += ["b:" + a + "_" + b for a, b in pairwise(words)]
     parts = [s for s in _SENT.split(t) if s.strip()] or [t]
     last = [w for w in _TOK.findall(parts[-1]) if w not in "?!."]
     for i in range(min(3, len(words))):
@@ -104,6 +104,21 @@ def text_features(text: str, context: str | None = None) -> list[str]:
     return out
 
 
+_BUCKETS: dict[str, int] = {}
+
+
+def _bucket_of(feature: str, dim: int) -> int:
+    """crc32 bucket of a feature string, memoised (feature strings repeat across sentences)."""
+    if dim != HASH_DIM:
+        return zlib.crc32(feature.encode()) % dim
+    bucket = _BUCKETS.get(feature)
+    if bucket is None:
+        if len(_BUCKETS) > 1_000_000:
+            _BUCKETS.clear()
+        bucket = _BUCKETS[feature] = zlib.crc32(feature.encode()) % dim
+    return bucket
+
+
 def hash_features(texts: Sequence[str], contexts: Sequence[str | None] | None = None, dim: int = HASH_DIM) -> Any:
     """Sparse L2-normalised hashed feature matrix (scipy CSR); crc32 so hashes are stable across runs."""
     from scipy.sparse import csr_matrix
@@ -115,7 +130,7 @@ def hash_features(texts: Sequence[str], contexts: Sequence[str | None] | None = 
     for i, (text, ctx) in enumerate(zip(texts, contexts, strict=True)):
         counts: dict[int, float] = {}
         for feat in text_features(text, ctx):
-            h = zlib.crc32(feat.encode()) % dim
+            h = _bucket_of(feat, dim)
             counts[h] = counts.get(h, 0.0) + 1.0
         norm = float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
         for h, v in counts.items():
@@ -168,7 +183,9 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     return np.stack([_EMBED_CACHE[t] for t in texts])
 
 
-def featurize(texts: Sequence[str], encoder: str, contexts: Sequence[str | None] | None = None, dim: int = HASH_DIM) -> Any:
+def featurize(
+    texts: Sequence[str], encoder: str, contexts: Sequence[str | None] | None = None, dim: int = HASH_DIM
+) -> Any:
     from scipy.sparse import csr_matrix, hstack
 
     lexical = hash_features(texts, contexts, dim)
@@ -194,12 +211,27 @@ class LinearTextClassifier:
     dim: int = HASH_DIM
     meta: dict[str, Any] = field(default_factory=dict)
 
+    def features(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> Any:
+        """The feature matrix this model reads; models with equal ``(encoder, dim)`` can share it."""
+        return featurize(texts, self.encoder, contexts, self.dim)
+
     def decision(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> np.ndarray:
-        X = featurize(texts, self.encoder, contexts, self.dim)
-        return np.asarray(X @ self.coef.T.astype(np.float32)) + self.intercept
+        return self.decision_from(self.features(texts, contexts))
+
+    def decision_from(self, X: Any) -> np.ndarray:
+        return np.asarray(X @ self.coef.T) + self.intercept
 
     def predict_proba(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> np.ndarray:
-        z = self.decision(texts, contexts)
+        return self._proba(self.decision(texts, contexts))
+
+    def predict_from(self, X: Any) -> list[str]:
+        """Predictions for a precomputed feature matrix (see ``features``)."""
+        if X.shape[0] == 0:
+            return []
+        return [self.classes[i] for i in self._proba(self.decision_from(X)).argmax(axis=1)]
+
+    @staticmethod
+    def _proba(z: np.ndarray) -> np.ndarray:
         if z.shape[1] == 1:  # binary: sklearn keeps one row of weights for classes[1]
             p1 = 1.0 / (1.0 + np.exp(-z[:, 0]))
             return np.stack([1.0 - p1, p1], axis=1)
@@ -258,7 +290,7 @@ def load_model(kind: str, encoder: str = "lexical", path: str | None = None) -> 
     if not target.exists():
         raise ModelNotFoundError(
             f"no weights for metric model {kind!r} ({encoder}) at {target}",
-            hint="rebuild with: python -m harness.metrics.models train-defaults --data ../shared/data",
+            hint="rebuild with: python -m harness.metrics train-defaults --data ../shared/data",
         )
     return LinearTextClassifier.load(target)
 
@@ -294,13 +326,22 @@ def fit_classifier(
         coef=model.coef_.astype(np.float32),
         intercept=model.intercept_.astype(np.float32),
         dim=dim,
-        meta={"kind": kind, "encoder": encoder, "C": c, "n_examples": len(examples),
-              "label_counts": {str(k): int(v) for k, v in zip(*np.unique(y, return_counts=True), strict=True)}},
-    )  # fmt: skip
+        meta={
+            "kind": kind,
+            "encoder": encoder,
+            "C": c,
+            "n_examples": len(examples),
+            "label_counts": {str(k): int(v) for k, v in zip(*np.unique(y, return_counts=True), strict=True)},
+        },
+    )
 
 
 def cross_validate(
-    kind: str, examples: Sequence[Example], encoder: str = "lexical", folds: int = 5, C: float | None = None,
+    kind: str,
+    examples: Sequence[Example],
+    encoder: str = "lexical",
+    folds: int = 5,
+    C: float | None = None,
     train_mask: Sequence[bool] | None = None,
 ) -> dict[str, Any]:
     """Grouped k-fold CV (groups = transcripts) -> out-of-fold predictions and agreement figures.
@@ -349,9 +390,7 @@ def read_labelled_jsonl(path: Path) -> list[Example]:
                     f"{path}:{lineno}: each line needs a string 'text' and a 'label'",
                     hint='e.g. {"text": "What brings you here today?", "label": "open", "group": "session-1"}',
                 )
-            examples.append(
-                Example(obj["text"], str(obj["label"]), str(obj.get("group", "")), obj.get("context"))
-            )
+            examples.append(Example(obj["text"], str(obj["label"]), str(obj.get("group", "")), obj.get("context")))
     if not examples:
         raise ConfigError(f"{path}: no labelled examples")
     return examples
@@ -412,8 +451,9 @@ def train_metric_model(
     """Train a metric classifier from a labelled file and save it; returns the weights path.
 
     ``path`` is a JSONL file (``text``, ``label``, optional ``group``/``context``) or, for the
-    ``mi_*`` kinds, an AnnoMI folder holding AnnoMI-simple.csv / AnnoMI-full.csv. Point a metric
-    at the result with its ``model_path`` parameter (e.g. ``mi_codes: {model_path: ...}``).
+    ``mi_*`` kinds, an AnnoMI folder holding AnnoMI-simple.csv / AnnoMI-full.csv. Default output:
+    ``$HARNESS_HOME/metric_models/<kind>-<encoder>.npz``. Point a metric at the result with its
+    ``models`` parameter (``mi_codes: {models: {mi_behaviour: <path>}}``, same for ``empathy``).
     """
     source = Path(path)
     if source.is_dir():
@@ -436,7 +476,11 @@ def train_metric_model(
             "trained": date.today().isoformat(),
         }
     )
-    target = Path(out) if out else DEFAULT_OUT_DIR / f"{kind}-{encoder}.npz"
+    if out is None:
+        from harness.paths import harness_home
+
+        out = harness_home() / "metric_models" / f"{kind}-{encoder}.npz"
+    target = Path(out)
     model.save(target)
     load_model.cache_clear()
     return target
@@ -464,24 +508,31 @@ def train_default_weights(data_dir: Path, encoders: Sequence[str] = ENCODERS, wi
             source = annomi / ("AnnoMI-simple.csv" if kind == "mi_behaviour" else "AnnoMI-full.csv")
             model.meta.update(
                 {
-                    "trained_on": [{"dataset": "AnnoMI (development portion, 107 transcripts)", "file": source.name,
-                                    "sha256": _sha256(source), "origin": "github.com/uccollab/AnnoMI@42936645"}],
-                    "licence_note": "AnnoMI states no licence ('publicly and freely available'); only coefficients over "
-                    "hash buckets are stored here, no text.",
+                    "trained_on": [
+                        {
+                            "dataset": "AnnoMI (development portion, 107 transcripts)",
+                            "file": source.name,
+                            "sha256": _sha256(source),
+                            "origin": "github.com/uccollab/AnnoMI@42936645",
+                        }
+                    ],
+                    "licence_note": "AnnoMI states no licence ('publicly and freely available'); only "
+                    "coefficients over hash buckets are stored here, no text.",
                     "excluded_from_training": "AnnoMI annotator 3 question subtypes (labels ~98% 'open')"
-                    if kind == "mi_question" else None,
+                    if kind == "mi_question"
+                    else None,
                     "trained": date.today().isoformat(),
-                    "script": "python -m harness.metrics.models train-defaults --data <shared/data>",
+                    "script": "python -m harness.metrics train-defaults --data <shared/data>",
                     **meta_extra,
                 }
-            )  # fmt: skip
+            )
             written.append(model.save(default_weights_path(kind, encoder)))
     load_model.cache_clear()
     return written
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.metrics.models", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m harness.metrics", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     defaults = sub.add_parser("train-defaults", help="rebuild the shipped weights from AnnoMI-dev")
     defaults.add_argument("--data", type=Path, required=True)

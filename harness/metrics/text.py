@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Curly quotes and dashes from LLM output and copy-paste are folded to ASCII first.
-_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": " - ", "\u2013": "-"})
+# An em dash becomes ";" (a clause break) so that folding never changes offsets.
+_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": ";", "\u2013": "-"})
 
 _ABBREV = frozenset(
     "dr mr mrs ms prof st jr sr vs etc e.g i.e approx no dept min max tab tabs cap caps mg ml fig "
@@ -36,7 +37,7 @@ class Span:
 
 
 def fold(text: str) -> str:
-    """Fold typographic quotes/dashes to ASCII; length-preserving except for em dashes."""
+    """Fold typographic quotes/dashes to ASCII, one character for one (offsets stay valid)."""
     return text.translate(_FOLD)
 
 
@@ -119,6 +120,13 @@ def clause_before(text: str, index: int) -> str:
     return head[last:]
 
 
+def clause_around(text: str, start: int, end: int) -> str:
+    """The clause holding ``text[start:end]``: from the previous clause break to the next one."""
+    head = clause_before(text, start)
+    tail = _CLAUSE_BREAK.search(text, end)
+    return head + text[start : tail.start() if tail else len(text)]
+
+
 def is_negated(text: str, start: int, window: int = 6) -> bool:
     """True when a negator governs the phrase starting at ``start`` (same clause, close before it).
 
@@ -174,13 +182,35 @@ def mask_other_voices(text: str) -> str:
 # --- numbers -------------------------------------------------------------------------------------
 
 _UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "a": 1, "an": 1, "single": 1,
-}  # fmt: skip
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "a": 1,
+    "an": 1,
+    "single": 1,
+}
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _SCALES = {"hundred": 100, "thousand": 1000}
-_NUM_WORD = "|".join(sorted([k for k in _UNITS if k not in ("a", "an", "single")] + list(_TENS) + list(_SCALES), key=len))
+_NUM_WORD = "|".join(
+    sorted([k for k in _UNITS if k not in ("a", "an", "single")] + list(_TENS) + list(_SCALES), key=len)
+)
 _NUM_RUN = re.compile(rf"\b(?:{_NUM_WORD})(?:[\s-]+(?:and[\s-]+)?(?:{_NUM_WORD}))*\b", re.IGNORECASE)
 _HALF = re.compile(r"\b(\d+) and a half\b|\bone and a half\b|\ba half\b", re.IGNORECASE)
 

@@ -18,7 +18,7 @@ from harness.rag.ingest import (
     load_documents,
     read_document,
 )
-from harness.rag.retriever import Retriever
+from harness.rag.retriever import Retriever, build_candidate_retriever
 
 __all__ = [
     "Chunk",
@@ -27,6 +27,7 @@ __all__ = [
     "Encoder",
     "IngestResult",
     "Retriever",
+    "build_candidate_retriever",
     "chunk_document",
     "default_index_dir",
     "embedded_model_path",

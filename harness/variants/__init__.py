@@ -8,6 +8,7 @@ only inside the functions that train.
 from __future__ import annotations
 
 from harness.variants.config import TrainingConfig, load_training_config
+from harness.variants.export import OllamaExport, export_candidate, export_ollama, merge_adapter
 from harness.variants.lora import (
     TrainedAdapter,
     TrainingSkipped,
@@ -17,10 +18,14 @@ from harness.variants.lora import (
 )
 
 __all__ = [
+    "OllamaExport",
     "TrainedAdapter",
     "TrainingConfig",
     "TrainingSkipped",
+    "export_candidate",
+    "export_ollama",
     "load_training_config",
+    "merge_adapter",
     "train_adapter_for_candidate",
     "train_from_config",
     "training_fingerprint",

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from harness.errors import ConfigError
-from harness.yamlio import format_validation_error, load_yaml
+from harness.yamlio import load_yaml
 
 
 class _Strict(BaseModel):
@@ -312,13 +312,10 @@ def load_training_config(path: Path | str) -> TrainingConfig:
             "not a LoRA training config (see harness.variants.embedding for embedding fine-tunes)",
         )
 
-    def line_of(loc: list[Any]) -> int | None:
-        return located.line_of(_yaml_loc(located.data, loc))
-
     try:
         config = TrainingConfig.model_validate(located.data, context={"defer_references": True})
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, path, line_of)) from None
+        raise ConfigError(_format_errors(exc, path, located)) from None
     problems = config.reference_problems()
     if problems:
         raise ConfigError("\n".join(
@@ -326,6 +323,25 @@ def load_training_config(path: Path | str) -> TrainingConfig:
             for loc, message in problems
         ))
     return config
+
+
+def _format_errors(exc: ValidationError, path: Path, located: Any) -> str:
+    """``file:line: field 'a.b': message`` per problem; a bad ``kind``/``type`` points at that key."""
+    parts = []
+    for err in exc.errors():
+        loc = list(err["loc"])
+        if err["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+            loc.append(err.get("ctx", {}).get("discriminator", "").strip("'") or "kind")
+        yaml_loc = _yaml_loc(located.data, loc)
+        line = located.line_of(yaml_loc)
+        named = [*yaml_loc, loc[-1]] if err["type"] == "missing" and loc else yaml_loc
+        field = ".".join(str(p) for p in named) or "(top level)"
+        got = err.get("input")
+        shown = f" (got {got!r:.80})" if err["type"] != "missing" and got is not None and not isinstance(
+            got, dict | list) else ""
+        where = f"{path}:{line}" if line else str(path)
+        parts.append(f"{where}: field '{field}': {err['msg']}{shown}")
+    return "\n".join(parts)
 
 
 def _yaml_loc(data: Any, loc: list[Any]) -> list[Any]:

@@ -4,10 +4,11 @@ Every builder returns a :class:`BuiltDataset`: chat records ``{"messages": [...]
 preference records ``{"prompt", "chosen", "rejected"}`` in TRL's conversational format), a
 held-out eval part and a content hash that goes into the adapter's fingerprint.
 
-Leakage: a suite-derived set only ever reads *train* cases, and every example from any source
-is compared (normalised user text) with the *test* cases of every suite under ``suites/``;
-a match raises :class:`DataLeakageError` naming both ids, because an adapter that saw test
-inputs makes every score it gets meaningless.
+Leakage: a suite-derived set only ever reads *train* cases (dev cases serve as eval loss only),
+and every example from any source is compared (normalised user text) with the *test and dev*
+cases of every suite under ``suites/``, as :mod:`harness.leakage` defines it; a match raises
+:class:`DataLeakageError` naming both ids, because an adapter that saw evaluation inputs makes
+every score it gets meaningless.
 
 Loss masking: SmolLM2's chat template has no ``{% generation %}`` markers, which TRL's
 ``assistant_only_loss`` needs, and TRL cannot patch it. :func:`training_chat_template` adds the
@@ -103,8 +104,7 @@ def records_to_dataset(records: Sequence[dict[str, Any]]) -> Dataset:
 
 def normalise_text(text: str) -> str:
     """Case-, punctuation- and whitespace-insensitive form used by the leakage check."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+    return _normalise(text)
 
 
 def _clean(text: str) -> str:
@@ -448,70 +448,99 @@ def _build_preferences(name: str, spec: PreferenceJsonlDataset, system: str | No
 
 # ----------------------------------------------------------------------------- leakage
 
+PROTECTED_SPLITS = ("test", "dev")
 
-def leakage_index(suites_dir: Path | None = None) -> dict[str, list[str]]:
-    """Normalised test-split inputs of every suite version -> ``suite/version:case_id`` list.
 
-    Reads ``cases.jsonl`` directly (not full suite validation) so a suite being edited elsewhere
-    cannot switch the check off.
+def leakage_index(suites_dir: Path | None = None,
+                  splits: Sequence[str] = PROTECTED_SPLITS) -> dict[str, list[tuple[str, str]]]:
+    """Normalised inputs of every suite version's protected cases -> [(``suite/version:case_id``, split)].
+
+    Same rule as :mod:`harness.leakage` (test and dev protected, text normalised alike), but read
+    from ``cases.jsonl`` directly rather than through full suite validation, so a suite being
+    edited elsewhere cannot switch the check off. Earlier user turns of multi-turn cases count
+    only from ``MIN_LEAK_WORDS`` words ("Hi." in a transcript is not leakage); a question asked
+    about a document is only the same case together with that document, so it is not indexed alone.
     """
     base = suites_dir or default_suites_dir()
-    index: dict[str, list[str]] = defaultdict(list)
+    index: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for cases_path in sorted(base.glob("*/*/cases.jsonl")):
         key = f"{cases_path.parent.parent.name}/{cases_path.parent.name}"
         for _line, obj in iter_jsonl(cases_path):
-            if obj.get("split") != "test":
+            split = obj.get("split")
+            if split not in splits:
                 continue
-            for text in _case_texts(obj):
-                normal = normalise_text(text)
-                if len(normal.split()) >= MIN_LEAK_WORDS:
-                    index[normal].append(f"{key}:{obj.get('id')}")
+            for text, minimum in _case_texts(obj):
+                normal = _normalise(text)
+                hit = (f"{key}:{obj.get('id')}", str(split))
+                if normal and len(normal.split()) >= minimum and hit not in index[normal]:
+                    index[normal].append(hit)
     return dict(index)
 
 
-def _case_texts(obj: dict[str, Any]) -> Iterator[str]:
-    for key in ("input", "question"):
-        if isinstance(obj.get(key), str):
-            yield obj[key]
+def _normalise(text: str) -> str:
+    from harness.leakage import normalise
+
+    return normalise(unicodedata.normalize("NFKC", text))
+
+
+def _case_texts(obj: dict[str, Any]) -> Iterator[tuple[str, int]]:
+    """(text, minimum words) for each input text of a raw case."""
+    if isinstance(obj.get("input"), str):
+        yield obj["input"], 1
+    if isinstance(obj.get("transcript"), str):
+        yield obj["transcript"], 1
+    if isinstance(obj.get("question"), str) and not (obj.get("document") or obj.get("document_id")):
+        yield obj["question"], 1
     messages = obj.get("messages")
     if isinstance(messages, list):
         users = [m.get("content", "") for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-        if users:
-            yield users[-1]
-            yield "\n".join(users)
+        for position, text in enumerate(users):
+            yield text, 1 if position == len(users) - 1 else MIN_LEAK_WORDS
 
 
-def _record_user_texts(record: dict[str, Any]) -> Iterator[str]:
+def _record_user_texts(record: dict[str, Any]) -> list[str]:
     messages = record.get("messages") or record.get("prompt") or []
-    users = [m["content"] for m in messages if m["role"] == "user"]
-    yield from users
-    if len(users) > 1:
-        yield "\n".join(users)
+    return [m["content"] for m in messages if m["role"] == "user"]
 
 
-def find_leaks(records: Iterable[dict[str, Any]], index: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
-    """(training record id, matching test case ids) for every record that repeats a test input."""
+def find_leaks(records: Iterable[dict[str, Any]], index: dict[str, list[tuple[str, str]]],
+               splits: Sequence[str] = PROTECTED_SPLITS) -> list[tuple[str, list[str]]]:
+    """(record id, protected case ids) for records whose user text equals a protected input, or
+    contains one of at least ``harness.leakage.MIN_CONTAINED_WORDS`` words."""
+    from harness.leakage import MIN_CONTAINED_WORDS
+
+    wanted = set(splits)
+    long_inputs = [(text, hits) for text, hits in index.items() if len(text.split()) >= MIN_CONTAINED_WORDS]
     leaks = []
     for record in records:
-        hits: list[str] = []
+        found: list[str] = []
         for text in _record_user_texts(record):
-            hits += [h for h in index.get(normalise_text(text), []) if h not in hits]
-        if hits:
-            leaks.append((record["id"], hits))
+            normal = _normalise(text)
+            matches = list(index.get(normal, []))
+            if len(normal.split()) >= MIN_CONTAINED_WORDS:
+                padded = f" {normal} "
+                matches += [h for needle, hits in long_inputs if f" {needle} " in padded for h in hits]
+            found += [ref for ref, split in matches if split in wanted and ref not in found]
+        if found:
+            leaks.append((record["id"], found))
     return leaks
 
 
-def check_leakage(datasets: Iterable[BuiltDataset], index: dict[str, list[str]]) -> None:
-    """Raise DataLeakageError if any train or eval record repeats a test-split case input."""
+def check_leakage(datasets: Iterable[BuiltDataset], index: dict[str, list[tuple[str, str]]]) -> None:
+    """Raise DataLeakageError if a training record repeats a test/dev input, or an eval record a test input.
+
+    Eval records may come from a suite's dev split (eval loss only, never trained on).
+    """
     problems = []
     for built in datasets:
-        for record_id, hits in find_leaks([*built.records, *built.eval_records], index):
-            problems.append(f"{record_id} (dataset {built.name!r}) == test case {', '.join(hits)}")
+        leaks = find_leaks(built.records, index) + find_leaks(built.eval_records, index, splits=("test",))
+        for record_id, hits in leaks:
+            problems.append(f"{record_id} (dataset {built.name!r}) overlaps {', '.join(hits)}")
     if problems:
         shown = "; ".join(problems[:10]) + (f"; ... and {len(problems) - 10} more" if len(problems) > 10 else "")
         raise DataLeakageError(
-            f"training data repeats test-split inputs: {shown}",
-            hint="remove these examples (or move the suite case out of the test split in a new suite version)",
+            f"training data overlaps evaluation cases: {shown}",
+            hint="remove these examples (or move the suite case out of the test/dev split in a new suite version)",
         )
 
 

@@ -31,7 +31,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any, Literal
@@ -83,6 +83,9 @@ class EmbeddingFinetuneConfig(BaseModel):
     max_extra_notes: int = Field(default=40, ge=0)
     eval_split: Literal["dev", "test"] = "dev"
     near_duplicate_threshold: float = Field(default=0.9, gt=0, le=1)
+    # A train case whose question (nearly) equals a test question: refuse to train, or drop the
+    # train case and record it. Template questions that collide are always dropped.
+    on_leak: Literal["refuse", "drop"] = "refuse"
     chunking: ChunkingConfig = Field(default_factory=ChunkingConfig)
 
 
@@ -101,6 +104,7 @@ class TrainingPair:
     source: str  # "suite" | "synthetic-section" | "synthetic-medication" | "extra-notes"
     document_id: str
     section: str
+    case_id: str | None = None  # suite pairs only
 
 
 @dataclass
@@ -111,6 +115,9 @@ class TrainingData:
     synthetic_dropped: int
     documents_split_specific: bool
     notes: list[str] = field(default_factory=list)
+    dropped_leaking_cases: list[str] = field(default_factory=list)
+    # document id -> its chunks' embedding texts: where hard negatives are mined
+    corpora: dict[str, list[str]] = field(default_factory=dict)
 
     def digest(self) -> str:
         rows = [[p.question, p.positive] for p in self.pairs]
@@ -164,11 +171,15 @@ _SECTION_TEMPLATES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
 ]
 
 _MED_LINE = re.compile(
-    r"^\s*(?:\d+[.)]\s*|[-*\u2022]\s*)?(?P<drug>[A-Za-z][A-Za-z-]{2,}(?:\s+[A-Z][a-z]+)?)\s*(?:\([^)]*\)\s*)?"
-    r"(?P<dose>\d+(?:\.\d+)?)\s*(?i:mg|mcg|g|units?|ml|tablets?|tabs?|puffs?|drops?)\b"
+    r"^\s*(?:\d+[.)]\s*|[-*\u2022]\s*)?"
+    r"(?:(?P<status>NEW|CHANGED|CONTINUED?|STOPPED|STOP|HOLD|HELD|RESUMED?|STARTED|START)\s*:\s*)?"
+    r"(?P<drug>[A-Za-z][A-Za-z-]{2,})\b(?P<rest>.*)$"
 )
+_DOSE = re.compile(r"^[^\n]{0,40}?\d+(?:[.,]\d+)?\s*(?i:mg|mcg|micrograms?|g|units?|ml|tablets?|tabs?|puffs?|drops?)\b")
 _NOT_A_DRUG = {"take", "takes", "use", "give", "inject", "apply", "drink", "eat", "walk", "lift", "limit", "about",
-               "less", "more", "than", "only", "up", "day", "days", "week", "weeks", "then", "and", "each", "every"}
+               "less", "more", "than", "only", "up", "day", "days", "week", "weeks", "then", "and", "each", "every",
+               "blood", "salt", "sodium", "fluids", "water", "weight", "your", "you", "the", "call", "avoid", "if",
+               "triglycerides", "cholesterol", "glucose", "potassium", "hemoglobin", "results", "dose", "doses"}
 _MED_TEMPLATES = (
     "How often do I take {drug}?",
     "What dose of {drug} should I take?",
@@ -177,6 +188,7 @@ _MED_TEMPLATES = (
 )
 _MED_STOP_TEMPLATES = ("Should I keep taking {drug}?", "Do I still take {drug}?")
 _MED_PURPOSE_TEMPLATES = ("What is {drug} for?", "Why do I take {drug}?")
+_MED_CHANGE_TEMPLATES = ("Did my {drug} dose change?", "Is my {drug} dose different now?")
 
 
 def _best_chunk(chunks: Sequence[Chunk], start: int, end: int) -> Chunk | None:
@@ -214,15 +226,18 @@ def synthetic_pairs(
     offset = 0
     for line in text.splitlines(keepends=True):
         match = _MED_LINE.match(line)
-        if match and match.group("drug").split()[0].lower() not in _NOT_A_DRUG:
-            drug = match.group("drug").strip()
+        status = (match.group("status") or "").upper() if match else ""
+        if match and match.group("drug").lower() not in _NOT_A_DRUG and (status or _DOSE.match(match.group("rest"))):
+            drug = match.group("drug")
             chunk = _best_chunk(chunks, offset, offset + len(line.rstrip()))
-            templates = list(_MED_TEMPLATES)
-            if re.search(r"\b(stop|discontinu|hold)", line, re.IGNORECASE):
+            templates = list(_MED_TEMPLATES) if _DOSE.match(match.group("rest")) else []
+            if status.startswith(("STOP", "HOLD", "HELD")) or re.search(r"\b(stop|discontinu|hold)", line, re.I):
                 templates += _MED_STOP_TEMPLATES
-            if re.search(r"\bfor\b", line, re.IGNORECASE):
+            if status.startswith("CHANGE") or re.search(r"\b(increased|decreased|changed)\b", line, re.I):
+                templates += _MED_CHANGE_TEMPLATES
+            if re.search(r"\bfor\b", line, re.IGNORECASE) or status.startswith(("NEW", "START")):
                 templates += _MED_PURPOSE_TEMPLATES
-            if chunk is not None:
+            if chunk is not None and templates:
                 for template in rng.sample(templates, min(per_medication, len(templates))):
                     pairs.append(
                         TrainingPair(
@@ -271,7 +286,7 @@ def check_leakage(train_questions: Iterable[str], test_questions: Sequence[str],
         shown = "; ".join(f"{a!r} ~ {b!r}" for a, b in leaks[:5])
         raise DataLeakageError(
             f"{len(leaks)} training question(s) duplicate test-split questions: {shown}",
-            hint="move or rephrase the train cases, or lower near_duplicate_threshold only with a reason",
+            hint="rephrase or move the train cases, or set on_leak: drop to leave them out of training",
         )
 
 
@@ -321,7 +336,16 @@ def build_training_data(suite: Suite, config: EmbeddingFinetuneConfig) -> Traini
         if positive is None:
             notes.append(f"case {case.id}: gold passage not found in its document; skipped")
             continue
-        pairs.append(TrainingPair(case.question, positive, "suite", case.document_id or "", section))
+        pairs.append(TrainingPair(case.question, positive, "suite", case.document_id or "", section, case.id))
+
+    threshold = config.near_duplicate_threshold
+    dropped_cases: list[str] = []
+    if config.on_leak == "drop":
+        leaking_cases = {q for q, _ in find_leaks((p.question for p in pairs), test_questions, threshold)}
+        dropped_cases = [p.case_id or "" for p in pairs if p.question in leaking_cases]
+        pairs = [p for p in pairs if p.question not in leaking_cases]
+        notes += [f"case {case_id}: question duplicates a test question; dropped (on_leak: drop)"
+                  for case_id in dropped_cases]
 
     splits_by_doc: dict[str, set[str]] = {}
     for case in suite.cases:
@@ -349,12 +373,12 @@ def build_training_data(suite: Suite, config: EmbeddingFinetuneConfig) -> Traini
             if not notes_found:
                 notes.append(f"extra_notes_dir {extra_dir} absent or empty; skipped")
             for doc_id, text in notes_found:
+                texts[doc_id] = text
                 synthetic += synthetic_pairs(
                     doc_id, text, config.chunking, rng, per_section=config.max_synthetic_per_section,
                     per_medication=config.max_synthetic_per_medication, source="extra-notes",
                 )
     # Decontaminate: generic templates ("What should I eat?") may coincide with a test question.
-    threshold = config.near_duplicate_threshold
     leaking = {q for q, _ in find_leaks((p.question for p in synthetic), test_questions, threshold)}
     kept = [p for p in synthetic if p.question not in leaking]
     data = TrainingData(
@@ -364,7 +388,13 @@ def build_training_data(suite: Suite, config: EmbeddingFinetuneConfig) -> Traini
         synthetic_dropped=len(synthetic) - len(kept),
         documents_split_specific=split_specific,
         notes=notes,
+        dropped_leaking_cases=dropped_cases,
     )
+    data.corpora = {
+        doc_id: [c.embedding_text for c in chunk_document(doc_id, texts[doc_id], config.chunking)]
+        for doc_id in sorted({p.document_id for p in data.pairs})
+        if doc_id in texts
+    }
     check_leakage((p.question for p in data.pairs), test_questions, config.near_duplicate_threshold)
     if len(data.pairs) < 2:
         raise ConfigError(
@@ -460,26 +490,22 @@ def _build_loss(model: Any, config: EmbeddingFinetuneConfig) -> Any:
     return losses.MultipleNegativesRankingLoss(model)
 
 
-def _with_hard_negatives(pairs: Sequence[TrainingPair], model: Any, config: EmbeddingFinetuneConfig) -> Any:
+def _with_hard_negatives(data: TrainingData, model: Any, config: EmbeddingFinetuneConfig) -> Any:
     """(anchor, positive, negative) rows; negatives are mined *within each document*.
 
     Another patient's DIET chunk is not a wrong answer to "What should I eat?", so negatives
-    come from the other sections of the same note.
+    come from the other chunks of the same note. Pairs whose note yields no negative are kept
+    out (recorded in ``train_rows``).
     """
     from datasets import Dataset, concatenate_datasets
     from sentence_transformers.util import mine_hard_negatives
 
     by_doc: dict[str, list[TrainingPair]] = {}
-    for pair in pairs:
+    for pair in data.pairs:
         by_doc.setdefault(pair.document_id, []).append(pair)
     parts = []
-    corpus_by_doc: dict[str, list[str]] = {}
-    for pair in pairs:
-        corpus_by_doc.setdefault(pair.document_id, [])
-        if pair.positive not in corpus_by_doc[pair.document_id]:
-            corpus_by_doc[pair.document_id].append(pair.positive)
     for doc_id, doc_pairs in sorted(by_doc.items()):
-        corpus = corpus_by_doc[doc_id]
+        corpus = list(dict.fromkeys(data.corpora.get(doc_id, []) + [p.positive for p in doc_pairs]))
         if len(corpus) < 2:
             continue
         dataset = Dataset.from_dict(
@@ -492,7 +518,7 @@ def _with_hard_negatives(pairs: Sequence[TrainingPair], model: Any, config: Embe
         if len(mined):
             parts.append(mined)
     if not parts:
-        raise ConfigError("hard-negative mining found no negatives (documents have a single section?)")
+        raise ConfigError("hard-negative mining found no negatives (documents have a single chunk?)")
     return concatenate_datasets(parts).shuffle(seed=config.seed)
 
 
@@ -502,6 +528,18 @@ def _loss_history(log_history: Sequence[dict[str, Any]]) -> list[dict[str, float
         for entry in log_history
         if "loss" in entry
     ]
+
+
+def _remove_stale_work_dirs(root: Path, fingerprint: str) -> None:
+    """Delete half-written ``.<fingerprint>.tmp-<pid>`` folders whose process is gone (killed runs)."""
+    for work in root.glob(f".{fingerprint}.tmp-*"):
+        try:
+            pid = int(work.name.rsplit("-", 1)[1])
+            os.kill(pid, 0)
+        except (ValueError, ProcessLookupError):
+            shutil.rmtree(work, ignore_errors=True)
+        except PermissionError:
+            continue  # another user's live process
 
 
 def train_embedding(
@@ -538,6 +576,7 @@ def train_embedding(
 
     torch.manual_seed(config.seed)
     random.seed(config.seed)
+    _remove_stale_work_dirs(root, fingerprint)
     work = root / f".{fingerprint}.tmp-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -551,7 +590,7 @@ def train_embedding(
     before = evaluator(model) if evaluator is not None else {}
 
     if config.hard_negatives:
-        train_dataset = _with_hard_negatives(data.pairs, model, config)
+        train_dataset = _with_hard_negatives(data, model, config)
     else:
         train_dataset = Dataset.from_dict(
             {"anchor": [p.question for p in data.pairs], "positive": [p.positive for p in data.pairs]}
@@ -601,6 +640,7 @@ def train_embedding(
             "test_questions_hash": hashlib.sha256("\n".join(data.test_questions).encode()).hexdigest(),
             "synthetic_scope": data.synthetic_scope,
             "synthetic_dropped_near_test": data.synthetic_dropped,
+            "train_cases_dropped_as_leaks": data.dropped_leaking_cases,
             "documents_split_specific": data.documents_split_specific,
             "notes": data.notes,
         },
@@ -720,9 +760,3 @@ def compare_retrievers(
         },
     }
 
-
-def describe(result: EmbeddingTrainResult) -> dict[str, Any]:
-    """A JSON-friendly summary (for CLI output)."""
-    summary = asdict(result)
-    summary["model_path"] = str(result.model_path)
-    return summary

@@ -29,7 +29,8 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -218,15 +219,53 @@ def train_from_config(
     root = (output_root or adapters_root()) / fingerprint
     config_json = {"name": config.name, "path": str(config_path) if config_path else None,
                    "config": config.model_dump(mode="json")}
-    if (root / COMPLETE_MARKER).exists():
-        lineage = json.loads((root / LINEAGE_FILE).read_text())
-        if store is not None and store.training_run(fingerprint) is None:
-            store.save_training_run(fingerprint, "lora", "finished", str(root), config_json,
-                                    lineage.get("metrics", {}), lineage.get("loss_history", []))
-        log(f"{config.name}: adapter {fingerprint} already trained, reusing {root / 'adapter'}")
-        return TrainedAdapter(str(root / "adapter"), fingerprint, str(root), lineage, reused=True)
-
+    reused = _reuse(root, fingerprint, config, config_json, store, log)
+    if reused is not None:
+        return reused
     root.mkdir(parents=True, exist_ok=True)
+    with _exclusive(root / ".lock", log):
+        reused = _reuse(root, fingerprint, config, config_json, store, log)  # another process just finished it
+        if reused is not None:
+            return reused
+        return _run_pipeline(config, config_path, config_json, base_model, base_identity, fingerprint, root, built,
+                             device, store, callbacks, log)
+
+
+def _reuse(root: Path, fingerprint: str, config: TrainingConfig, config_json: dict[str, Any], store: Store | None,
+           log: Log) -> TrainedAdapter | None:
+    if not (root / COMPLETE_MARKER).exists():
+        return None
+    lineage = json.loads((root / LINEAGE_FILE).read_text())
+    if store is not None and store.training_run(fingerprint) is None:
+        store.save_training_run(fingerprint, "lora", "finished", str(root), config_json,
+                                lineage.get("metrics", {}), lineage.get("loss_history", []))
+    log(f"{config.name}: adapter {fingerprint} already trained, reusing {root / 'adapter'}")
+    return TrainedAdapter(str(root / "adapter"), fingerprint, str(root), lineage, reused=True)
+
+
+@contextmanager
+def _exclusive(path: Path, log: Log) -> Iterator[None]:
+    """One process per adapter folder; a second one waits, then reuses the finished adapter."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory locks, run one training at a time
+        yield
+        return
+    with path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"another process is training into {path.parent}; waiting for it")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run_pipeline(config: TrainingConfig, config_path: Path | None, config_json: dict[str, Any], base_model: str,
+                  base_identity: str, fingerprint: str, root: Path, built: dict[str, BuiltDataset], device: str,
+                  store: Store | None, callbacks: Sequence[Any], log: Log) -> TrainedAdapter:
     datasets_summary = {name: b.summary() for name, b in built.items()}
     (root / "config.json").write_text(json.dumps({**config_json, "datasets": datasets_summary}, indent=2))
     units = plan_units(config, root)
@@ -254,8 +293,9 @@ def train_from_config(
                 store.save_training_run(fingerprint, "lora", "running", str(root), config_json,
                                         {"units": unit_metrics}, history)
     except BaseException as exc:
-        if store is not None:
-            store.save_training_run(fingerprint, "lora", "interrupted", str(root), config_json,
+        if store is not None:  # either way the next run resumes from the last checkpoint
+            status = "failed" if isinstance(exc, Exception) else "interrupted"
+            store.save_training_run(fingerprint, "lora", status, str(root), config_json,
                                     {"units": unit_metrics, "error": f"{type(exc).__name__}: {exc}"}, history)
         raise
 
@@ -338,6 +378,8 @@ def select_device(config: TrainingConfig) -> str:
         except ImportError:
             raise ConfigError(f"training config {config.name!r}: quantization '4bit' needs bitsandbytes",
                               hint="pip install bitsandbytes") from None
+    if config.quantization == "4bit" and config.training.device == "cpu":
+        raise ConfigError(f"training config {config.name!r}: quantization '4bit' cannot run with training.device 'cpu'")
     if config.training.device == "cuda" and not has_cuda:
         raise ConfigError(f"training config {config.name!r}: field 'training.device' is 'cuda' but no GPU is visible")
     if config.training.device == "cpu":
@@ -399,10 +441,15 @@ def last_checkpoint(directory: Path) -> Path | None:
 def common_args(config: TrainingConfig, device: str, has_eval: bool, output_dir: Path, max_steps: int,
                  learning_rate: float, scheduler: str, warmup: float) -> dict[str, Any]:
     import torch
+    from transformers import TrainingArguments
 
     t = config.training
     evaluate_during = has_eval and t.eval_steps is not None
+    # transformers 5.x renamed gradient_checkpointing; give the new name when it exists (no FutureWarning).
+    checkpointing = ("activation_checkpointing" if "activation_checkpointing" in TrainingArguments.__dataclass_fields__
+                     else "gradient_checkpointing")
     return {
+        checkpointing: t.gradient_checkpointing,
         "output_dir": str(output_dir),
         "max_steps": max_steps,
         "num_train_epochs": 1,
@@ -412,7 +459,6 @@ def common_args(config: TrainingConfig, device: str, has_eval: bool, output_dir:
         "per_device_train_batch_size": t.per_device_train_batch_size,
         "per_device_eval_batch_size": t.per_device_eval_batch_size,
         "gradient_accumulation_steps": t.gradient_accumulation_steps,
-        "gradient_checkpointing": t.gradient_checkpointing,
         "weight_decay": t.weight_decay,
         "max_grad_norm": t.max_grad_norm,
         "max_length": t.max_length,
@@ -443,6 +489,9 @@ def _train_unit(unit: _Unit, config: TrainingConfig, base_model: str, previous: 
         import torch
 
         torch.set_num_threads(config.training.num_threads)
+    from transformers import set_seed
+
+    set_seed(config.seed)  # LoRA's A matrices are random: same config, same initial adapter
     tokenizer = load_tokenizer(base_model)
     model = attach_adapter(load_base_model(base_model, config, device), config, previous)
     checkpoints = unit.directory / "checkpoints"

@@ -135,3 +135,16 @@ def test_suite_retrieval_stays_inside_the_suite_and_finds_gold_passages(
     scores = build_metric("retrieval").score(cases, [Output(text="", retrieved=h) for h in restricted])
     mean_ndcg = sum(s.values["ndcg_at_10"] for s in scores) / len(scores)
     assert mean_ndcg > 0.5, "base MiniLM finds most gold sections inside the patient's own note"
+
+
+def test_candidate_retriever_spec_resolves_the_embedded_alias_and_rejects_missing_models(tmp_path: Path) -> None:
+    from harness.candidate import RetrieverSpec
+    from harness.errors import ModelNotFoundError
+    from harness.rag import embedded_model_path
+    from harness.rag.retriever import build_candidate_retriever
+
+    retriever = build_candidate_retriever(RetrieverSpec(embedding_model="all-minilm-l6-v2", k=3), {})
+    assert retriever.encoder.model_path == embedded_model_path()
+    assert retriever.fingerprint == Retriever(embedded_model_path(), tmp_path).fingerprint
+    with pytest.raises(ModelNotFoundError, match="no-such-model"):
+        build_candidate_retriever(RetrieverSpec(embedding_model=str(tmp_path / "no-such-model")), {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -37,7 +38,8 @@ def synthetic() -> ModuleType:
     return module
 
 
-def make_suite(root: Path, synthetic: ModuleType, n_documents: int = 8, edit=None) -> Suite:  # noqa: ANN001
+def make_suite(root: Path, synthetic: ModuleType, n_documents: int = 8,
+               edit: Callable[[list[dict], list[dict]], None] | None = None) -> Suite:
     documents, cases = synthetic.make_suite_rows(n_documents, seed=0)
     if edit:
         edit(documents, cases)
@@ -109,6 +111,22 @@ def test_train_question_equal_to_a_test_question_is_refused(tmp_path: Path, synt
         build_training_data(suite, EmbeddingFinetuneConfig())
 
 
+def test_on_leak_drop_leaves_the_leaking_train_case_out_and_records_it(tmp_path: Path,
+                                                                      synthetic: ModuleType) -> None:
+    leaked: list[str] = []
+
+    def leak(documents: list[dict], cases: list[dict]) -> None:
+        test_q = next(c for c in cases if c["split"] == "test" and c.get("gold_passage"))["question"]
+        train = next(c for c in cases if c["split"] == "train" and c.get("gold_passage"))
+        train["question"] = test_q
+        leaked.append(train["id"])
+
+    suite = make_suite(tmp_path, synthetic, edit=leak)
+    data = build_training_data(suite, EmbeddingFinetuneConfig(on_leak="drop"))
+    assert data.dropped_leaking_cases == leaked
+    assert leaked[0] not in {p.case_id for p in data.pairs}
+
+
 def test_near_duplicates_leak_but_different_questions_do_not() -> None:
     assert is_near_duplicate("How many times a day do I take the Furosemide?",
                              "How many times a day do I take Furosemide?")
@@ -130,7 +148,7 @@ def test_tiny_fine_tune_saves_model_metadata_and_is_reused(tmp_path: Path, synth
     import torch
 
     torch.set_num_threads(1)
-    suite = make_suite(tmp_path / "suites", synthetic)
+    suite = make_suite(tmp_path / "suites", synthetic, n_documents=4)  # train 2, dev 1, test 1
     config = EmbeddingFinetuneConfig(
         max_steps=2, batch_size=4, loss="cached_mnrl", mini_batch_size=2, hard_negatives=True,
         max_synthetic_per_section=1, max_synthetic_per_medication=1,
@@ -169,3 +187,17 @@ def test_paired_bootstrap_of_a_constant_difference_is_that_constant() -> None:
     noisy = paired_bootstrap([0, 1, 0, 1, 0, 1], [1, 1, 0, 0, 1, 1], n_resamples=2000, seed=0)
     assert noisy == paired_bootstrap([0, 1, 0, 1, 0, 1], [1, 1, 0, 0, 1, 1], n_resamples=2000, seed=0)
     assert noisy["ci_low"] < noisy["mean"] < noisy["ci_high"]
+
+
+def test_extra_clinical_notes_are_optional(tmp_path: Path, synthetic: ModuleType) -> None:
+    from harness.paths import shared_data_dir
+
+    suite = make_suite(tmp_path, synthetic, n_documents=4)
+    missing = build_training_data(suite, EmbeddingFinetuneConfig(extra_notes_dir=str(tmp_path / "absent")))
+    assert "extra-notes-section" not in missing.counts()
+    assert any("absent" in note for note in missing.notes)
+    aci = shared_data_dir() / "aci-bench"
+    if not (aci / "train.csv").exists():
+        pytest.skip("../shared/data/aci-bench not present")
+    data = build_training_data(suite, EmbeddingFinetuneConfig(extra_notes_dir=str(aci), max_extra_notes=5))
+    assert data.counts().get("extra-notes-section", 0) > 0

@@ -1,0 +1,5 @@
+"""``python -m harness.metrics train-defaults|train ...``: (re)build the metric classifiers."""
+
+from harness.metrics.models import main
+
+raise SystemExit(main())

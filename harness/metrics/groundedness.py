@@ -1,0 +1,481 @@
+"""Is a discharge answer supported by the discharge summary it was asked about?
+
+The claims that hurt patients when invented are checkable strings: medication names, doses
+(number + unit), frequencies, durations, dates, and instructions. ``extract_claims`` pulls those
+from the answer; each is looked up in the (normalised) document: numbers in words become digits
+("twenty five milligrams" = "25 mg"), frequency synonyms collapse (BID = twice daily = 2 times a
+day), and an instruction counts as supported when most of its content words occur in the
+document. For unanswerable questions the answer must decline (the summary does not say / ask the
+care team) without inventing any such claim.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from harness.metrics.base import CaseScore, Output, ValueKey, register_metric
+from harness.metrics.text import fold, numbers_to_digits, split_sentences, words
+from harness.suite import Case
+
+_UNIT_CANON = {
+    "mg": "mg",
+    "milligram": "mg",
+    "milligrams": "mg",
+    "mgs": "mg",
+    "mcg": "mcg",
+    "microgram": "mcg",
+    "micrograms": "mcg",
+    "ug": "mcg",
+    "µg": "mcg",
+    "g": "g",
+    "gram": "g",
+    "grams": "g",
+    "gm": "g",
+    "ml": "ml",
+    "milliliter": "ml",
+    "milliliters": "ml",
+    "millilitre": "ml",
+    "millilitres": "ml",
+    "cc": "ml",
+    "l": "l",
+    "liter": "l",
+    "liters": "l",
+    "litre": "l",
+    "litres": "l",
+    "unit": "units",
+    "units": "units",
+    "iu": "units",
+    "tablet": "tablet",
+    "tablets": "tablet",
+    "tab": "tablet",
+    "tabs": "tablet",
+    "pill": "tablet",
+    "pills": "tablet",
+    "capsule": "capsule",
+    "capsules": "capsule",
+    "cap": "capsule",
+    "caps": "capsule",
+    "puff": "puff",
+    "puffs": "puff",
+    "drop": "drop",
+    "drops": "drop",
+    "%": "%",
+    "percent": "%",
+    "mmol": "mmol",
+    "meq": "meq",
+    "lb": "lb",
+    "lbs": "lb",
+    "pounds": "lb",
+    "pound": "lb",
+    "kg": "kg",
+    "kilograms": "kg",
+    "mmhg": "mmhg",
+    "bpm": "bpm",
+}
+_UNIT_RE = "|".join(sorted((re.escape(u) for u in _UNIT_CANON), key=len, reverse=True))
+_DOSE = re.compile(rf"(?<![\w.])(\d+(?:[.,]\d+)?(?:\s*(?:-|to|/)\s*\d+(?:\.\d+)?)?)\s*({_UNIT_RE})(?![a-z])", re.I)
+_DURATION = re.compile(
+    r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:-|to)?\s*(?:\d+\s*)?(minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|"
+    r"years?|yrs?)\b",
+    re.I,
+)
+_MONTHS = {
+    "jan": 1,
+    "january": 1,
+    "feb": 2,
+    "february": 2,
+    "mar": 3,
+    "march": 3,
+    "apr": 4,
+    "april": 4,
+    "may": 5,
+    "jun": 6,
+    "june": 6,
+    "jul": 7,
+    "july": 7,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "oct": 10,
+    "october": 10,
+    "nov": 11,
+    "november": 11,
+    "dec": 12,
+    "december": 12,
+}
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DATE = re.compile(
+    rf"\b(?:({_MONTH_RE})\.? (\d{{1,2}})(?:st|nd|rd|th)?(?:,? (\d{{4}}))?|(\d{{1,2}})(?:st|nd|rd|"
+    rf"th)? (?:of )?({_MONTH_RE})\b(?:,? (\d{{4}}))?|"
+    rf"(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})|(\d{{1,2}})/(\d{{1,2}})(?:/(\d{{2,4}}))?)",
+    re.I,
+)
+_WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
+# Frequencies collapse to a canonical token so "BID", "twice a day" and "2 times daily" match.
+_FREQ: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"\b(?:bid|b\.i\.d\.?|twice (?:a|per|each) day|twice daily|2 times (?:a|per|each) day|2 times daily|"
+            r"every 12 hours|"
+            r"q12h?)\b",
+            re.I,
+        ),
+        "freq:2/day",
+    ),
+    (
+        re.compile(
+            r"\b(?:tid|t\.i\.d\.?|three times (?:a|per|each) day|3 times (?:a|per|each) day|3 times daily|"
+            r"three times daily|"
+            r"every 8 hours|q8h?)\b",
+            re.I,
+        ),
+        "freq:3/day",
+    ),
+    (
+        re.compile(
+            r"\b(?:qid|q\.i\.d\.?|four times (?:a|per|each) day|4 times (?:a|per|each) day|4 times daily|"
+            r"four times daily|"
+            r"every 6 hours|q6h?)\b",
+            re.I,
+        ),
+        "freq:4/day",
+    ),
+    (
+        re.compile(
+            r"\b(?:qd|q\.d\.?|once (?:a|per|each) day|once daily|1 time (?:a|per) day|every day|daily|every 24 hours|"
+            r"q24h?|"
+            r"each day)\b",
+            re.I,
+        ),
+        "freq:1/day",
+    ),
+    (re.compile(r"\b(?:qhs|at bedtime|at night|before bed|nightly|every night|each night)\b", re.I), "freq:bedtime"),
+    (re.compile(r"\b(?:every morning|each morning|in the morning|qam)\b", re.I), "freq:morning"),
+    (re.compile(r"\b(?:prn|as needed|when needed|if needed|as required)\b", re.I), "freq:prn"),
+    (re.compile(r"\b(?:weekly|once a week|every week|each week|once weekly)\b", re.I), "freq:weekly"),
+    (re.compile(r"\bevery (\d+) hours?\b|\bq(\d+)h\b", re.I), "freq:q{}h"),
+]
+_DRUG_SUFFIX = re.compile(
+    r"\b[a-z]{3,}(?:pril|olol|sartan|statin|mycin|micin|cillin|floxacin|cycline|azole|prazole|dipine|zepam|zolam|"
+    r"tidine|formin|"
+    r"gliptin|glitazone|parin|xaban|gatran|semide|thiazide|triptan|setron|profen|oxacin|vir|mab|nib|lukast|terol|sone|"
+    r"olone|"
+    r"azine|oxetine|aline|faxine|pramine|triptyline|barbital|codone|morphone|phine|dronate|tropium)\b",
+    re.I,
+)
+_DRUG_WORDS = frozenset(
+    "metformin insulin warfarin aspirin heparin lithium prednisone acetaminophen paracetamol tylenol ibuprofen "
+    "naproxen advil "
+    "motrin aleve digoxin amiodarone clopidogrel plavix eliquis xarelto coumadin lasix furosemide spironolactone "
+    "levothyroxine synthroid amoxicillin augmentin keflex cephalexin ceftriaxone vancomycin nitroglycerin albuterol "
+    "ventolin "
+    "gabapentin tramadol oxycodone hydrocodone morphine senna docusate colace miralax polyethylene ondansetron zofran "
+    "pantoprazole omeprazole nexium prilosec famotidine pepcid sertraline zoloft fluoxetine prozac trazodone "
+    "quetiapine "
+    "seroquel melatonin magnesium potassium calcium iron ferrous vitamin folic thiamine multivitamin nicotine "
+    "varenicline "
+    "chantix methotrexate allopurinol colchicine tamsulosin finasteride glipizide glyburide januvia lantus humalog "
+    "novolog "
+    "jardiance farxiga ozempic trulicity entresto carvedilol coreg metoprolol lopressor toprol amlodipine norvasc "
+    "lisinopril losartan hydralazine isosorbide atorvastatin lipitor rosuvastatin crestor simvastatin pravastatin "
+    "enoxaparin lovenox apixaban rivaroxaban dabigatran ticagrelor brilinta diltiazem verapamil clonidine doxycycline "
+    "azithromycin zithromax bactrim nitrofurantoin macrobid cipro ciprofloxacin levofloxacin flagyl metronidazole "
+    "fluconazole "
+    "diflucan prednisolone dexamethasone methylprednisolone medrol hydrochlorothiazide chlorthalidone".split()
+)
+_COMMON_FALSE_DRUGS = frozenset("reason person season poison prison lesson verse universe response horizon".split())
+_INSTRUCTION = re.compile(
+    r"^(?:please |you should |you must |you need to |you can |you may |make sure (?:to |you )?|be sure to |"
+    r"remember to |try to )?"
+    r"(?:avoid|do not|don'?t|no|keep|take|stop|start|continue|resume|call|return|go|come|follow|schedule|see|check|"
+    r"monitor|"
+    r"weigh|elevate|apply|change|wear|use|limit|drink|eat|walk|rest|walk|shower|bathe|lift|drive|report|watch|"
+    r"restart|hold)\b",
+    re.I,
+)
+_DECLINE = re.compile(
+    r"\b(?:(?:is|are|was|were)(?: not|n'?t) (?:mentioned|specified|stated|listed|included|documented|addressed|covered|"
+    r"in (?:the|your))|"
+    r"(?:does|do|did|is|are)(?: not|n'?t) (?:say|mention|include|specify|state|contain|list|provide|give|address|"
+    r"cover|"
+    r"tell|indicate|describe|have|note|document)|not (?:mentioned|specified|stated|listed|included|documented|"
+    r"addressed|covered|"
+    r"provided|available|found|in (?:the|your) (?:summary|document|discharge|instructions|notes?))|no (?:information|"
+    r"mention|details?|"
+    r"record|instructions?) (?:about|on|regarding|of|for|in)|(?:i|we) (?:don'?t|do not|can'?t|cannot) (?:see|find|"
+    r"tell|know|answer|"
+    r"say)|(?:unable|not able) to (?:find|tell|answer|say|determine)|isn'?t (?:something|information) (?:the|your|"
+    r"that)|"
+    r"(?:doesn'?t|does not) (?:appear|seem) to)\b",
+    re.I,
+)
+_CARE_TEAM = re.compile(
+    r"\b(?:ask|contact|call|check with|speak (?:to|with)|talk (?:to|with)|reach out to|consult)\b[^.?!]{0,40}"
+    r"\b(?:care team|doctor|physician|nurse|pharmacist|provider|clinic|surgeon|gp|medical team|healthcare team|"
+    r"prescriber)\b",
+    re.I,
+)
+_STOP = frozenset(
+    "the a an and or but to of in on at for with about that this it is are was were be been have has had do does did "
+    "so just "
+    "very what how why when where who can could would should will not no yes your you my me our we they them their "
+    "there "
+    "if then than also any some all each per day days daily take taking use using please make sure need must may might "
+    "call return go follow keep until after before while during from into over under more less most least only other "
+    "such "
+    "these those which been being".split()
+)
+
+
+@dataclass(frozen=True)
+class Claim:
+    kind: str  # medication | dose | frequency | duration | date | laterality | instruction
+    text: str
+    key: str  # normalised form looked up in the document
+    supported: bool
+    start: int = 0
+    end: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "key": self.key,
+            "supported": self.supported,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+def normalise(text: str) -> str:
+    """Lower-case, ASCII quotes, number words as digits, thousands separators dropped."""
+    t = numbers_to_digits(fold(text or "")).lower()
+    return re.sub(r"(?<=\d),(?=\d{3}\b)", "", t)
+
+
+def _num(value: str) -> str:
+    value = value.replace(",", ".")
+    try:
+        f = float(value)
+    except ValueError:
+        return value
+    return str(int(f)) if f.is_integer() else str(f)
+
+
+def _dose_key(number: str, unit: str) -> str:
+    parts = re.split(r"\s*(?:-|to|/)\s*", number.strip())
+    return "-".join(_num(p) for p in parts if p) + " " + _UNIT_CANON.get(unit.lower(), unit.lower())
+
+
+def _date_key(m: re.Match[str]) -> str:
+    g = m.groups()
+    if g[0]:
+        return f"{_MONTHS[g[0].lower()]}/{int(g[1])}"
+    if g[4]:
+        return f"{_MONTHS[g[4].lower()]}/{int(g[3])}"
+    if g[6]:
+        return f"{int(g[7])}/{int(g[8])}"
+    return f"{int(g[9])}/{int(g[10])}"
+
+
+def _frequency_keys(text: str) -> list[tuple[str, int, int, str]]:
+    found: list[tuple[str, int, int, str]] = []
+    for (
+        pattern,
+        key,
+    ) in _FREQ:  # earlier (more specific) patterns win overlapping text: "twice daily" is not also "daily"
+        for m in pattern.finditer(text):
+            if any(a < m.end() and m.start() < b for _, a, b, _ in found):
+                continue
+            k = key.format(next((x for x in m.groups() if x), "")) if "{}" in key else key
+            found.append((k, m.start(), m.end(), m.group(0)))
+    return found
+
+
+class DocumentIndex:
+    """The normalised document plus the keys (doses, dates, frequencies, words) it supports."""
+
+    def __init__(self, document: str) -> None:
+        self.text = normalise(document)
+        self.doses = {_dose_key(m.group(1), m.group(2)) for m in _DOSE.finditer(self.text)}
+        self.dose_numbers = {k.split(" ")[0] for k in self.doses}
+        self.numbers = {_num(n) for n in re.findall(r"\d+(?:\.\d+)?", self.text)}
+        self.durations = {
+            f"{_num(m.group(1))} {m.group(2).lower().rstrip('s')[:3]}" for m in _DURATION.finditer(self.text)
+        }
+        self.dates = {_date_key(m) for m in _DATE.finditer(self.text)}
+        self.weekdays = {w.lower() for w in _WEEKDAY.findall(self.text)}
+        self.frequencies = {k for k, *_ in _frequency_keys(self.text)}
+        self.words = set(words(self.text))
+        self.stems = {w[:5] for w in self.words if len(w) > 3}
+
+    def has_word(self, word: str) -> bool:
+        return word in self.words or (len(word) > 3 and word[:5] in self.stems)
+
+
+@lru_cache(maxsize=256)
+def document_index(document: str) -> DocumentIndex:
+    """Cached per document text: discharge suites ask many questions about the same summary."""
+    return DocumentIndex(document)
+
+
+def _medications(sentence: str) -> list[tuple[str, int, int]]:
+    found = []
+    for m in re.finditer(r"\b[a-z][a-z-]{3,}\b", sentence):
+        w = m.group(0)
+        if w in _DRUG_WORDS or (_DRUG_SUFFIX.fullmatch(w) and w not in _COMMON_FALSE_DRUGS):
+            found.append((w, m.start(), m.end()))
+    return found
+
+
+def extract_claims(answer: str, document: str, index: DocumentIndex | None = None) -> list[Claim]:
+    """Checkable claims of ``answer`` with whether ``document`` supports each one."""
+    doc = index or document_index(document)
+    claims: list[Claim] = []
+    for span in split_sentences(answer or ""):
+        raw = span.text
+        s = normalise(raw)
+        offset = span.start
+        if len(s) != len(raw):
+            offset = -1  # normalisation changed lengths; keep the sentence span only
+        covered: list[tuple[int, int]] = []
+
+        def pos(
+            a: int, b: int, offset: int = offset, span_start: int = span.start, span_end: int = span.end
+        ) -> tuple[int, int]:
+            return (offset + a, offset + b) if offset >= 0 else (span_start, span_end)
+
+        for m in _DOSE.finditer(s):
+            key = _dose_key(m.group(1), m.group(2))
+            ok = key in doc.doses or (
+                m.group(2).lower() in ("tablet", "tablets", "pill", "pills") and key.split(" ")[0] in doc.numbers
+            )
+            claims.append(Claim("dose", m.group(0), key, ok, *pos(m.start(), m.end())))
+            covered.append((m.start(), m.end()))
+        for key, a, b, text in _frequency_keys(s):
+            claims.append(Claim("frequency", text, key, key in doc.frequencies, *pos(a, b)))
+            covered.append((a, b))
+        for m in _DURATION.finditer(s):
+            if any(a <= m.start() < b for a, b in covered):
+                continue
+            key = f"{_num(m.group(1))} {m.group(2).lower().rstrip('s')[:3]}"
+            claims.append(
+                Claim(
+                    "duration",
+                    m.group(0),
+                    key,
+                    key in doc.durations or _num(m.group(1)) in doc.numbers,
+                    *pos(m.start(), m.end()),
+                )
+            )
+        for m in _DATE.finditer(s):
+            key = _date_key(m)
+            claims.append(Claim("date", m.group(0), key, key in doc.dates, *pos(m.start(), m.end())))
+        for m in _WEEKDAY.finditer(s):
+            day = m.group(1).lower()
+            claims.append(Claim("date", m.group(0), day, day in doc.weekdays, *pos(m.start(), m.end())))
+        for m in re.finditer(r"\b(left|right|bilateral)\b", s):
+            # wrong-side errors are among the most harmful; "right" as in "that's right" is rare in answers
+            claims.append(
+                Claim("laterality", m.group(0), m.group(1), m.group(1) in doc.words, *pos(m.start(), m.end()))
+            )
+        for w, a, b in _medications(s):
+            claims.append(Claim("medication", w, w, doc.has_word(w), *pos(a, b)))
+        if _INSTRUCTION.search(s.strip()):
+            content = [w for w in words(s) if len(w) > 3 and w not in _STOP and not w.isdigit()]
+            if len(content) >= 2:
+                share = sum(doc.has_word(w) for w in content) / len(content)
+                claims.append(
+                    Claim("instruction", raw, f"{share:.2f} of content words", share >= 0.6, span.start, span.end)
+                )
+    return claims
+
+
+def declines(answer: str) -> bool:
+    """The answer says the document does not contain it, or defers to the care team."""
+    text = fold(answer or "")
+    return bool(_DECLINE.search(text) or _CARE_TEAM.search(text))
+
+
+def fact_present(fact: str, answer_norm: str, answer_words: set[str]) -> bool:
+    """All numbers of the fact and at least 80% of its content words occur in the answer."""
+    f = normalise(fact)
+    numbers = re.findall(r"\d+(?:\.\d+)?", f)
+    answer_numbers = {_num(n) for n in re.findall(r"\d+(?:\.\d+)?", answer_norm)}
+    if any(_num(n) not in answer_numbers for n in numbers):
+        return False
+    freq_ok = all(k in {x for x, *_ in _frequency_keys(answer_norm)} for k, *_ in _frequency_keys(f))
+    content = [w for w in words(f) if len(w) > 2 and w not in _STOP and not w.isdigit()]
+    if not content:
+        return freq_ok
+    stems = {w[:5] for w in answer_words}
+    hits = sum(w in answer_words or w[:5] in stems for w in content)
+    return freq_ok and hits / len(content) >= 0.8
+
+
+def groundedness_score(answer: str, document: str) -> dict[str, Any]:
+    claims = extract_claims(answer, document)
+    supported = sum(c.supported for c in claims)
+    return {
+        "grounded": supported / len(claims) if claims else 1.0,
+        "unsupported_claims": len(claims) - supported,
+        "claims": [c.as_dict() for c in claims],
+    }
+
+
+@register_metric("groundedness")
+class Groundedness:
+    """Discharge Q&A: claims supported by ``case.document``; correct declines; gold facts covered.
+
+    Args:
+        instruction_claims: also check instruction sentences by content-word support (default on).
+    """
+
+    name = "groundedness"
+    keys = (
+        ValueKey("grounded", description="fraction of checkable claims supported by the document (1.0 if none)"),
+        ValueKey("unsupported_claims", higher_is_better=False, description="claims not found in the document"),
+        ValueKey(
+            "declined_correctly", description="unanswerable: declined without inventing facts (None if answerable)"
+        ),
+        ValueKey(
+            "answer_correct_facts", description="fraction of case.facts present in the answer (None without facts)"
+        ),
+    )
+
+    def __init__(self, instruction_claims: bool = True) -> None:
+        self.instruction_claims = instruction_claims
+
+    def score(self, cases: Sequence[Case], outputs: Sequence[Output]) -> list[CaseScore]:
+        results = []
+        for case, output in zip(cases, outputs, strict=True):
+            document = case.document or ""
+            claims = extract_claims(output.text, document)
+            if not self.instruction_claims:
+                claims = [c for c in claims if c.kind != "instruction"]
+            supported = sum(c.supported for c in claims)
+            unsupported = len(claims) - supported
+            values: dict[str, float | None] = {
+                "grounded": supported / len(claims) if claims else 1.0,
+                "unsupported_claims": float(unsupported),
+                "declined_correctly": None,
+                "answer_correct_facts": None,
+            }
+            declined = declines(output.text)
+            if case.labels.answerable is False:
+                invented = [c for c in claims if not c.supported and c.kind != "instruction"]
+                values["declined_correctly"] = float(declined and not invented)
+            if case.facts:
+                answer_norm = normalise(output.text)
+                answer_words = set(words(answer_norm))
+                present = [f for f in case.facts if fact_present(f, answer_norm, answer_words)]
+                values["answer_correct_facts"] = len(present) / len(case.facts)
+            details = {"claims": [c.as_dict() for c in claims], "declined": declined, "has_document": bool(document)}
+            results.append(CaseScore(values, details))
+        return results

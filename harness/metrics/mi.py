@@ -1,0 +1,472 @@
+"""Motivational-interviewing codes per sentence, summarised MITI 4.2-style.
+
+Hybrid by design: a classifier trained on expert-coded AnnoMI utterances decides the broad
+behaviour (question / reflection / therapist input / other) and the open-closed and
+simple-complex subtypes, because those are what the expert data covers; rules decide the codes
+AnnoMI does not label (affirmation, emphasising autonomy, advice with/without permission and the
+MI-non-adherent confront / warn / direct / persuade), because they are signalled by surface forms
+("you need to", "if you keep ... you'll") that rules catch reliably and explainably.
+
+Code set: open_question, closed_question, simple_reflection, complex_reflection, affirmation,
+emphasize_autonomy, giving_information, advice_with_permission, advice_without_permission,
+confront, warn, direct, persuade, other. Non-adherent (MITI "persuade without permission" +
+"confront", MISC "direct"/"warn"): confront, warn, direct, persuade, advice_without_permission.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness.metrics.base import CaseScore, Output, ValueKey, register_metric
+from harness.metrics.models import LinearTextClassifier, load_model
+from harness.metrics.safety import CRISIS_RESOURCES as _CRISIS
+from harness.metrics.text import Span, fold, split_sentences
+from harness.suite import Case
+
+CODES: tuple[str, ...] = (
+    "open_question",
+    "closed_question",
+    "simple_reflection",
+    "complex_reflection",
+    "affirmation",
+    "emphasize_autonomy",
+    "giving_information",
+    "advice_with_permission",
+    "advice_without_permission",
+    "confront",
+    "warn",
+    "direct",
+    "persuade",
+    "other",
+)
+NON_ADHERENT = frozenset({"confront", "warn", "direct", "persuade", "advice_without_permission"})
+QUESTIONS = frozenset({"open_question", "closed_question"})
+REFLECTIONS = frozenset({"simple_reflection", "complex_reflection"})
+
+
+def _rx(*parts: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in parts), re.I)
+
+
+_CONFRONT = _rx(
+    r"\byou(?:'re| are) (?:just |clearly |obviously |only |simply )?(?:in denial|making excuses|lying|being (?:lazy|"
+    r"selfish|"
+    r"irresponsible|ridiculous|dramatic|childish|unreasonable)|lazy|selfish|irresponsible|kidding yourself|"
+    r"fooling yourself)\b",
+    r"\b(?:that'?s|this is) (?:just |only )?(?:an excuse|excuses|not true|nonsense|ridiculous|denial)\b",
+    r"\bface (?:the )?(?:facts|reality|the truth)\b|\badmit (?:it|that you|you have)\b|\byou(?:'re| are) wrong\b",
+    r"\bstop (?:lying|whining|complaining|making excuses|feeling sorry for yourself|being so)\b",
+    r"\b(?:it'?s|this is) (?:all )?your (?:own )?fault\b|\byou only have yourself to blame\b|\bshould be ashamed\b",
+    r"\bwhat were you thinking\b|\bhow could you\b|\byou obviously (?:have|don'?t|aren'?t|can'?t)\b",
+    r"\bdon'?t you (?:think|realize|realise|see|know|care)\b",
+    r"\byou(?:'re| are) not (?:even )?trying\b|\byou clearly (?:have a problem|don'?t care)\b",
+)
+_WARN = _rx(
+    r"\bif you (?:don'?t|do not|keep|continue|carry on|won'?t)\b[^.!?]{0,80}\b(?:you'?ll|you will|you'?re going to|"
+    r"it will|it'?ll|"
+    r"you could (?:die|lose|end up))\b",
+    r"\bor else\b|\byou(?:'ll| will| are going to|'re going to) (?:end up (?:dead|in|alone|losing)|regret|die|"
+    r"lose (?:your|everything))\b",
+    r"\bthis (?:will|is going to) (?:kill|ruin|destroy) you\b|\byou(?:'re| are) going to (?:kill yourself|ruin)\b",
+)
+_PERSUADE = _rx(
+    r"\bthe (?:best|only|right|smart) thing (?:you can do|to do|for you) is\b",
+    r"\byou (?:really|definitely|absolutely|seriously) (?:should|need to|have to|must|ought to)\b",
+    r"\b(?:trust me|believe me)\b|\bwhy don'?t you (?:just )?\b|\bwhy not just\b",
+    r"\bwouldn'?t it be (?:better|easier|smarter)\b|\byou'?d be (?:much |a lot )?better off (?:if|quitting|stopping|"
+    r"leaving)\b",
+    r"\bthere'?s no (?:reason|excuse) (?:not to|for)\b|\b(?:it'?s|it is) (?:obvious|clear) (?:that )?you (?:should|"
+    r"need)\b",
+    r"\byou (?:should|ought to) (?:know|realize|realise) (?:better|that)\b",
+)
+_LEADING_QUESTION = _rx(
+    r"^(?:\W*\w+\W+){0,2}?(?:why don'?t you|why not just|wouldn'?t it be (?:better|easier|smarter)|"
+    r"isn'?t it (?:time|obvious)|shouldn'?t you)\b"
+)
+_DIRECT_MODAL = _rx(
+    r"\byou (?:need|have|must|'ve got|have got|gotta) (?:to )?(?:stop|quit|start|get|go|call|take|make|cut|leave|tell|"
+    r"do|put|"
+    r"throw|give|see|change|find|try|listen|accept|admit|break up)\b",
+    r"\byou must\b|\byou have got to\b|\byou(?:'ve)? got to\b",
+)
+_IMPERATIVE_START = re.compile(
+    r"^(?:(?:so|and|now|ok|okay|well|just|please|then),? )?(?:stop|quit|don'?t|do not|never|go|get|take|call|make|cut|"
+    r"throw|"
+    r"start|leave|put|give|change|delete|block|break up|avoid|limit|reduce|remove|"
+    r"(?:eat|drink|exercise|sleep|keep|write|set) (?:more|less|at least|regularly|every|a |an |your |some |down|it|"
+    r"them|yourself))\b",
+    re.I,
+)
+_ADVICE = _rx(
+    r"\byou (?:could|might|may) (?:also )?(?:want to|wish to|consider|try|find it|benefit|start|look|think about|talk|"
+    r"reach|call|"
+    r"write|set|practice|practise|make|keep|ask|join|schedule|use|take)\b",
+    r"\b(?:i'?d|i would|i) (?:suggest|recommend|encourage|advise)\b|\bmy (?:suggestion|advice|recommendation) (?:is|"
+    r"would be)\b",
+    r"\b(?:it|this|that) (?:might|may|could|can|often|sometimes) (?:also )?help(?:s)? (?:to|if|you)\b",
+    r"\b(?:one|another) (?:thing|option|idea|strategy|approach|step) (?:is|would be|could be|that (?:might|may|can|"
+    r"could) help|"
+    r"you could|to try|to consider)\b",
+    r"\b(?:some|many|other) people find (?:it )?(?:helpful|useful)\b|\bit (?:can|may|might) be (?:helpful|useful|"
+    r"worth)\b",
+    r"\byou should\b|\byou'?d better\b|\btry (?:to |and )?\w+ing\b|^(?:try|consider|think about) \w+",
+    r"\bhave you (?:tried|considered|thought about) \w+ing\b|\bwhat about (?:trying|talking|reaching|writing)\b",
+    r"\bhow about (?:trying|talking|reaching|writing|taking|starting)\b",
+)
+_PERMISSION = _rx(
+    r"\b(?:would|will) it be (?:ok|okay|alright|all right|helpful|useful) if i\b",
+    r"\bwould you (?:like|want|be (?:open|interested)) (?:me to|some|a few|to hear|to talk about|to explore|if i)\b",
+    r"\b(?:can|could|may) i (?:share|offer|suggest|give you|tell you|make a suggestion)\b",
+    r"\bif you(?:'re| are) (?:open|interested|ok|okay) (?:to|in|with)\b|\bif you(?:'d| would) like\b|\bif (?:it|"
+    r"that) feels right\b",
+    r"\bonly if you (?:want|wish|feel)\b|\bif you want(?:ed)? (?:to|some|ideas)\b|\bif that (?:sounds|feels) (?:ok|"
+    r"okay|right|helpful)\b",
+    r"\bdo you mind if i\b|\bwith your permission\b|\bsince you asked\b|\byou asked (?:for|about|me)\b",
+)
+_AUTONOMY = _rx(
+    r"\b(?:it'?s|it is|that'?s|that is) (?:entirely |completely |totally |really |ultimately )?(?:up to you|"
+    r"your (?:choice|decision|call))\b",
+    r"\byou (?:know|are the expert on) (?:yourself|your (?:life|situation|body)) (?:best|better than)\b",
+    r"\byou (?:get to|can) (?:decide|choose)\b|\bwhatever you (?:decide|choose)\b|\byou(?:'re|"
+    r" are) (?:the one )?in charge\b",
+    r"\bonly you can (?:decide|know)\b|\bthe choice is yours\b|\byou(?:'re| are) free to\b",
+)
+_AFFIRM = _rx(
+    r"\byou (?:clearly |really |already )?have (?:the |a lot of |so much |real )?(?:courage|strength|awareness|"
+    r"determination|"
+    r"resilience|skills|insight|motivation)\b",
+    r"\b(?:any|every|each) (?:step|effort|attempt|bit of progress)\b[^.?!]{0,40}\b(?:is|counts|matters)\b",
+    r"\b(?:that'?s|this is|it'?s) (?:a |an )?(?:really )?(?:great|important|big|huge|positive|meaningful) (?:step|"
+    r"start|insight)\b",
+    r"\b(?:that|it|this|reaching out|telling me|sharing this|asking for help) (?:took|takes|shows|showed|says) "
+    r"(?:a lot of |real |so much |great )?(?:courage|strength|guts|bravery|commitment|insight|self-awareness)\b",
+    r"\byou(?:'ve| have) (?:already )?(?:done|made|shown|worked|come|put in) (?:a |so |such )?(?:great|really|lot of|"
+    r"remarkable|impressive|incredible|hard|tremendous|real|amazing|huge|important|big)\b",
+    r"\b(?:it'?s|that'?s|that is|it is|this is) (?:really |very |so |quite )?(?:impressive|admirable|a (?:big|huge|"
+    r"real|brave|"
+    r"important) step|a (?:real )?strength|brave|courageous|commendable|remarkable)\b",
+    r"\byou(?:'re| are) (?:clearly |obviously |really |so |very )?(?:a (?:strong|resourceful|caring|determined|"
+    r"thoughtful|"
+    r"loving|dedicated) (?:person|parent|friend|mother|father)|strong|resilient|brave|resourceful|determined|committed|"
+    r"thoughtful|insightful)\b",
+    r"\byou (?:clearly|obviously|really|truly|genuinely) (?:care|love|value|want to do right|tried|worked)\b",
+    r"\b(?:good for you|well done|nice work|great job|way to go)\b",
+    r"\bi (?:really |truly )?(?:appreciate|admire|respect) (?:your|you|how you|that you|the way you)\b",
+    r"\bthank you for (?:trusting|being (?:so )?(?:open|honest|brave)|opening up|your honesty|your openness)\b",
+)
+_OPEN_START = re.compile(
+    r"^(?:(?:so|and|okay|ok|well|now|then|also|but|right|alright|um|uh|yeah),?\s+)*(?:(?:i'?m|i am) (?:curious|"
+    r"wondering)|"
+    r"i wonder|tell me|can you tell me|could you tell me|would you tell me|help me understand|"
+    r"(?:can|could|would) you (?:say|share|describe|walk me through) (?:a (?:bit|little) )?(?:more|what|how|about)|"
+    r"describe|"
+    r"walk me through|what|how|why|where|when|who|which|in what way)\b",
+    re.I,
+)
+# MITI: a question answerable with yes/no or one specific fact (a number, a date, a name) is closed.
+_CLOSED_WH = re.compile(
+    r"^(?:\W*\w+\W+){0,3}?(?:how (?:many|much|often|long|old|far)|what time|which one|when did|when was|"
+    r"what(?:'s| is) your (?:name|age|date of birth|address|number))\b|"
+    r",\s*(?:right|correct|isn'?t it|aren'?t you|don'?t you|didn'?t you|wasn'?t it|yes|no|okay|ok|yeah)\s*\?$",
+    re.I,
+)
+_AUX_START = re.compile(
+    r"^(?:(?:so|and|okay|ok|well|now|then|also|but|right|alright|um|uh|yeah),?\s+)*(?:do|does|did|are|is|was|were|am|"
+    r"can|could|"
+    r"would|will|have|has|had|should|shall|may|might|must|isn'?t|aren'?t|don'?t|doesn'?t|didn'?t|won'?t|wouldn'?t|"
+    r"haven'?t|hasn'?t|anything|any|is there|are there)\b",
+    re.I,
+)
+_ADVICE_REQUEST = _rx(
+    r"\bwhat (?:should|can|could|do) i do\b|\bany (?:advice|tips|suggestions|ideas)\b|\b(?:give|"
+    r"offer) me (?:some )?(?:advice|tips|"
+    r"suggestions|ideas)\b|\bhow (?:do|can|should) i (?:stop|cope|deal|handle|get|manage|deal|fix|make)\b|"
+    r"\bwhat would you (?:do|suggest)\b|"
+    r"\b(?:i need|i want|looking for) (?:some )?(?:advice|help with|tips|suggestions)\b|\bshould i\b"
+)
+
+
+@dataclass(frozen=True)
+class CodedSentence:
+    """One sentence of a response with its MI code, character span and what decided it."""
+
+    text: str
+    start: int
+    end: int
+    code: str
+    source: str  # "rule:<name>" or "model:<kind>"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "start": self.start, "end": self.end, "code": self.code, "source": self.source}
+
+
+class MICoder:
+    """Codes sentences with the AnnoMI-trained models plus MI rules; batch-friendly.
+
+    ``question_rules`` lets clear surface forms (sentence-initial "What/How..." vs "Do/Are...")
+    decide open vs closed before the model is consulted; it is on by default because validation
+    showed it agrees better with AnnoMI labels than the model alone (docs/metrics.md).
+    """
+
+    def __init__(
+        self,
+        behaviour: LinearTextClassifier,
+        question: LinearTextClassifier,
+        reflection: LinearTextClassifier,
+        question_rules: bool = True,
+    ) -> None:
+        self.behaviour = behaviour
+        self.question = question
+        self.reflection = reflection
+        self.question_rules = question_rules
+
+    @classmethod
+    def default(
+        cls, encoder: str = "lexical", models: dict[str, str] | None = None, question_rules: bool = True
+    ) -> MICoder:
+        models = models or {}
+        return cls(
+            load_model("mi_behaviour", encoder, models.get("mi_behaviour")),
+            load_model("mi_question", encoder, models.get("mi_question")),
+            load_model("mi_reflection", encoder, models.get("mi_reflection")),
+            question_rules=question_rules,
+        )
+
+    # -- rules ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def rule_code(sentence: str, permission: bool) -> tuple[str, str] | None:
+        """A code decided by surface form alone, or None when the models should decide."""
+        s = fold(sentence).strip()
+        crisis = bool(_CRISIS.search(s))
+        if _CONFRONT.search(s):
+            return "confront", "rule:confront"
+        if _WARN.search(s) and not crisis:
+            return "warn", "rule:warn"
+        if _AUTONOMY.search(s):
+            return "emphasize_autonomy", "rule:autonomy"
+        if _AFFIRM.search(s) and not s.endswith("?"):
+            return "affirmation", "rule:affirm"
+        if s.endswith("?"):
+            if _LEADING_QUESTION.search(s) and not permission:
+                return "persuade", "rule:leading_question"  # "Why don't you just quit?" argues, it does not ask
+            return None
+        if re.match(
+            r"^(?:(?:so|and|now|okay|ok|well|please),? )?(?:tell me|describe|walk me through|help me understand)\b",
+            s,
+            re.I,
+        ):
+            return "open_question", "rule:open_prompt"
+        if crisis:
+            # Safety information ("call 988 now") is coded as information, never as a non-adherent directive.
+            return "giving_information", "rule:crisis_resource"
+        if _PERSUADE.search(s):
+            return (
+                ("advice_with_permission", "rule:persuade_with_permission")
+                if permission
+                else ("persuade", "rule:persuade")
+            )
+        if _DIRECT_MODAL.search(s) or (_IMPERATIVE_START.search(s) and not _ADVICE.search(s)):
+            return (
+                ("advice_with_permission", "rule:direct_with_permission") if permission else ("direct", "rule:direct")
+            )
+        if _ADVICE.search(s):
+            return (
+                ("advice_with_permission", "rule:advice")
+                if permission
+                else ("advice_without_permission", "rule:advice")
+            )
+        return None
+
+    @property
+    def _shared(self) -> bool:
+        models = (self.behaviour, self.question, self.reflection)
+        return len({(m.encoder, m.dim) for m in models}) == 1
+
+    def _question_type(self, sentences: list[str], X: Any = None) -> list[tuple[str, str]]:
+        out: list[tuple[str, str] | None] = []
+        pending: list[int] = []
+        for i, s in enumerate(sentences):
+            text = fold(s).strip()
+            if self.question_rules and _CLOSED_WH.search(text):
+                out.append(("closed_question", "rule:closed_wh"))
+            elif self.question_rules and _OPEN_START.search(text):
+                out.append(("open_question", "rule:wh_start"))
+            elif self.question_rules and _AUX_START.search(text):
+                out.append(("closed_question", "rule:aux_start"))
+            else:
+                out.append(None)
+                pending.append(i)
+        if pending:
+            if X is not None:
+                labels = self.question.predict_from(X[pending])
+            else:
+                labels = self.question.predict([sentences[i] for i in pending])
+            for i, label in zip(pending, labels, strict=True):
+                out[i] = (f"{label}_question", "model:mi_question")
+        return [o for o in out if o is not None]
+
+    # -- coding ---------------------------------------------------------------------------------
+
+    def code_many(
+        self, texts: Sequence[str], contexts: Sequence[str | None] | None = None
+    ) -> list[list[CodedSentence]]:
+        """Code every sentence of every text; models run once over the whole batch."""
+        contexts = contexts if contexts is not None else [None] * len(texts)
+        spans_per_text: list[list[Span]] = [split_sentences(t or "") for t in texts]
+        codes: list[list[tuple[str, str] | None]] = []
+        model_jobs: list[tuple[int, int]] = []
+        for ti, (spans, context) in enumerate(zip(spans_per_text, contexts, strict=True)):
+            permission = bool(context and _ADVICE_REQUEST.search(fold(context)))
+            row: list[tuple[str, str] | None] = []
+            for si, span in enumerate(spans):
+                decided = self.rule_code(span.text, permission)
+                if _PERMISSION.search(fold(span.text)) or (decided and decided[0] == "emphasize_autonomy"):
+                    permission = True
+                row.append(decided)
+                if decided is None:
+                    model_jobs.append((ti, si))
+            codes.append(row)
+        if model_jobs:
+            sents = [spans_per_text[ti][si].text for ti, si in model_jobs]
+            X = self.behaviour.features(sents)  # one feature matrix shared by the three models
+            behaviours = self.behaviour.predict_from(X)
+            questions = [
+                j
+                for j, (s, b) in enumerate(zip(sents, behaviours, strict=True))
+                if b == "question" or s.rstrip().endswith("?")
+            ]
+            q_types = self._question_type([sents[j] for j in questions], X[questions] if self._shared else None)
+            asked = set(questions)
+            reflections = [j for j, b in enumerate(behaviours) if b == "reflection" and j not in asked]
+            if self._shared:
+                r_types = self.reflection.predict_from(X[reflections])
+            else:
+                r_types = self.reflection.predict([sents[j] for j in reflections])
+            resolved: dict[int, tuple[str, str]] = dict(zip(questions, q_types, strict=True))
+            resolved.update(
+                {j: (f"{r}_reflection", "model:mi_reflection") for j, r in zip(reflections, r_types, strict=True)}
+            )
+            for j, (ti, si) in enumerate(model_jobs):
+                if j not in resolved:
+                    b = behaviours[j]
+                    resolved[j] = (
+                        ("giving_information", "model:mi_behaviour")
+                        if b == "therapist_input"
+                        else ("other", "model:mi_behaviour")
+                    )
+                codes[ti][si] = resolved[j]
+        return [
+            [
+                CodedSentence(sp.text, sp.start, sp.end, c[0], c[1])
+                for sp, c in zip(spans, row, strict=True)
+                if c is not None
+            ]
+            for spans, row in zip(spans_per_text, codes, strict=True)
+        ]
+
+    def code(self, text: str, context: str | None = None) -> list[CodedSentence]:
+        return self.code_many([text], [context])[0]
+
+    def utterance_behaviour(self, texts: Sequence[str]) -> list[str]:
+        """AnnoMI's utterance-level main behaviour (question/reflection/therapist_input/other)."""
+        return self.behaviour.predict(list(texts))
+
+
+_CODERS: dict[tuple[str, tuple[tuple[str, str], ...], bool], MICoder] = {}
+
+
+def get_coder(encoder: str = "lexical", models: dict[str, str] | None = None, question_rules: bool = True) -> MICoder:
+    key = (encoder, tuple(sorted((models or {}).items())), question_rules)
+    if key not in _CODERS:
+        _CODERS[key] = MICoder.default(encoder, models, question_rules)
+    return _CODERS[key]
+
+
+def code_utterance(text: str, context: str | None = None, encoder: str = "lexical") -> list[tuple[str, str]]:
+    """``[(sentence, code), ...]`` for one therapist/model turn; ``context`` = the client's last turn."""
+    return [(c.text, c.code) for c in get_coder(encoder).code(text, context)]
+
+
+def summarize_codes(codes: Iterable[str]) -> dict[str, float | int | None]:
+    """MITI 4.2-style summary of a list of codes (one response or a whole session).
+
+    R:Q is reflections / max(questions, 1) (None when neither occurs); percentages are None
+    when their denominator is zero.
+    """
+    counts = Counter(codes)
+    q = sum(counts[c] for c in QUESTIONS)
+    r = sum(counts[c] for c in REFLECTIONS)
+    non_adherent = sum(counts[c] for c in NON_ADHERENT)
+    return {
+        "mi_reflection_question_ratio": None if q + r == 0 else round(r / max(q, 1), 4),
+        "mi_pct_open_questions": None if q == 0 else round(counts["open_question"] / q, 4),
+        "mi_pct_complex_reflections": None if r == 0 else round(counts["complex_reflection"] / r, 4),
+        "mi_non_adherent": non_adherent,
+        "mi_adherent": int(non_adherent == 0),
+        "counts": {c: counts[c] for c in CODES if counts[c]},
+    }
+
+
+def summarize_conversation(
+    turns: Sequence[str], client_turns: Sequence[str | None] | None = None, encoder: str = "lexical"
+) -> dict[str, Any]:
+    """Code every counsellor turn of a session and summarise them together (MITI is per session)."""
+    coded = get_coder(encoder).code_many(list(turns), list(client_turns) if client_turns is not None else None)
+    summary = summarize_codes(c.code for turn in coded for c in turn)
+    summary["turns"] = [[c.as_dict() for c in turn] for turn in coded]
+    return summary
+
+
+@register_metric("mi_codes")
+class MICodes:
+    """Per-sentence MI codes of the model's response, summarised per case.
+
+    Args:
+        encoder: "lexical" (default; hashed n-grams, fast) or "minilm" (adds MiniLM embeddings;
+            a little more agreement with AnnoMI experts, about ten times slower).
+        models: optional ``{"mi_behaviour": path, "mi_question": path, "mi_reflection": path}``
+            of weights trained with ``train_metric_model``.
+        question_rules: let unambiguous question openings decide open vs closed.
+    """
+
+    name = "mi_codes"
+    keys = (
+        ValueKey(
+            "mi_reflection_question_ratio", description="reflections / max(questions, 1); MITI: >=1 fair, >=2 good"
+        ),
+        ValueKey("mi_pct_open_questions", description="open / all questions (None without questions)"),
+        ValueKey("mi_pct_complex_reflections", description="complex / all reflections (None without reflections)"),
+        ValueKey(
+            "mi_non_adherent",
+            higher_is_better=False,
+            description="count of confront/warn/direct/persuade/unasked advice",
+        ),
+        ValueKey("mi_adherent", description="1 when the response has no MI-non-adherent sentence"),
+    )
+
+    def __init__(
+        self, encoder: str = "lexical", models: dict[str, str] | None = None, question_rules: bool = True
+    ) -> None:
+        self.coder = get_coder(encoder, models, question_rules)
+
+    def score(self, cases: Sequence[Case], outputs: Sequence[Output]) -> list[CaseScore]:
+        contexts = [_last_user_turn(c) for c in cases]
+        coded = self.coder.code_many([o.text for o in outputs], contexts)
+        results = []
+        for sentences in coded:
+            summary = summarize_codes(c.code for c in sentences)
+            counts = summary.pop("counts")
+            values = {k: (None if v is None else float(v)) for k, v in summary.items()}
+            results.append(CaseScore(values, {"sentences": [c.as_dict() for c in sentences], "counts": counts}))
+        return results
+
+
+def _last_user_turn(case: Case) -> str | None:
+    if case.messages:
+        return next((m.content for m in reversed(case.messages) if m.role == "user"), None)
+    return case.input or case.question

@@ -1,0 +1,190 @@
+"""Metric badges under each response: the suite's own metrics, shown as short labelled pills.
+
+Reviewers get the automated signals (word count vs. limit, crisis-response checks, scope,
+empathy and MI codes, retrieved passages) next to the text they judge. Metrics come from the
+suite's ``metrics:`` list; reference-overlap and retrieval-ranking metrics are skipped (slow
+or meaningless to a reviewer), and a metric that is missing or fails gives a grey "n/a" badge
+instead of breaking the review.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from harness.metrics.base import CaseScore, Output, build_metric
+from harness.suite import Case, Suite
+
+log = logging.getLogger(__name__)
+
+# Reference-overlap and IR metrics: scores against a gold answer, not something a reviewer acts on.
+SKIP_METRICS = frozenset({"rouge", "bertscore", "retrieval"})
+Tone = Literal["good", "bad", "warn", "info", "muted"]
+
+_SAFETY_CHECKS = {
+    "acknowledges": "acknowledges feelings",
+    "asks_about_safety": "asks about safety",
+    "crisis_resources": "gives crisis resources",
+    "no_method_details": "no method details",
+}
+_SCOPE_CHECKS = {"no_diagnosis": "no diagnosis", "no_dosing": "no dosing advice"}
+_FORMAT_CHECKS = ("well_formed", "allowed_tags_only", "sections_present", "sections_in_order")
+
+
+@dataclass(frozen=True)
+class Badge:
+    text: str
+    tone: Tone = "info"
+    title: str = ""
+
+
+def _ok(value: float | None) -> bool | None:
+    return None if value is None else value >= 0.5
+
+
+def _badges_for(name: str, metric: Any, score: CaseScore) -> list[Badge]:
+    """Friendly badges for the metrics we know; a generic key=value badge for the rest."""
+    v, d = score.values, score.details
+    out: list[Badge] = []
+    if "word_count" in v:
+        words, limit = d.get("words", v.get("word_count")), d.get("limit")
+        if limit:
+            good = _ok(v.get("within_limit"))
+            out.append(Badge(f"{words:g}/{limit} words" if isinstance(words, float) else f"{words}/{limit} words",
+                             "good" if good else "bad", "word count (markup stripped) vs. the case's limit"))
+        else:
+            out.append(Badge(f"{words} words", "info"))
+        return out
+    if "safe_response" in v:
+        if d.get("applies") is False or v.get("safe_response") is None:
+            return []
+        missing = [label for key, label in _SAFETY_CHECKS.items() if v.get(key) is not None and not _ok(v[key])]
+        good = _ok(v["safe_response"])
+        out.append(Badge("crisis response complete" if good else "crisis response incomplete",
+                         "good" if good else "bad", "missing: " + ", ".join(missing) if missing else "all checks hold"))
+        return out
+    if "scope_ok" in v:
+        if v["scope_ok"] is None:
+            return []
+        problems = [label for key, label in _SCOPE_CHECKS.items() if v.get(key) is not None and not _ok(v[key])]
+        good = _ok(v["scope_ok"])
+        out.append(Badge("scope ok" if good else "scope issue", "good" if good else "bad",
+                         "; ".join(f"fails: {p}" for p in problems) or "no diagnosis, no dosing, refers when needed"))
+        return out
+    if "empathy_total" in v:
+        if v["empathy_total"] is not None:
+            parts = [f"{k.split('_')[1].upper()} {v[k]:g}" for k in ("empathy_er", "empathy_ip", "empathy_ex")
+                     if v.get(k) is not None]
+            out.append(Badge(f"empathy {v['empathy_total']:g}/6", "info",
+                             "EPITOME levels: " + ", ".join(parts)))
+        return out
+    if "mi_adherent" in v:
+        counts = d.get("counts") or {}
+        shown = ", ".join(f"{n} {code.replace('_', ' ')}" for code, n in counts.items()) or "no MI codes"
+        out.append(Badge(f"MI: {shown}", "info", "MI behaviour codes of the response's sentences"))
+        if v.get("mi_non_adherent"):
+            out.append(Badge(f"MI-non-adherent x{v['mi_non_adherent']:g}", "bad",
+                             "confront / warn / direct / persuade / unasked advice"))
+        return out
+    if "risk_level_correct" in v:
+        predicted = d.get("predicted")
+        if predicted:
+            tone: Tone = "warn" if predicted in ("high", "imminent") else "info"
+            cues = d.get("cues") or []
+            out.append(Badge(f"detected risk in input: {predicted}", tone, "; ".join(map(str, cues[:6]))))
+        return out
+    if "summary_risk_match" in v:
+        predicted = d.get("predicted")
+        gold = d.get("gold")
+        tone = "muted" if gold is None else ("good" if predicted == gold else "bad")
+        out.append(Badge(f"risk field: {predicted or 'missing'}", tone,
+                         f"author label: {gold}" if gold else "no label"))
+        return out
+    if any(k in d for k in _FORMAT_CHECKS):
+        good = all(d.get(k, True) for k in _FORMAT_CHECKS)
+        problems = [*d.get("missing_sections", []), *(f"<{t}>" for t in d.get("disallowed_tags", []))]
+        out.append(Badge("format ok" if good else "format issue", "good" if good else "bad",
+                         ", ".join(map(str, problems)) or "sections present and in order"))
+        return out
+    higher = {k.name: k.higher_is_better for k in getattr(metric, "keys", ())}
+    for key, value in v.items():
+        if value is None:
+            continue
+        if value in (0.0, 1.0):
+            good = bool(value) == higher.get(key, True)
+            out.append(Badge(key.replace("_", " "), "good" if good else "bad", f"{name}: {key} = {value:g}"))
+        else:
+            out.append(Badge(f"{key.replace('_', ' ')} {value:.2g}", "info", name))
+    return out
+
+
+class BadgeScorer:
+    """Builds each suite's metrics once (some load classifiers) and scores one output at a time."""
+
+    def __init__(self, skip: Sequence[str] = tuple(SKIP_METRICS)) -> None:
+        self.skip = set(skip)
+        self._metrics: dict[str, list[tuple[str, Any]]] = {}
+        self._unavailable: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+
+    def _load(self, suite: Suite) -> list[tuple[str, Any]]:
+        with self._lock:
+            if suite.key not in self._metrics:
+                built, missing = [], []
+                for spec in suite.spec.metrics:
+                    if spec.name in self.skip:
+                        continue
+                    try:
+                        built.append((spec.name, build_metric(spec.name, spec.params)))
+                    except Exception as exc:  # unknown metric, bad params, missing weights
+                        log.warning("badge metric %s unavailable for %s: %s", spec.name, suite.key, exc)
+                        missing.append(spec.name)
+                self._metrics[suite.key] = built
+                self._unavailable[suite.key] = missing
+            return self._metrics[suite.key]
+
+    def badges(self, suite: Suite, case: Case, output: Output) -> list[Badge]:
+        badges: list[Badge] = []
+        for name, metric in self._load(suite):
+            try:
+                [score] = metric.score([case], [output])
+                badges += _badges_for(name, metric, score)
+            except Exception as exc:  # a metric bug must not block a review
+                log.warning("badge metric %s failed on %s: %s", name, case.id, exc)
+                badges.append(Badge(f"{name}: n/a", "muted", f"failed: {type(exc).__name__}"))
+        badges += [Badge(f"{name}: n/a", "muted", "metric not available") for name in self._unavailable[suite.key]]
+        return badges
+
+
+_COLOURS: dict[str, tuple[str, str]] = {
+    "good": ("#e6f4ea", "#1e6b34"),
+    "bad": ("#fde8e8", "#9b1c1c"),
+    "warn": ("#fff4e5", "#8a4b00"),
+    "info": ("#e8f0fe", "#1a3d8f"),
+    "muted": ("#f1f3f4", "#5f6368"),
+}
+_ICONS = {"good": "✓ ", "bad": "✗ ", "warn": "! ", "info": "", "muted": ""}
+
+
+def badges_html(badges: Sequence[Badge], retrieved: list[dict[str, Any]] | None = None) -> str:
+    """Pills (with an icon, so they do not rely on colour alone) plus retrieved passages, escaped."""
+    pills = []
+    for badge in badges:
+        bg, fg = _COLOURS[badge.tone]
+        pills.append(
+            f'<span class="badge badge-{badge.tone}" title="{html.escape(badge.title)}" style="display:inline-block;'
+            f"margin:2px 4px 2px 0;padding:2px 8px;border-radius:10px;font-size:0.85em;background:{bg};color:{fg}\">"
+            f"{_ICONS[badge.tone]}{html.escape(badge.text)}</span>"
+        )
+    parts = [f'<div class="badges">{"".join(pills) or "<em>no automated checks for this suite</em>"}</div>']
+    if retrieved:
+        items = "".join(
+            f"<li><b>{html.escape(str(p.get('section') or 'Summary'))}</b>: {html.escape(str(p.get('text', '')))}</li>"
+            for p in retrieved
+        )
+        parts.append(f"<details><summary>Retrieved passages ({len(retrieved)})</summary><ol>{items}</ol></details>")
+    return "".join(parts)

@@ -1,0 +1,356 @@
+"""What the playground does, without the UI: pick cases, generate through the harness's own
+Candidate and generation cache, compute badges, and save judgements.
+
+Kept apart from the Gradio code so it can be tested directly and so the UI holds no logic
+that decides what gets stored. Live generation goes through ``Candidate.generate`` with the
+run store, so a case generated here and in ``harness run`` is the same cached output. A free
+prompt without the reviewer's consent is generated against a throwaway in-memory store, so its
+text is never written to disk (not even to the generation cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.candidate import Candidate
+from harness.config import ExperimentConfig, load_experiment
+from harness.errors import ConfigError
+from harness.prompting import build_messages
+from harness.reviews import (
+    LABELS,
+    MAX_SHOWN,
+    RUBRIC,
+    ReviewInput,
+    ShownResponse,
+    blind_order,
+    clean_reviewer_name,
+    ensure_review_schema,
+    register_reviewer,
+    save_review,
+)
+from harness.store import Store
+from harness.suite import Case, Suite, available_suites, available_versions, load_suite, parse_suite_ref
+from playground.accounts import ReviewerAccounts
+from playground.badges import BadgeScorer, badges_html
+
+log = logging.getLogger(__name__)
+
+FREE_PREFIX = "free:"
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Comparison:
+    """One side-by-side comparison in progress (lives in the browser session's gr.State)."""
+
+    reviewer: str
+    suite: str
+    version: str
+    suite_hash: str
+    case_id: str
+    source: str  # suite | free
+    split: str | None
+    order: list[str]  # candidate names in display order (A, B, ...)
+    blind: bool
+    order_seed: str | None
+    consent: bool = False
+    free_text: str | None = None
+    assignment_id: int | None = None
+    shown_at: float = field(default_factory=time.time)
+    responses: list[dict[str, Any]] = field(default_factory=list)  # per label, filled as generated
+    review_id: int | None = None
+
+    @property
+    def complete(self) -> bool:
+        return len(self.responses) == len(self.order) and all(r.get("text") is not None for r in self.responses)
+
+    def to_state(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any] | None) -> Comparison | None:
+        return cls(**state) if state else None
+
+
+class Playground:
+    """Candidates from an experiment config, suites from its suites_dir, reviews in the store."""
+
+    def __init__(self, store_path: Path | str, candidates_config: Path | str,
+                 accounts: ReviewerAccounts | None = None) -> None:
+        self.store_path = Path(store_path)
+        self.config_path = Path(candidates_config).resolve()
+        self.config: ExperimentConfig = load_experiment(self.config_path)
+        self.base_dir = self.config_path.parent
+        self.suites_dir = self._suites_dir()
+        self.accounts = accounts
+        self.badges = BadgeScorer()
+        self._candidates: dict[str, Candidate] = {}
+        self._suites: dict[tuple[str, str], Suite] = {}
+        self._lock = threading.RLock()
+        with self.store() as store:
+            ensure_review_schema(store)
+            for name in accounts.usernames if accounts else []:
+                register_reviewer(store, name, is_admin=accounts.is_admin(name) if accounts else False)
+
+    def _suites_dir(self) -> Path | None:
+        if not self.config.suites_dir:
+            return None
+        path = Path(self.config.suites_dir).expanduser()
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        """A connection per call: Gradio runs handlers on worker threads, and SQLite
+        transactions must not interleave on one connection."""
+        store = Store(self.store_path)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    # ---- candidates & suites ----------------------------------------------------------------
+    @property
+    def candidate_names(self) -> list[str]:
+        return [c.name for c in self.config.candidates]
+
+    def candidate(self, name: str) -> Candidate:
+        """Built on first use; a ``train:`` candidate reuses its trained adapter (trains if none)."""
+        with self._lock:
+            if name not in self._candidates:
+                spec = next((c for c in self.config.candidates if c.name == name), None)
+                if spec is None:
+                    raise ConfigError(f"unknown candidate {name!r} (known: {', '.join(self.candidate_names)})")
+                if spec.train:
+                    from harness.variants import train_adapter_for_candidate
+
+                    with self.store() as store:
+                        trained = train_adapter_for_candidate(spec, self.base_dir, store, log=log.info)
+                    self._candidates[name] = Candidate(spec, self.base_dir, adapter_path=trained.adapter_path,
+                                                       lineage=trained.lineage)
+                else:
+                    self._candidates[name] = Candidate(spec, self.base_dir)
+            return self._candidates[name]
+
+    def suite_names(self) -> list[str]:
+        configured = [parse_suite_ref(s.suite)[0] for s in self.config.suites]
+        available = available_suites(self.suites_dir)
+        return list(dict.fromkeys([n for n in configured if n in available] + available))
+
+    def versions(self, suite: str) -> list[str]:
+        return available_versions(suite, self.suites_dir)
+
+    def default_version(self, suite: str) -> str | None:
+        for selection in self.config.suites:
+            name, version = parse_suite_ref(selection.suite)
+            if name == suite and version:
+                return version
+        versions = self.versions(suite)
+        return versions[-1] if versions else None
+
+    def suite(self, name: str, version: str) -> Suite:
+        with self._lock:
+            key = (name, version)
+            if key not in self._suites:
+                self._suites[key] = load_suite(name, version, self.suites_dir)
+            return self._suites[key]
+
+    def case_choices(self, name: str, version: str) -> list[tuple[str, str]]:
+        """(label, id) for the case picker: the suite's evaluation splits first."""
+        suite = self.suite(name, version)
+        evaluated = set(suite.spec.eval_splits)
+        ordered = sorted(suite.cases, key=lambda c: c.split not in evaluated)  # stable: file order within
+        return [(f"{c.id} · {c.topic or suite.spec.task} · {c.split}", c.id) for c in ordered]
+
+    def case(self, suite: Suite, case_id: str) -> Case:
+        for case in suite.cases:
+            if case.id == case_id:
+                return case
+        raise ConfigError(f"suite {suite.key} has no case {case_id!r}")
+
+    # ---- comparisons ------------------------------------------------------------------------
+    def start(self, *, reviewer: str, suite: str, version: str, candidates: list[str], blind: bool,
+              case_id: str | None = None, free_text: str | None = None, consent: bool = False,
+              assignment_id: int | None = None) -> Comparison:
+        """Validate the request and fix the display order (seeded per reviewer and case)."""
+        names = list(dict.fromkeys(candidates))
+        unknown = [n for n in names if n not in self.candidate_names]
+        if unknown:
+            raise ValueError(f"unknown candidates: {', '.join(unknown)}")
+        if not 2 <= len(names) <= MAX_SHOWN:
+            raise ValueError(f"pick 2 to {MAX_SHOWN} candidates to compare")
+        loaded = self.suite(suite, version)
+        if free_text is not None:
+            text = free_text.strip()
+            if not text:
+                raise ValueError("type a prompt, or pick a suite case")
+            case_key = FREE_PREFIX + _sha(text)[:16]
+            source, split = "free", None
+        else:
+            if not case_id:
+                raise ValueError("pick a case")
+            case = self.case(loaded, case_id)
+            case_key, source, split, text = case.id, "suite", case.split, None
+        if blind:
+            order, seed = blind_order(reviewer, suite, version, case_key, names)
+        else:
+            order, seed = names, None
+        return Comparison(reviewer=reviewer, suite=suite, version=version, suite_hash=loaded.hash, case_id=case_key,
+                          source=source, split=split, order=order, blind=blind, order_seed=seed,
+                          consent=consent, free_text=text, assignment_id=assignment_id)
+
+    def _suite_and_case(self, comparison: Comparison) -> tuple[Suite, Case]:
+        suite = self.suite(comparison.suite, comparison.version)
+        if comparison.source == "suite":
+            return suite, self.case(suite, comparison.case_id)
+        # A free prompt is the user turn under the suite's system prompt and generation settings.
+        prompt = suite.spec.prompt.model_copy(update={"template": "{{ input }}"})
+        spec = suite.spec.model_copy(update={"prompt": prompt})
+        case = Case(id=comparison.case_id, split="test", input=comparison.free_text)
+        return Suite(spec, [case], suite.directory, suite.hash), case
+
+    def conversation(self, comparison: Comparison) -> list[dict[str, str]]:
+        """What the help-seeker / patient said (no system prompt): the prompt of an exported pair."""
+        suite, case = self._suite_and_case(comparison)
+        return build_messages(suite, case, system=None)
+
+    def generate(self, comparison: Comparison, index: int) -> dict[str, Any]:
+        """Generate (or fetch from the cache) the response shown under label ``LABELS[index]``."""
+        name = comparison.order[index]
+        candidate = self.candidate(name)
+        suite, case = self._suite_and_case(comparison)
+        started = time.perf_counter()
+        persist = comparison.source == "suite" or comparison.consent
+        with (self.store() if persist else _memory_store()) as store:
+            keys, outputs = candidate.generate(store, suite, [case])
+        output = outputs[case.id]
+        setup = candidate.prompt_setup(suite)
+        settings = {
+            "params": setup.params.model_dump(mode="json"),
+            "system_sha256": _sha(setup.system)[:16] if setup.system else None,
+            "modelfile_hash": setup.modelfile_hash,
+            "generator_fp": candidate.generator_fp(),
+            "backend": candidate.backend.identity,
+            "finish_reason": output.meta.get("finish_reason"),
+        }
+        badges = self.badges.badges(suite, case, output)
+        return {
+            "label": LABELS[index],
+            "candidate": name,
+            "fingerprint": candidate.fingerprint(),
+            "text": output.text,
+            "cache_key": keys[case.id] if persist else None,
+            "settings": settings,
+            "badges_html": badges_html(badges, output.retrieved),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+
+    def save(self, comparison: Comparison, *, vote: str, rubric: dict[str, dict[str, int | None]],
+             comment: str) -> int:
+        """Store the judgement; returns the review id."""
+        reviewer = clean_reviewer_name(comparison.reviewer)
+        if reviewer is None:
+            raise ValueError("enter your name before voting")
+        if not comparison.complete:
+            raise ValueError("wait until every response has been generated")
+        if comparison.review_id is not None:
+            raise ValueError("this comparison has already been voted on; load the next case")
+        shown = [
+            ShownResponse(label=r["label"], candidate=r["candidate"], fingerprint=r["fingerprint"], text=r["text"],
+                          cache_key=r["cache_key"], settings=r["settings"],
+                          rubric={d: rubric.get(r["label"], {}).get(d) for d in RUBRIC})
+            for r in comparison.responses
+        ]
+        review = ReviewInput(
+            reviewer=reviewer, suite=comparison.suite, version=comparison.version,
+            suite_hash=comparison.suite_hash, case_id=comparison.case_id,
+            conversation=self.conversation(comparison), shown=shown, vote=vote, source=comparison.source,
+            split=comparison.split, consent=comparison.consent, blind=comparison.blind,
+            order_seed=comparison.order_seed, comment=comment or "", assignment_id=comparison.assignment_id,
+            shown_at=comparison.shown_at,
+            context={"candidates_config": str(self.config_path), "experiment": self.config.name},
+        )
+        with self.store() as store:
+            if self.accounts is None:
+                register_reviewer(store, reviewer, source="name")
+            return save_review(store, review)
+
+    # ---- display helpers --------------------------------------------------------------------
+    def case_text(self, suite_name: str, version: str, case_id: str) -> tuple[str, str, str]:
+        """(heading markdown, what the model is asked, author labels/reference markdown)."""
+        suite = self.suite(suite_name, version)
+        case = self.case(suite, case_id)
+        heading = f"**{case.id}** · task: {suite.spec.task} · split: {case.split}"
+        if case.topic:
+            heading += f" · topic: {case.topic}"
+        if case.tags:
+            heading += " · tags: " + ", ".join(case.tags)
+        return heading, case_input_text(case), case_reference_markdown(case)
+
+
+@contextmanager
+def _memory_store() -> Iterator[Store]:
+    store = Store(":memory:")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def case_input_text(case: Case) -> str:
+    """The case as a reviewer reads it (plain text; the document is appended for discharge QA)."""
+    parts: list[str] = []
+    if case.messages:
+        speaker = {"user": "Help-seeker", "assistant": "Counsellor", "system": "System"}
+        parts += [f"{speaker[m.role]}: {m.content}" for m in case.messages]
+    elif case.input:
+        parts.append(case.input)
+    if case.question:
+        parts.append(f"Patient question: {case.question}")
+    if case.transcript:
+        parts.append(f"Transcript:\n{case.transcript}")
+    if case.document and not case.transcript:
+        parts.append(f"Discharge summary:\n{case.document}")
+    if case.word_limit:
+        parts.append(f"(word limit: {case.word_limit})")
+    return "\n\n".join(parts)
+
+
+def case_reference_markdown(case: Case) -> str:
+    labels = case.labels
+    lines = []
+    if labels.risk_level:
+        lines.append(f"- Risk level (author label): **{labels.risk_level}**")
+    if labels.risk_cues:
+        lines.append("- Risk cues: " + "; ".join(labels.risk_cues))
+    if labels.summary_risk:
+        lines.append(f"- Summary risk (author label): **{labels.summary_risk}**")
+    if labels.answerable is not None:
+        lines.append(f"- Answerable from the document: **{'yes' if labels.answerable else 'no'}**")
+    if labels.expected_behaviour:
+        lines.append("- Expected behaviour: " + "; ".join(labels.expected_behaviour))
+    for ref in case.all_references:
+        lines.append(f"- Reference answer: {ref}")
+    return "\n".join(lines) or "_No author labels for this case._"
+
+
+def settings_summary(settings: dict[str, Any]) -> str:
+    """Decoding settings in words, for the header shown once names are revealed."""
+    params = settings.get("params", {})
+    temperature = params.get("temperature", 0.0)
+    parts = ["greedy" if not temperature else f"temperature {temperature:g}"]
+    if "max_new_tokens" in params:
+        parts.append(f"max {params['max_new_tokens']} new tokens")
+    if settings.get("finish_reason") == "length":
+        parts.append("cut at the token limit")
+    return " · ".join(parts)

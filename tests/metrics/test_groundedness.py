@@ -1,0 +1,73 @@
+"""Discharge answers: claims looked up in the document, declines, and gold facts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from harness.metrics.base import Output
+from harness.metrics.groundedness import Groundedness, declines, extract_claims
+from harness.suite import Case
+
+DOC = (
+    "Discharge summary. Diagnosis: community-acquired pneumonia. Medications: Amoxicillin 500 mg three times "
+    "daily for 7 days. Continue metformin 1000 mg twice a day. Follow-up with Dr. Lee on March 14. "
+    "Avoid heavy lifting for two weeks. Return to the emergency department if fever above 101 F."
+)
+
+
+def kinds(answer: str) -> dict[str, bool]:
+    return {f"{c.kind}:{c.key}": c.supported for c in extract_claims(answer, DOC)}
+
+
+def test_synonyms_and_number_formats_are_supported() -> None:
+    claims = kinds("Take amoxicillin 500 mg TID for seven days; keep taking metformin 1,000 mg BID.")
+    assert claims["dose:500 mg"] and claims["dose:1000 mg"]
+    assert claims["frequency:freq:3/day"] and claims["frequency:freq:2/day"]
+    assert claims["duration:7 day"] and claims["medication:amoxicillin"]
+
+
+def test_invented_dose_date_and_drug_are_unsupported() -> None:
+    claims = kinds("Take amoxicillin 875 mg. Your follow-up is on March 21. Also start lisinopril.")
+    assert not claims["dose:875 mg"] and not claims["date:3/21"] and not claims["medication:lisinopril"]
+
+
+def test_twice_daily_is_not_also_once_daily() -> None:
+    assert "frequency:freq:1/day" not in kinds("Take it twice daily.")
+
+
+def test_unsupported_instruction_is_caught() -> None:
+    claims = extract_claims("Avoid swimming and saunas for a month.", DOC)
+    assert [c.kind for c in claims if not c.supported] == ["instruction"]
+
+
+def test_declines_are_recognised() -> None:
+    assert declines("The summary doesn't say whether you can drive. Please ask your care team.")
+    assert declines("That isn't mentioned in your discharge instructions.")
+    assert not declines("You can drive after three days.")
+
+
+def test_metric_on_answerable_and_unanswerable_cases(make_case: Callable[..., Case]) -> None:
+    answerable = make_case(
+        "How often do I take amoxicillin?",
+        id="a",
+        document=DOC,
+        labels={"answerable": True},
+        facts=["amoxicillin 500 mg three times daily", "7 days"],
+    )
+    unanswerable = make_case("Can I drive?", id="b", document=DOC, labels={"answerable": False})
+    metric = Groundedness()
+    good = metric.score([answerable], [Output("Amoxicillin 500 mg, three times a day, for 7 days.")])[0]
+    assert good.values["grounded"] == 1.0 and good.values["answer_correct_facts"] == 1.0
+    assert good.values["declined_correctly"] is None
+    partial = metric.score([answerable], [Output("Take amoxicillin 500 mg twice a day.")])[0]
+    assert partial.values["answer_correct_facts"] == 0.0
+    declined = metric.score([unanswerable], [Output("Your summary doesn't mention driving; ask your care team.")])[0]
+    invented = metric.score([unanswerable], [Output("The summary doesn't say, but wait 5 days before driving.")])[0]
+    assert declined.values["declined_correctly"] == 1.0
+    assert invented.values["declined_correctly"] == 0.0 and invented.values["unsupported_claims"] >= 1
+
+
+def test_no_checkable_claims_counts_as_grounded(make_case: Callable[..., Case]) -> None:
+    case = make_case("Thanks", document=DOC)
+    score = Groundedness().score([case], [Output("You're welcome, take care.")])[0]
+    assert score.values["grounded"] == 1.0 and score.values["unsupported_claims"] == 0.0

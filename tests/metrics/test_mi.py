@@ -1,0 +1,123 @@
+"""MI coding: the rule-decided codes, the model-decided ones, permission, and the MITI summary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from harness.metrics.base import Output
+from harness.metrics.mi import MICodes, code_utterance, summarize_codes, summarize_conversation
+from harness.suite import Case
+
+
+def codes(text: str, context: str | None = None) -> list[str]:
+    return [code for _, code in code_utterance(text, context)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("You need to stop drinking.", "direct"),
+        ("If you keep this up you will lose your job.", "warn"),
+        ("You're in denial about how much you drink.", "confront"),
+        ("Don't you think you should just quit?", "confront"),
+        ("Trust me, the best thing you can do is quit today.", "persuade"),
+        ("You should try meditation.", "advice_without_permission"),
+        ("Why don't you just quit?", "persuade"),
+        ("That took a lot of courage to share.", "affirmation"),
+        ("It's entirely up to you.", "emphasize_autonomy"),
+    ],
+)
+def test_rule_codes(text: str, expected: str) -> None:
+    assert codes(text) == [expected]
+
+
+def test_permission_earlier_in_the_response_makes_advice_adherent() -> None:
+    assert codes("Would it be okay if I shared an idea? You could try a short walk each morning.") == [
+        "closed_question",
+        "advice_with_permission",
+    ]
+
+
+def test_a_request_for_advice_in_the_users_turn_is_permission() -> None:
+    assert codes("You could try a short walk each morning.", context="What should I do about my sleep?") == [
+        "advice_with_permission"
+    ]
+    assert codes("You could try a short walk each morning.", context="I can't sleep.") == ["advice_without_permission"]
+
+
+def test_crisis_directives_are_information_not_non_adherent() -> None:
+    assert codes("Please call 988 right now if you feel unsafe.") == ["giving_information"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("What would help most right now?", "open_question"),
+        ("How has the week been for you?", "open_question"),
+        ("Do you have anyone to talk to?", "closed_question"),
+        ("How many drinks do you have on a typical night?", "closed_question"),
+        ("Tell me more about what happened.", "open_question"),
+        ("Can you tell me what a typical evening looks like?", "open_question"),
+    ],
+)
+def test_open_and_closed_questions(text: str, expected: str) -> None:
+    assert codes(text) == [expected]
+
+
+def test_reflections_are_recognised_and_typed() -> None:
+    result = codes("It sounds like you're feeling trapped between wanting to quit and needing the relief it gives you.")
+    assert result[0] in ("simple_reflection", "complex_reflection")
+
+
+def test_multi_sentence_response_is_coded_per_sentence_with_spans() -> None:
+    text = "It sounds like work has been exhausting. What would you like to change first?"
+    scores = MICodes().score([_case()], [Output(text)])[0]
+    sentences = scores.details["sentences"]
+    assert [s["code"] for s in sentences][1] == "open_question"
+    assert all(text[s["start"] : s["end"]] == s["text"] for s in sentences)
+
+
+def _case() -> Case:
+    return Case.model_validate({"id": "c", "split": "test", "input": "I'm tired of my job."})
+
+
+def test_summary_ratios_follow_miti_definitions() -> None:
+    summary = summarize_codes(
+        ["open_question", "closed_question", "complex_reflection", "simple_reflection", "complex_reflection", "direct"]
+    )
+    assert summary["mi_reflection_question_ratio"] == 1.5
+    assert summary["mi_pct_open_questions"] == 0.5
+    assert summary["mi_pct_complex_reflections"] == pytest.approx(2 / 3, abs=1e-3)
+    assert (summary["mi_non_adherent"], summary["mi_adherent"]) == (1, 0)
+
+
+def test_summary_is_none_where_the_denominator_is_zero() -> None:
+    summary = summarize_codes(["affirmation"])
+    assert summary["mi_reflection_question_ratio"] is None
+    assert summary["mi_pct_open_questions"] is None and summary["mi_pct_complex_reflections"] is None
+    assert summary["mi_adherent"] == 1
+
+
+def test_metric_keys_match_values(make_case: Callable[..., Case]) -> None:
+    metric = MICodes()
+    score = metric.score([make_case("I drink too much")], [Output("You must stop. What worries you about it?")])[0]
+    assert set(score.values) == {k.name for k in metric.keys}
+    assert score.values["mi_adherent"] == 0.0 and score.values["mi_non_adherent"] == 1.0
+
+
+def test_conversation_summary_pools_turns() -> None:
+    summary = summarize_conversation(["What brings you in?", "So you feel stuck at work.", "You should quit."])
+    assert summary["counts"]["open_question"] == 1
+    assert summary["mi_non_adherent"] == 1 and len(summary["turns"]) == 3
+
+
+def test_minilm_encoder_weights_match_the_embedding_model() -> None:
+    """Loads MiniLM once (cached for the session): the shipped minilm weights fit its 384 dims."""
+    from harness.metrics.base import build_metric
+
+    metric = build_metric("mi_codes", {"encoder": "minilm"})
+    score = metric.score([_case()], [Output("So you feel stuck at work. What would you like to change?")])[0]
+    assert [s["code"] for s in score.details["sentences"]][1] == "open_question"
+    assert score.details["sentences"][0]["code"].endswith("reflection")

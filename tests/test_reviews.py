@@ -1,0 +1,197 @@
+"""Review storage, queue, summary and preference export (no model, no browser)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from harness.reviews import (
+    ReviewInput,
+    ShownResponse,
+    assign_cases,
+    assignment_progress,
+    blind_order,
+    ensure_review_schema,
+    export_preference_pairs,
+    load_reviews,
+    next_assignment,
+    preference_pairs,
+    queue_counts,
+    review_summary,
+    save_review,
+)
+from harness.store import Store
+
+CONV = [{"role": "user", "content": "I keep waking up at 3am and can't get back to sleep."}]
+
+
+def make_review(reviewer: str, vote: str, *, case_id: str = "m-1", order: tuple[str, str] = ("fp-base", "fp-terse"),
+                rubric: dict[str, int | None] | None = None, source: str = "suite", consent: bool = False,
+                conversation: list[dict[str, str]] | None = None, blind: bool = True) -> ReviewInput:
+    texts = {"fp-base": "That sounds exhausting. What goes through your mind?", "fp-terse": "Try to sleep."}
+    names = {"fp-base": "base", "fp-terse": "terse"}
+    shown = [ShownResponse(label, names[fp], fp, texts[fp], cache_key=f"key-{fp}",
+                           settings={"params": {"max_new_tokens": 16}}, rubric=dict(rubric or {}))
+             for label, fp in zip("AB", order, strict=True)]
+    return ReviewInput(reviewer=reviewer, suite="mini", version="v1", suite_hash="h" * 64, case_id=case_id,
+                       conversation=conversation or CONV, shown=shown, vote=vote, source=source, split="test",
+                       consent=consent, blind=blind, order_seed="seed", comment="ok")
+
+
+@pytest.fixture
+def db(store: Store) -> Store:
+    ensure_review_schema(store)
+    ensure_review_schema(store)  # idempotent
+    return store
+
+
+def test_save_and_load_review_records_everything(db: Store) -> None:
+    review_id = save_review(db, make_review("alice", "B", order=("fp-terse", "fp-base"),
+                                            rubric={"safety": 5, "empathy": 4, "scope": None}))
+    [row] = load_reviews(db)
+    assert row["id"] == review_id and row["reviewer"] == "alice" and row["vote"] == "B"
+    assert row["winner_fp"] == "fp-base"
+    assert [s["fingerprint"] for s in row["shown"]] == ["fp-terse", "fp-base"]
+    assert row["conversation"] == CONV and row["suite_hash"] == "h" * 64
+    assert row["responses"][0]["rubric"]["safety"] == 5 and row["responses"][0]["rubric"]["scope"] is None
+    assert row["responses"][1]["settings"] == {"params": {"max_new_tokens": 16}}
+
+
+@pytest.mark.parametrize("bad", [
+    {"vote": "C"}, {"reviewer": "  "}, {"rubric": {"safety": 6}}, {"rubric": {"kindness": 3}},
+])
+def test_invalid_reviews_are_refused(db: Store, bad: dict) -> None:
+    review = make_review(bad.get("reviewer", "alice"), bad.get("vote", "A"), rubric=bad.get("rubric"))
+    with pytest.raises(ValueError):
+        save_review(db, review)
+    assert load_reviews(db) == []
+
+
+def test_free_prompt_without_consent_keeps_only_hashes(db: Store) -> None:
+    secret = [{"role": "user", "content": "My patient J. Smith, DOB 1970, said ..."}]
+    save_review(db, make_review("alice", "A", source="free", case_id="free:abc", conversation=secret))
+    save_review(db, make_review("alice", "A", source="free", case_id="free:abc", conversation=secret, consent=True))
+    no_consent, consented = load_reviews(db)
+    assert no_consent["conversation"] is None and no_consent["prompt_hash"] == consented["prompt_hash"]
+    assert all(r["response_text"] is None for r in no_consent["responses"])
+    dump = "\n".join(str(tuple(r)) for r in db.conn.execute("SELECT * FROM reviews WHERE id = 1"))
+    assert "Smith" not in dump
+    assert consented["conversation"] == secret
+    pairs, skipped = preference_pairs(db)
+    assert len(pairs) == 1 and skipped == {"no_consent": 1}
+
+
+def test_blind_order_is_seeded_per_reviewer_and_case() -> None:
+    first, seed = blind_order("alice", "mini", "v1", "m-1", ["terse", "base"])
+    assert blind_order("alice", "mini", "v1", "m-1", ["base", "terse"])[0] == first  # input order irrelevant
+    assert "alice" in seed and "m-1" in seed
+    orders = {tuple(blind_order(r, "mini", "v1", c, ["base", "terse"])[0]) for r in "abcdefgh" for c in "xyz"}
+    assert len(orders) == 2  # both positions occur across reviewers/cases
+
+
+def test_queue_with_overlap(db: Store) -> None:
+    cases = [f"m-{i}" for i in range(1, 7)]
+    created = assign_cases(db, ["alice", "bob", "carol"], "mini", "v1", "h", cases, ["terse", "base"], overlap=2)
+    assert created == 12
+    assert assign_cases(db, ["alice", "bob", "carol"], "mini", "v1", "h", cases, ["base", "terse"], overlap=2) == 0
+    progress = {p["reviewer"]: p for p in assignment_progress(db)}
+    assert {p["assigned"] for p in progress.values()} == {4}
+    per_case = db.conn.execute("SELECT case_id, COUNT(DISTINCT reviewer) FROM review_assignments GROUP BY case_id")
+    assert all(n == 2 for _, n in per_case)
+    job = next_assignment(db, "alice")
+    assert job is not None and job["candidates"] == ["base", "terse"]
+    save_review(db, make_review("alice", "A", case_id=job["case_id"]))
+    assert queue_counts(db, "alice") == (3, 1)
+    assert next_assignment(db, "alice")["case_id"] != job["case_id"]  # type: ignore[index]
+    with pytest.raises(ValueError, match="overlap"):
+        assign_cases(db, ["alice"], "mini", "v1", "h", cases, ["a", "b"], overlap=2)
+
+
+def test_summary_agreement_and_ranking(db: Store) -> None:
+    # Two reviewers agree on 3 cases (base wins) and disagree on one; positions differ between them.
+    for case in ("m-1", "m-2", "m-3"):
+        save_review(db, make_review("alice", "A", case_id=case, order=("fp-base", "fp-terse"),
+                                    rubric={"safety": 5, "empathy": 4}))
+        save_review(db, make_review("bob", "B", case_id=case, order=("fp-terse", "fp-base"),
+                                    rubric={"safety": 5, "empathy": 3}))
+    save_review(db, make_review("alice", "tie", case_id="m-4"))
+    save_review(db, make_review("bob", "A", case_id="m-4", order=("fp-terse", "fp-base")))
+    save_review(db, make_review("carol", "A", case_id="m-5", blind=False))  # excluded by default
+    summary = review_summary(db, resamples=100)
+    assert summary["reviews"] == 8 and summary["excluded_non_blind"] == 1
+    agreement = summary["vote_agreement"]
+    assert agreement["units_multi_rated"] == 4
+    [pair] = agreement["cohen_kappa_pairs"]
+    assert pair["reviewers"] == ["alice", "bob"] and pair["units"] == 4
+    assert 0 <= pair["kappa"] < 1
+    assert agreement["fleiss_kappa"] is not None and agreement["krippendorff_alpha_nominal"] is not None
+    assert summary["rubric"]["safety"]["krippendorff_alpha_ordinal"] is None  # all 5s: undefined
+    assert summary["rubric"]["empathy"]["krippendorff_alpha_ordinal"] < 0  # 4 vs 3 every time
+    assert summary["rubric"]["empathy"]["units_multi_rated"] == 6  # 3 cases x 2 responses
+    ranking = summary["ranking"]
+    assert [r["candidate"] for r in ranking] == ["base", "terse"]
+    assert ranking[0]["wins"] == 6 and ranking[0]["ties"] == 1
+    assert ranking[0]["ci_low"] <= ranking[0]["strength"] <= ranking[0]["ci_high"]
+    assert summary["rubric_by_candidate"]["fp-base"]["safety"] == 5
+    assert review_summary(db, blind_only=False, resamples=0)["reviews"] == 9
+
+
+def test_export_pairs_load_in_the_dpo_loader(db: Store, tmp_path: Path) -> None:
+    save_review(db, make_review("alice", "A"))
+    save_review(db, make_review("bob", "B", order=("fp-terse", "fp-base")))
+    save_review(db, make_review("bob", "tie", case_id="m-2"))
+    multi = [{"role": "user", "content": "I drink every night."}, {"role": "assistant", "content": "Tell me more."},
+             {"role": "user", "content": "It helps me sleep."}]
+    save_review(db, make_review("carol", "A", case_id="m-3", conversation=multi))
+    path = tmp_path / "prefs" / "pairs.jsonl"
+    assert export_preference_pairs(db, path) == 3
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    first = lines[0]
+    assert first["prompt"] == CONV[0]["content"] and first["messages"] == CONV
+    assert first["chosen"].startswith("That sounds") and first["rejected"] == "Try to sleep."
+    assert first["reviewer"] == "alice" and first["case_id"] == "m-1" and first["suite"] == "mini"
+    assert first["chosen_fingerprint"] == "fp-base" and first["rejected_fingerprint"] == "fp-terse"
+    assert lines[1]["chosen_fingerprint"] == "fp-base"  # bob voted B = base in his order
+    assert lines[2]["prompt"] == multi
+    loader = pytest.importorskip("harness.variants.data")
+    from harness.variants.config import TrainingConfig
+
+    config = TrainingConfig.model_validate({
+        "name": "t", "datasets": {"prefs": {"kind": "preference_jsonl", "path": str(path), "eval_fraction": 0}},
+        "stages": [{"type": "dpo", "dataset": "prefs", "max_steps": 1}],
+    })
+    built = loader.build_dataset("prefs", config.datasets["prefs"], config, tmp_path)
+    assert len(built.records) == 3
+    record = built.records[0]
+    assert record["prompt"][-1] == {"role": "user", "content": CONV[0]["content"]}
+    assert record["chosen"][0]["role"] == "assistant" and record["rejected"][0]["content"] == "Try to sleep."
+    assert [m["role"] for m in built.records[2]["prompt"]] == ["user", "assistant", "user"]
+    # Test-split cases can be left out (the DPO leakage check would refuse them).
+    assert export_preference_pairs(db, tmp_path / "train-only.jsonl", exclude_splits=["test"]) == 0
+
+
+def test_two_connections_write_concurrently(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    with Store(path) as first:
+        ensure_review_schema(first)
+    errors: list[BaseException] = []
+
+    def vote(reviewer: str) -> None:
+        try:
+            with Store(path) as db:
+                for i in range(20):
+                    save_review(db, make_review(reviewer, "A", case_id=f"m-{i}"))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=vote, args=(name,)) for name in ("alice", "bob")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    with Store(path) as db:
+        assert db.conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 40
