@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.errors import ConfigError
+from harness.guard import SafetyGuardSpec, guard_output
 from harness.metrics.base import Output
 from harness.models.base import Backend, ChatRequest, GenerationParams
 from harness.models.embedded import EMBEDDED_LLM
@@ -58,11 +59,19 @@ class CandidateSpec(BaseModel):
     adapter: str | None = None
     train: str | None = None
     retriever: RetrieverSpec | None = None
+    safety_guard: SafetyGuardSpec | None = None
     host: str | None = None
     base_url: str | None = None
     api_key_env: str | None = None
     batch_size: int = Field(default=16, gt=0)
     concurrency: int = Field(default=4, gt=0)
+
+    @field_validator("safety_guard", mode="before")
+    @classmethod
+    def _guard_shorthand(cls, value: Any) -> Any:
+        if value is True:
+            return {}
+        return None if value is False else value
 
     @field_validator("params")
     @classmethod
@@ -166,12 +175,16 @@ class Candidate:
             self._retriever = build_candidate_retriever(self.spec.retriever, self.lineage, base_dir=self.base_dir)
         return self._retriever
 
-    def generator_fp(self) -> str:
+    def generator_fp(self, *, guarded: bool = True, retrieval: bool = True) -> str:
+        """What turns a prompt into stored text; ``guarded=False`` leaves the safety guard out, and
+        ``retrieval=False`` the retriever (for suites without documents, where it plays no part)."""
         adapter_id = _adapter_identity(self.adapter_path) if self.adapter_path else None
-        retriever_id = self.retriever.fingerprint if self.spec.retriever else None
-        retriever_cfg = self.spec.retriever.model_dump(exclude={"train"}) if self.spec.retriever else None
+        use_retriever = self.spec.retriever is not None and retrieval
+        retriever_id = self.retriever.fingerprint if use_retriever else None
+        retriever_cfg = self.spec.retriever.model_dump(exclude={"train"}) if use_retriever else None
+        guard = self.spec.safety_guard.model_dump() if self.spec.safety_guard is not None and guarded else None
         return _sha({"backend": self.backend.identity, "adapter": adapter_id, "retriever": retriever_id,
-                     "retriever_cfg": retriever_cfg})[:24]
+                     "retriever_cfg": retriever_cfg, **({"guard": guard} if guard else {})})[:24]
 
     def fingerprint(self) -> str:
         prompt_parts = {
@@ -208,8 +221,8 @@ class Candidate:
         return PromptSetup(system, few_shot, params, modelfile.content_hash() if modelfile else None)
 
     def _retrieve(self, suite: Suite, cases: Sequence[Case]) -> list[list[dict[str, Any]] | None]:
-        if self.spec.retriever is None:
-            return [None] * len(cases)
+        if self.spec.retriever is None or not suite.documents:
+            return [None] * len(cases)  # retrieval only applies to document-grounded suites
         questions = [c.question or c.user_text for c in cases]
         doc_ids = [c.document_id if self.spec.retriever.restrict_to_document else None for c in cases]
         return self.retriever.retrieve_for_suite(suite, questions, doc_ids, k=self.spec.retriever.k)
@@ -225,56 +238,62 @@ class Candidate:
     ) -> tuple[dict[str, str], dict[str, Output]]:
         """Outputs for ``cases``, generating only cache misses; each batch is committed atomically.
 
-        Returns (case_id -> cache key, case_id -> Output). ``on_progress(done, cached)`` is
-        called as cases complete.
+        With a safety guard, the raw generation is cached under the unguarded generator and the
+        guarded text under the guarded one, so a guarded candidate reuses its twin's generations.
+        Returns (case_id -> cache key, case_id -> Output); ``on_progress(done, cached)`` is called
+        as cases complete.
         """
         setup = self.prompt_setup(suite)
         retrieved = self._retrieve(suite, cases)
-        generator_fp = self.generator_fp()
+        retrieval = bool(suite.documents)
+        final_fp = self.generator_fp(retrieval=retrieval)
+        raw_fp = self.generator_fp(guarded=False, retrieval=retrieval)
         requests: list[ChatRequest] = []
         keys: list[str] = []
+        raw_keys: list[str] = []
         for case, passages in zip(cases, retrieved, strict=True):
             context = format_passages(passages) if passages is not None else None
             messages = build_messages(suite, case, system=setup.system, few_shot=setup.few_shot, context=context)
             request = ChatRequest(messages, setup.params)
             requests.append(request)
-            keys.append(_sha({"g": generator_fp, "r": request.digest()}))
+            keys.append(_sha({"g": final_fp, "r": request.digest()}))
+            raw_keys.append(_sha({"g": raw_fp, "r": request.digest()}))
         cached = store.cached_generations(keys)
         hits = sum(1 for key in keys if key in cached)
         if on_progress and hits:
             on_progress(hits, hits)
         todo = [i for i, key in enumerate(keys) if key not in cached]
-        # De-duplicate identical prompts within the run.
+        raw_cached = store.cached_generations([raw_keys[i] for i in todo]) if self.spec.safety_guard is not None else {}
+        if raw_cached:
+            derived = [i for i in todo if raw_keys[i] in raw_cached]
+            store.save_generations(self._guarded_rows(suite, cases, requests, keys, final_fp, retrieved, derived,
+                                                      {i: raw_cached[raw_keys[i]] for i in derived}))
+            if on_progress:
+                on_progress(len(derived), len(derived))
+            todo = [i for i in todo if raw_keys[i] not in raw_cached]
+        # De-duplicate identical prompts, then sort by length so each backend batch pads little.
         unique: dict[str, int] = {}
         for i in todo:
-            unique.setdefault(keys[i], i)
-        pending = list(unique.values())
+            unique.setdefault(raw_keys[i], i)
+        pending = sorted(unique.values(), key=lambda i: sum(len(m["content"]) for m in requests[i].messages))
         step = batch_size or self.spec.batch_size
-        # Sort by prompt length so each chunk handed to the backend pads little.
-        pending.sort(key=lambda i: sum(len(m["content"]) for m in requests[i].messages))
         for start in range(0, len(pending), step):
             chunk = pending[start : start + step]
             began = time.perf_counter()
             results = self.backend.generate([requests[i] for i in chunk])
             elapsed = (time.perf_counter() - began) / max(1, len(chunk))
-            rows = []
-            for i, result in zip(chunk, results, strict=True):
-                rows.append({
-                    "cache_key": keys[i],
-                    "generator_fp": generator_fp,
-                    "messages_json": json.dumps(requests[i].messages),
-                    "params_json": requests[i].params.model_dump_json(),
-                    "text": result.text,
-                    "retrieved_json": json.dumps(retrieved[i]) if retrieved[i] is not None else None,
-                    "prompt_tokens": result.prompt_tokens,
-                    "completion_tokens": result.completion_tokens,
-                    "finish_reason": result.finish_reason,
-                    "seconds": elapsed,
-                })
+            raw_rows = [self._row(raw_keys[i], raw_fp, requests[i], retrieved[i], r.text, r, elapsed, None)
+                        for i, r in zip(chunk, results, strict=True)]
+            done = {row["cache_key"] for row in raw_rows}
+            batch = [i for i in todo if raw_keys[i] in done]
+            rows = raw_rows
+            if self.spec.safety_guard is not None:
+                stored = {raw_keys[i]: r for i, r in zip(chunk, results, strict=True)}
+                rows = raw_rows + self._guarded_rows(suite, cases, requests, keys, final_fp, retrieved, batch,
+                                                     {i: stored[raw_keys[i]] for i in batch})
             store.save_generations(rows)
             if on_progress:
-                done = {row["cache_key"] for row in rows}
-                on_progress(sum(1 for i in todo if keys[i] in done), 0)
+                on_progress(len(batch), 0)
         final = store.cached_generations(keys)
         outputs = {
             case.id: Output(text=final[key].text, retrieved=final[key].retrieved,
@@ -283,6 +302,38 @@ class Candidate:
             for case, key in zip(cases, keys, strict=True)
         }
         return {case.id: key for case, key in zip(cases, keys, strict=True)}, outputs
+
+    @staticmethod
+    def _row(key: str, generator_fp: str, request: ChatRequest, retrieved: list[dict[str, Any]] | None, text: str,
+             result: Any, seconds: float | None, meta: dict[str, Any] | None) -> dict[str, Any]:
+        return {
+            "cache_key": key,
+            "generator_fp": generator_fp,
+            "messages_json": json.dumps(request.messages),
+            "params_json": request.params.model_dump_json(),
+            "text": text,
+            "retrieved_json": json.dumps(retrieved) if retrieved is not None else None,
+            "prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.completion_tokens,
+            "finish_reason": result.finish_reason,
+            "seconds": seconds,
+            "meta_json": json.dumps(meta) if meta else None,
+        }
+
+    def _guarded_rows(self, suite: Suite, cases: Sequence[Case], requests: list[ChatRequest], keys: list[str],
+                      final_fp: str, retrieved: list[list[dict[str, Any]] | None], indices: list[int],
+                      raw: dict[int, Any]) -> list[dict[str, Any]]:
+        """Rows of guarded text derived from raw generations (no model call)."""
+        assert self.spec.safety_guard is not None
+        rows = []
+        for i in indices:
+            text, info = guard_output(self.spec.safety_guard, suite, cases[i], raw[i].text)
+            meta: dict[str, Any] = {"guard": info}
+            if text != raw[i].text:
+                meta["unguarded_text"] = raw[i].text
+            rows.append(self._row(keys[i], final_fp, requests[i], retrieved[i], text, raw[i],
+                                  getattr(raw[i], "seconds", None), meta))
+        return rows
 
 
 def _adapter_identity(path: str) -> str:

@@ -139,22 +139,20 @@ def suites_list() -> None:
             typer.echo(f"{suite.key:22} {len(suite.cases):4} cases  {splits}  {suite.hash[:12]}  {state}")
 
 
-@app.command("validate-metrics")
-def validate_metrics(
-    data: Annotated[Path | None, typer.Option(help="folder with AnnoMI / MTS-Dialog, or a labelled JSONL file")] = None,
-    out: Annotated[Path | None, typer.Option(help="write the figures as JSON here")] = None,
-) -> None:
-    """Measure how well the metrics agree with expert labels."""
-    import json
+@app.command(
+    "validate-metrics",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def validate_metrics(ctx: typer.Context) -> None:
+    """Measure how well the metrics agree with expert labels (AnnoMI, MTS-Dialog, your JSONL).
 
-    from harness.paths import shared_data_dir
-    from harness.validate import run_validation
+    Options (--data, --out, --update-docs, --encoder, --section, --file KIND=PATH): see
+    `harness validate-metrics --help`.
+    """
+    from harness.validate import main as validate_main
 
-    figures = run_validation(data or shared_data_dir())
-    text = json.dumps(figures, indent=2)
-    if out:
-        out.write_text(text)
-    typer.echo(text)
+    raise typer.Exit(validate_main(ctx.args))
 
 
 @app.command()

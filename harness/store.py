@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# Columns added after a table first shipped: (table, column, type). Applied to older stores on open.
+_ADDED_COLUMNS = [("generations", "meta_json", "TEXT")]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,6 +68,7 @@ CREATE TABLE IF NOT EXISTS generations (
     completion_tokens INTEGER,
     finish_reason TEXT,
     seconds REAL,
+    meta_json TEXT,
     created_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS outputs (
@@ -169,10 +173,20 @@ class Store:
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(_SCHEMA)
-        self.conn.execute(
-            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-        )
-        self.conn.commit()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring an older store up to SCHEMA_VERSION without losing anything."""
+        with self.transaction() as cur:
+            for table, column, kind in _ADDED_COLUMNS:
+                columns = {row[1] for row in cur.execute(f"PRAGMA table_info({table})")}
+                if column not in columns:
+                    cur.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            cur.execute(
+                "INSERT INTO meta(key, value) VALUES ('schema_version', ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (str(SCHEMA_VERSION),),
+            )
 
     def close(self) -> None:
         self.conn.close()
@@ -299,10 +313,10 @@ class Store:
         with self.transaction() as cur:
             cur.executemany(
                 "INSERT OR REPLACE INTO generations(cache_key, generator_fp, messages_json, params_json, text,"
-                " retrieved_json, prompt_tokens, completion_tokens, finish_reason, seconds, created_at)"
+                " retrieved_json, prompt_tokens, completion_tokens, finish_reason, seconds, meta_json, created_at)"
                 " VALUES (:cache_key, :generator_fp, :messages_json, :params_json, :text, :retrieved_json,"
-                " :prompt_tokens, :completion_tokens, :finish_reason, :seconds, :created_at)",
-                [{"created_at": time.time(), **row} for row in rows],
+                " :prompt_tokens, :completion_tokens, :finish_reason, :seconds, :meta_json, :created_at)",
+                [{"created_at": time.time(), "meta_json": None, **row} for row in rows],
             )
 
     def count_generations(self) -> int:
@@ -320,8 +334,8 @@ class Store:
     def outputs(self, run_id: str, suite: str | None = None) -> list[dict[str, Any]]:
         query = (
             "SELECT o.candidate_fp, o.suite, o.version, o.case_id, g.text, g.retrieved_json, g.completion_tokens,"
-            " g.finish_reason, g.messages_json FROM outputs o JOIN generations g ON g.cache_key = o.cache_key"
-            " WHERE o.run_id = ?"
+            " g.finish_reason, g.messages_json, g.meta_json FROM outputs o"
+            " JOIN generations g ON g.cache_key = o.cache_key WHERE o.run_id = ?"
         )
         args: list[Any] = [run_id]
         if suite:
@@ -332,6 +346,7 @@ class Store:
             row = dict(r)
             row["retrieved"] = json.loads(row.pop("retrieved_json")) if r["retrieved_json"] else None
             row["messages"] = json.loads(row.pop("messages_json"))
+            row["meta"] = json.loads(row.pop("meta_json") or "{}")
             rows.append(row)
         return rows
 

@@ -816,6 +816,15 @@ def headline(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "",
             )
         )
+        quality = get("mi", enc, "non_adherent_codes_on_annomi_high_vs_low_quality")
+        if quality:
+            rows.append(
+                (
+                    f"Share of utterances with a non-adherent code, high vs low quality MI sessions ({enc})",
+                    f"{quality['high']['share_with_non_adherent']} vs {quality['low']['share_with_non_adherent']}",
+                    "high-quality < low-quality",
+                )
+            )
         rows.append(
             (
                 f"Advice vs information (rules) macro-F1 ({enc} coder)",

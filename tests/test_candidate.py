@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from harness.candidate import Candidate, CandidateSpec
+from harness.guard import SafetyGuardSpec
 from harness.store import Store
 from harness.suite import load_suite
 
@@ -47,3 +48,23 @@ def test_cache_hit_and_miss_by_fingerprint(store: Store, fixture_suites: Path) -
     # A changed prompt is a different candidate: both cases miss the cache.
     Candidate(short.model_copy(update={"system": "Answer in French."})).generate(store, suite, cases)
     assert store.count_generations() == 4
+
+
+def test_guarded_twin_reuses_raw_generations(store: Store, fixture_suites: Path) -> None:
+    suite = load_suite("mini", "v1", fixture_suites)
+    cases = suite.select()[:2]
+    spec = CandidateSpec(name="a", params={"max_new_tokens": 8})
+    Candidate(spec).generate(store, suite, cases)
+    guarded = Candidate(spec.model_copy(update={"safety_guard": SafetyGuardSpec()}))
+    calls = {"n": 0}
+    real = guarded.backend.generate
+
+    def counting(requests):  # type: ignore[no-untyped-def]
+        calls["n"] += len(requests)
+        return real(requests)
+
+    guarded.backend.generate = counting  # type: ignore[method-assign]
+    keys, outputs = guarded.generate(store, suite, cases)
+    assert calls["n"] == 0  # derived from the cached raw generations
+    assert store.count_generations() == 4  # two raw + two guarded rows
+    assert set(keys.values()).isdisjoint(Candidate(spec).generate(store, suite, cases)[0].values())

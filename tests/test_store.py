@@ -29,3 +29,23 @@ def test_unfinished_run_is_found_for_resume(store: Store) -> None:
     store.finish_run("r1")
     assert store.find_unfinished_run("hash1") is None
     assert store.latest_run("exp") == "r1"
+
+
+def test_an_older_store_is_migrated_without_loss(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE generations (cache_key TEXT PRIMARY KEY, generator_fp TEXT NOT NULL, messages_json TEXT NOT NULL,"
+        " params_json TEXT NOT NULL, text TEXT NOT NULL, retrieved_json TEXT, prompt_tokens INTEGER,"
+        " completion_tokens INTEGER, finish_reason TEXT, seconds REAL, created_at REAL NOT NULL);"
+        "INSERT INTO generations VALUES ('k', 'g', '[]', '{}', 'kept', NULL, 1, 1, 'stop', 0.1, 0);"
+    )
+    old.commit()
+    old.close()
+    with Store(path) as store:
+        assert store.cached_generations(["k"])["k"].text == "kept"
+        columns = {row[1] for row in store.conn.execute("PRAGMA table_info(generations)")}
+        assert "meta_json" in columns
+        assert store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"

@@ -349,7 +349,8 @@ def _unknown_parameter_message(key: str) -> str:
         hint = f" (keys are lowercase: {key.lower()!r})"
     elif close := difflib.get_close_matches(key, list(PARAMETER_TYPES), n=1):
         hint = f" (did you mean {close[0]!r}?)"
-    return f"unknown parameter {key!r}{hint}; expected one of {', '.join(DOCUMENTED_PARAMETERS)} or another Ollama option"
+    known = ", ".join(DOCUMENTED_PARAMETERS)
+    return f"unknown parameter {key!r}{hint}; expected one of {known} or another Ollama option"
 
 
 def _parse_param(key: str, raw: str, source: str, line: int | None) -> ParamValue:
