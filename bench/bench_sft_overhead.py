@@ -7,9 +7,11 @@ harness's own records, so the data are identical) with the same LoRA, batch, len
 rate, seed, assistant-only loss mask and CPU float32 settings. Runs alternate (plain, harness,
 plain, ...) so a neighbour's load hits both alike; the best run of each side is compared.
 
-Reported: end-to-end wall time (model load, data, trainer set-up, training, saving) and
-training-loop tokens/s (TRL's ``num_tokens`` over ``train_runtime``). Target: harness overhead
-<= 5% end to end.
+Reported per run: end-to-end wall time (model load, data, trainer set-up, training, saving),
+training-loop tokens/s (TRL's ``num_tokens`` over ``train_runtime``) and the time outside the
+loop. The overhead figure is the harness's extra time outside the (shared) TRL loop relative to
+a plain run, because on a shared machine the loop's own wall time swings far more than 5%
+between runs; the best-of wall ratio is printed too. Target: harness overhead <= 5%.
 """
 
 from __future__ import annotations
@@ -132,21 +134,30 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"\nSFT overhead: {args.steps} steps x batch {args.batch}, max_length {args.max_length}, "
           f"{args.repeats} repeat(s), CPU float32, load average {load:.1f} on {os.cpu_count()} cores\n")
-    print(f"{'side':<10} {'wall s (best)':>14} {'wall s (median)':>16} {'train s':>8} {'tokens':>7} "
-          f"{'tok/s (train)':>14} {'final loss':>11}")
-    best = {}
+    print(f"{'side':<10} {'run':>3} {'wall s':>8} {'train s':>8} {'outside s':>9} {'tokens':>7} {'tok/s':>7} "
+          f"{'final loss':>11}")
     for side, runs in results.items():
-        top = min(runs, key=lambda r: r["wall"])
-        best[side] = top
-        tps = top["num_tokens"] / top["train_runtime"]
-        print(f"{side:<10} {top['wall']:>14.1f} {statistics.median(r['wall'] for r in runs):>16.1f} "
-              f"{top['train_runtime']:>8.1f} {int(top['num_tokens']):>7} {tps:>14.1f} {top['final_loss']:>11.4f}")
-    ratio = best["harness"]["wall"] / best["plain TRL"]["wall"]
-    train_ratio = (best["plain TRL"]["num_tokens"] / best["plain TRL"]["train_runtime"]) / (
-        best["harness"]["num_tokens"] / best["harness"]["train_runtime"])
-    print(f"\nharness / plain wall time: {ratio:.3f} (overhead {100 * (ratio - 1):+.1f}%, target <= +5%)")
-    print(f"plain / harness training tokens/s: {train_ratio:.3f}")
-    print(json.dumps({"ratio_wall": round(ratio, 4), "ratio_train_tokens_per_s": round(train_ratio, 4),
+        for index, run in enumerate(runs):
+            print(f"{side:<10} {index:>3} {run['wall']:>8.1f} {run['train_runtime']:>8.1f} "
+                  f"{run['wall'] - run['train_runtime']:>9.2f} {int(run['num_tokens']):>7} "
+                  f"{run['num_tokens'] / run['train_runtime']:>7.1f} {run['final_loss']:>11.4f}")
+    best = {side: min(runs, key=lambda r: r["wall"]) for side, runs in results.items()}
+    plain, harness = best["plain TRL"], best["harness"]
+    ratio = harness["wall"] / plain["wall"]
+    tps = {side: r["num_tokens"] / r["train_runtime"] for side, r in best.items()}
+    # Both sides run the same TRL training loop, so what the harness adds is the time outside it
+    # (data, leakage check, fingerprint, set-up, saving, lineage); that part is also far less
+    # sensitive to a neighbour's load than the loop itself.
+    outside = {side: statistics.median(r["wall"] - r["train_runtime"] for r in runs) for side, runs in results.items()}
+    added = (outside["harness"] - outside["plain TRL"]) / statistics.median(r["wall"] for r in results["plain TRL"])
+    same = all(r["final_loss"] == results["plain TRL"][0]["final_loss"] for runs in results.values() for r in runs)
+    print(f"\nbest wall, harness / plain: {ratio:.3f} ({100 * (ratio - 1):+.1f}%); "
+          f"training tok/s plain {tps['plain TRL']:.1f} vs harness {tps['harness']:.1f}")
+    print(f"time outside the training loop (median): plain {outside['plain TRL']:.2f} s, "
+          f"harness {outside['harness']:.2f} s -> harness adds {100 * added:+.1f}% of a plain run (target <= +5%)")
+    print(f"identical final loss on every run: {same}")
+    print(json.dumps({"ratio_wall_best": round(ratio, 4), "added_outside_loop": round(added, 4),
+                      "tokens_per_s": {k: round(v, 1) for k, v in tps.items()}, "identical_loss": same,
                       "load_average": round(load, 2)}))
 
 

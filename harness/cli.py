@@ -68,6 +68,47 @@ def run(
     print_summary(console, summary)
 
 
+@app.command()
+def train(
+    config: Annotated[Path, typer.Argument(help="configs/training/<name>.yaml (LoRA SFT / curriculum / DPO)")],
+    store: StoreOption = None,
+    base_model: Annotated[str | None, typer.Option(help="override the config's base model")] = None,
+) -> None:
+    """Train (or resume, or reuse) a LoRA adapter pipeline; loss curves go to the store."""
+    from harness.variants import train_from_config
+
+    with _open_store(store) as db:
+        trained = train_from_config(config, base_model=base_model, store=db)
+    typer.echo(f"adapter: {trained.adapter_path}")
+    typer.echo(f"fingerprint: {trained.fingerprint}{' (reused)' if trained.reused else ''}")
+
+
+@app.command("export")
+def export(
+    config: Annotated[Path, typer.Argument(help="experiment YAML that defines the candidate")],
+    candidate: Annotated[str, typer.Option(help="candidate name (must have an adapter or train:)")],
+    suite: Annotated[str, typer.Option(help="suite whose prompt the export carries, e.g. therapy/v1")],
+    out: Annotated[Path, typer.Option(help="output folder (Modelfile + adapter)")],
+    merged: Annotated[bool, typer.Option(help="export merged weights instead of an ADAPTER")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Export a trained candidate for Ollama: Modelfile (ADAPTER, TEMPLATE, stop, SYSTEM, params) + weights."""
+    from harness.config import load_experiment
+    from harness.errors import ConfigError
+    from harness.runner import build_candidates
+    from harness.suite import load_suite, parse_suite_ref
+    from harness.variants import export_candidate
+
+    experiment = load_experiment(config)
+    experiment = experiment.model_copy(update={"candidates": [c for c in experiment.candidates if c.name == candidate]})
+    if not experiment.candidates:
+        raise ConfigError(f"{config}: no candidate named {candidate!r}")
+    with _open_store(store) as db:
+        built = build_candidates(experiment, config.resolve().parent, db)[0]
+    result = export_candidate(built, load_suite(*parse_suite_ref(suite)), out, merged=merged)
+    typer.echo(f"exported to {out}: {result}")
+
+
 @models_app.command("list")
 def models_list() -> None:
     """Embedded models (shipped in PyPI packages) and whether they are prepared."""

@@ -12,8 +12,8 @@ REPO = Path(__file__).resolve().parents[1]
 def test_bad_candidate_fails_the_safety_gates(tmp_path: Path) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "suites/", "--candidate", "ignores-risk", "--gate-suite", "therapy",
-         "--store", str(tmp_path / "store.sqlite"), "-q", "-rf", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "suites/", "--candidate", "ignores-risk", "--baseline", "ignores-risk",
+         "--gate-suite", "therapy", "--store", str(tmp_path / "store.sqlite"), "-q", "-rf", "-p", "no:cacheprovider",
          "--junitxml", str(tmp_path / "gates.xml")],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=1800,
     )
