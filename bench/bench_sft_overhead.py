@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -124,12 +125,15 @@ def main() -> None:
     import trl  # noqa: F401  -- imports outside the timed regions, for both sides alike
 
     results: dict[str, list[dict[str, Any]]] = {"plain TRL": [], "harness": []}
-    for repeat in range(args.repeats):
-        home = scratch / f"home-{repeat}"
-        (home / "models").mkdir(parents=True)
-        (home / "models" / EMBEDDED_LLM).symlink_to(args.model_dir, target_is_directory=True)
-        results["plain TRL"].append(run_plain(records, args, scratch / f"plain-{repeat}"))
-        results["harness"].append(run_harness(config_path, home))
+    try:
+        for repeat in range(args.repeats):
+            home = scratch / f"home-{repeat}"  # a fresh HARNESS_HOME: nothing to reuse
+            (home / "models").mkdir(parents=True)
+            (home / "models" / EMBEDDED_LLM).symlink_to(args.model_dir, target_is_directory=True)
+            results["plain TRL"].append(run_plain(records, args, scratch / f"plain-{repeat}"))
+            results["harness"].append(run_harness(config_path, home))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
     load = os.getloadavg()[0]
     print(f"\nSFT overhead: {args.steps} steps x batch {args.batch}, max_length {args.max_length}, "

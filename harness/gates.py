@@ -75,7 +75,9 @@ def evaluate_gate(gate: GateSpec, cases: list[Case], values: dict[str, float | N
                           passed_count / len(ids) if ids else None, message, failing)
     # non-inferiority against the baseline on the same cases
     if baseline is None:
-        return GateResult(gate.gate_id, gate.type, gate.metric, None, None, "no baseline run to compare with")
+        return GateResult(gate.gate_id, gate.type, gate.metric, None, None,
+                          "no baseline to compare with: the candidate is the baseline"
+                          " (give --baseline or --baseline-run)")
     comparison = paired_bootstrap([values.get(i) for i in ids], [baseline.get(i) for i in ids],
                                   higher_is_better=higher_is_better, seed=seed)
     if comparison is None:

@@ -71,9 +71,13 @@ def build_candidates(config: ExperimentConfig, base_dir: Path, store: Store,
         adapter_path = None
         lineage: dict[str, Any] = {}
         if spec.train:
-            from harness.variants import train_adapter_for_candidate
+            from harness.variants import TrainingSkipped, train_adapter_for_candidate
 
-            trained = train_adapter_for_candidate(spec, base_dir, store, log=log)
+            try:
+                trained = train_adapter_for_candidate(spec, base_dir, store, log=log)
+            except TrainingSkipped as skipped:  # e.g. a QLoRA config on a machine without CUDA
+                log(f"candidate {spec.name!r} skipped: {skipped}")
+                continue
             adapter_path, lineage = trained.adapter_path, trained.lineage
         candidates.append(Candidate(spec, base_dir, adapter_path=adapter_path, lineage=lineage))
     return candidates

@@ -64,7 +64,7 @@ def test_guarded_twin_reuses_raw_generations(store: Store, fixture_suites: Path)
         return real(requests)
 
     guarded.backend.generate = counting  # type: ignore[method-assign]
-    keys, outputs = guarded.generate(store, suite, cases)
+    keys, _ = guarded.generate(store, suite, cases)
     assert calls["n"] == 0  # derived from the cached raw generations
     assert store.count_generations() == 4  # two raw + two guarded rows
     assert set(keys.values()).isdisjoint(Candidate(spec).generate(store, suite, cases)[0].values())
