@@ -136,7 +136,9 @@ def create_from_modelfile(name: str, modelfile: Any, *, host: str | None = None)
     if modelfile.license:
         kwargs["license"] = list(modelfile.license)
     if modelfile.adapters:
-        kwargs["adapters"] = {str(a): _upload_blob(client, str(a)) for a in modelfile.adapters}
+        kwargs["adapters"] = {}
+        for adapter in modelfile.adapters:
+            kwargs["adapters"].update(_upload_adapter(client, str(adapter)))
     try:
         client.create(**kwargs)
     except Exception as exc:
@@ -145,14 +147,18 @@ def create_from_modelfile(name: str, modelfile: Any, *, host: str | None = None)
         raise BackendUnavailableError(f"Ollama create {name!r} failed: {exc}") from None
 
 
-def _upload_blob(client: Any, path: str) -> str:
-    """Upload an adapter file and return its digest, as `ollama create` expects."""
+def _upload_adapter(client: Any, path: str) -> dict[str, str]:
+    """Upload an adapter (a safetensors file, or a peft folder) as blobs: {file name: digest},
+    the map Ollama's create API expects (a peft folder needs its config beside the weights)."""
     from pathlib import Path
 
-    file = Path(path)
-    if file.is_dir():
-        candidates = sorted(file.glob("*.safetensors"))
-        if not candidates:
+    source = Path(path)
+    if source.is_dir():
+        files = sorted(source.glob("*.safetensors")) + sorted(source.glob("adapter_config.json"))
+        if not any(f.suffix == ".safetensors" for f in files):
             raise ModelNotFoundError(f"adapter directory {path} holds no .safetensors file")
-        file = candidates[0]
-    return client.create_blob(file)
+    elif source.is_file():
+        files = [source]
+    else:
+        raise ModelNotFoundError(f"adapter {path} does not exist")
+    return {file.name: client.create_blob(file) for file in files}
