@@ -104,6 +104,9 @@ class Candidate:
         self._backend: Backend | None = None
         self._retriever: Any = None
         self._modelfiles: dict[str, Any] = {}
+        # Outputs this candidate produced with a model call vs. served from the cache (or derived
+        # from a cached raw generation by the guard) -- what `harness run` reports.
+        self.stats = {"generated": 0, "reused": 0}
         for suite_name, path in self._modelfile_paths().items():
             from harness.models.modelfile import load_modelfile
 
@@ -260,6 +263,7 @@ class Candidate:
             raw_keys.append(_sha({"g": raw_fp, "r": request.digest()}))
         cached = store.cached_generations(keys)
         hits = sum(1 for key in keys if key in cached)
+        self.stats["reused"] += hits
         if on_progress and hits:
             on_progress(hits, hits)
         todo = [i for i, key in enumerate(keys) if key not in cached]
@@ -268,6 +272,7 @@ class Candidate:
             derived = [i for i in todo if raw_keys[i] in raw_cached]
             store.save_generations(self._guarded_rows(suite, cases, requests, keys, final_fp, retrieved, derived,
                                                       {i: raw_cached[raw_keys[i]] for i in derived}))
+            self.stats["reused"] += sum(1 for i in todo if raw_keys[i] in raw_cached)
             if on_progress:
                 on_progress(len(derived), len(derived))
             todo = [i for i in todo if raw_keys[i] not in raw_cached]
@@ -281,6 +286,7 @@ class Candidate:
             chunk = pending[start : start + step]
             began = time.perf_counter()
             results = self.backend.generate([requests[i] for i in chunk])
+            self.stats["generated"] += len(chunk)
             elapsed = (time.perf_counter() - began) / max(1, len(chunk))
             raw_rows = [self._row(raw_keys[i], raw_fp, requests[i], retrieved[i], r.text, r, elapsed, None)
                         for i, r in zip(chunk, results, strict=True)]

@@ -130,7 +130,6 @@ def execute(config: ExperimentConfig, *, base_dir: Path, store: Store, config_pa
     for plan in plans:
         store.register_suite(run_id, plan.suite.name, plan.suite.version, plan.suite.hash, [c.id for c in plan.cases])
 
-    before = store.count_generations()
     total = sum(len(p.cases) for p in plans) * len(candidates)
     try:
         with _progress(progress, total) as advance:
@@ -148,7 +147,8 @@ def execute(config: ExperimentConfig, *, base_dir: Path, store: Store, config_pa
     except BaseException:
         store.finish_run(run_id, status="interrupted")
         raise
-    generated = store.count_generations() - before
+    generated = sum(c.stats["generated"] for c in candidates)
+    reused = sum(c.stats["reused"] for c in candidates)
     store.finish_run(run_id)
     report_path = None
     if write_report:
@@ -158,8 +158,7 @@ def execute(config: ExperimentConfig, *, base_dir: Path, store: Store, config_pa
     from harness.report.data import leaderboard_rows
 
     board = {p.suite.key: leaderboard_rows(store, run_id, p.suite.name) for p in plans}
-    return RunSummary(run_id, generated, total - generated, time.perf_counter() - started, report_path, resumed,
-                      board)
+    return RunSummary(run_id, generated, reused, time.perf_counter() - started, report_path, resumed, board)
 
 
 def _store_gates(store: Store, run_id: str, config: ExperimentConfig, plans: list[SuitePlan],

@@ -32,7 +32,8 @@ def print_summary(console: Any, summary: RunSummary) -> None:
             table.add_row(row["label"], gates, *cells)
         console.print(table)
     console.print(
-        f"run [bold]{summary.run_id}[/bold]: {summary.generated} generated, {summary.reused} reused from cache,"
+        f"run [bold]{summary.run_id}[/bold]: {summary.generated} model generations,"
+        f" {summary.reused} outputs reused from cache,"
         f" {summary.seconds:.1f} s" + (" (resumed)" if summary.resumed else "")
     )
     if summary.report_path:
