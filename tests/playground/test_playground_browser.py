@@ -86,7 +86,7 @@ def save_screenshot(page: Any, tmp_path: Path, name: str) -> Path:
     return path
 
 
-def test_blind_review_two_reviewers_and_restart(chromium: Any, serve: Any, playground_config: Path,
+def test_blind_review_two_reviewers_and_restart(browser: Any, serve: Any, playground_config: Path,
                                                 tmp_path: Path) -> None:
     store_path = tmp_path / "store.sqlite"
     suite = load_suite("mini", "v1", FIXTURES / "suites")
@@ -95,7 +95,7 @@ def test_blind_review_two_reviewers_and_restart(chromium: Any, serve: Any, playg
         assign_cases(store, ["bob"], "mini", "v1", suite.hash, ["m-1"], ["base", "terse"], overlap=1)
     app, url = serve(store_path, playground_config, ACCOUNTS)
     outside: list[str] = []
-    alice_ctx, bob_ctx = chromium.new_context(viewport={"width": 1400, "height": 1000}), chromium.new_context()
+    alice_ctx, bob_ctx = browser.new_context(viewport={"width": 1400, "height": 1000}), browser.new_context()
     for context in (alice_ctx, bob_ctx):
         watch_network(context, outside)
     alice, bob = alice_ctx.new_page(), bob_ctx.new_page()
@@ -158,7 +158,7 @@ def test_blind_review_two_reviewers_and_restart(chromium: Any, serve: Any, playg
     # Restart: a new app on the same store sees every vote.
     app.close()
     _, url = serve(store_path, playground_config, ACCOUNTS)
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
     watch_network(context, outside)
     page = context.new_page()
     login(page, url, "alice", "pw-alice")
@@ -197,12 +197,12 @@ def test_blind_review_two_reviewers_and_restart(chromium: Any, serve: Any, playg
     assert built.records[0]["prompt"][-1]["content"] == suite.cases[0].input
 
 
-def test_without_login_a_vote_needs_a_name(chromium: Any, serve: Any, playground_config: Path,
+def test_without_login_a_vote_needs_a_name(browser: Any, serve: Any, playground_config: Path,
                                            tmp_path: Path) -> None:
     store_path = tmp_path / "store.sqlite"
     reuse_generations(store_path)
     _, url = serve(store_path, playground_config, None)
-    context = chromium.new_context()
+    context = browser.new_context()
     outside: list[str] = []
     watch_network(context, outside)
     page = context.new_page()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -16,9 +15,6 @@ import pytest
 from harness.store import Store
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 
 def _load_synthetic() -> ModuleType:
@@ -80,20 +76,6 @@ def synthetic_run(tmp_path_factory: pytest.TempPathFactory, synthetic_module: Mo
         run_id = synthetic_module.build_synthetic_run(store)
         render_run_report(store, run_id, root / "reports")
     return RunFixture(root / "store.sqlite", run_id, root / "reports")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """One headless Chromium per module (Debian's, never a downloaded one); skipped when absent."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 @pytest.fixture
