@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -116,6 +117,11 @@ class Candidate:
     def name(self) -> str:
         return self.spec.name
 
+    @cached_property
+    def adapter_identity(self) -> str | None:
+        """Content hash of the adapter, read once per candidate (it enters every fingerprint)."""
+        return _adapter_identity(self.adapter_path) if self.adapter_path else None
+
     def _resolve(self, value: str, field: str) -> str:
         """Relative paths resolve against the config's folder, then the working directory."""
         path = Path(value).expanduser()
@@ -181,7 +187,7 @@ class Candidate:
     def generator_fp(self, *, guarded: bool = True, retrieval: bool = True) -> str:
         """What turns a prompt into stored text; ``guarded=False`` leaves the safety guard out, and
         ``retrieval=False`` the retriever (for suites without documents, where it plays no part)."""
-        adapter_id = _adapter_identity(self.adapter_path) if self.adapter_path else None
+        adapter_id = self.adapter_identity
         use_retriever = self.spec.retriever is not None and retrieval
         retriever_id = self.retriever.fingerprint if use_retriever else None
         retriever_cfg = self.spec.retriever.model_dump(exclude={"train"}) if use_retriever else None
@@ -200,7 +206,7 @@ class Candidate:
         return {
             "spec": self.spec.model_dump(),
             "adapter_path": self.adapter_path,
-            "adapter_identity": _adapter_identity(self.adapter_path) if self.adapter_path else None,
+            "adapter_identity": self.adapter_identity,
             "modelfile_hashes": {k: v.content_hash() for k, v in self._modelfiles.items()},
             "backend_identity": self.backend.identity,
         }

@@ -22,6 +22,8 @@ from harness.paths import harness_home
 EMBEDDED_LLM = "smollm2-135m-instruct"
 EMBEDDED_EMBEDDER = "all-minilm-l6-v2"
 _GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Names that mean the embedded LLM (including the Ollama tag of the same model, used in Modelfiles).
+LLM_ALIASES = frozenset({EMBEDDED_LLM, "embedded", "smollm2:135m", "embedded:smollm2-135m-instruct"})
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,7 @@ def prepare_embedded_llm(force: bool = False) -> Path:
 
 def resolve_model_path(model: str) -> str:
     """Map the embedded names (and the Ollama tag of the same model) to local paths."""
-    aliases = {EMBEDDED_LLM, "embedded", "smollm2:135m", "embedded:smollm2-135m-instruct"}
-    if model in aliases:
+    if model in LLM_ALIASES:
         return str(prepare_embedded_llm())
     if model in {EMBEDDED_EMBEDDER, "embedded:all-minilm-l6-v2", "all-MiniLM-L6-v2"}:
         return str(minilm_path())
@@ -139,7 +140,7 @@ def resolve_model_path(model: str) -> str:
 
 def model_identity(model: str) -> str:
     """A stable identity for fingerprints: content hash for embedded/local models, else the id."""
-    if model in {EMBEDDED_LLM, "embedded", "smollm2:135m", "embedded:smollm2-135m-instruct"}:
+    if model in LLM_ALIASES:
         return f"embedded:{EMBEDDED_LLM}:{_gguf_identity()}"
     path = Path(model).expanduser()
     if path.is_dir():
