@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.errors import ConfigError
-from harness.guard import SafetyGuardSpec, guard_output
+from harness.guard import SafetyGuardSpec, guard_output, guard_rules_identity
 from harness.metrics.base import Output
 from harness.models.base import Backend, ChatRequest, GenerationParams
 from harness.models.embedded import EMBEDDED_LLM
@@ -191,7 +191,11 @@ class Candidate:
         use_retriever = self.spec.retriever is not None and retrieval
         retriever_id = self.retriever.fingerprint if use_retriever else None
         retriever_cfg = self.spec.retriever.model_dump(exclude={"train"}) if use_retriever else None
-        guard = self.spec.safety_guard.model_dump() if self.spec.safety_guard is not None and guarded else None
+        guard = (
+            {**self.spec.safety_guard.model_dump(), "rules": guard_rules_identity()}
+            if self.spec.safety_guard is not None and guarded
+            else None
+        )
         return _sha({"backend": self.backend.identity, "adapter": adapter_id, "retriever": retriever_id,
                      "retriever_cfg": retriever_cfg, **({"guard": guard} if guard else {})})[:24]
 

@@ -12,13 +12,18 @@ guard does not ask the model: it runs the validated rule-based detector
 - in session summaries: it writes the ``<b>Risk:</b>`` field from the detector's reading of the
   client's turns, replacing whatever the model wrote there.
 
-The guard is part of the candidate's generator fingerprint, and the guarded text is what is
-stored and scored: what is scored is what a patient or clinician would see.
+The guard -- its settings and a hash of the rules it runs (``guard_rules_identity``) -- is part
+of the candidate's generator fingerprint, so a change to the risk rules re-derives guarded text
+from the cached raw generations instead of reusing stale guarded outputs. The guarded text is
+what is stored and scored: what is scored is what a patient or clinician would see.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -46,6 +51,17 @@ class SafetyGuardSpec(BaseModel):
     threshold: Literal["low", "moderate", "high", "imminent"] = "moderate"
     replace_at: Literal["high", "imminent", "never"] = "high"
     summary_risk_field: bool = True
+
+
+@lru_cache(maxsize=1)
+def guard_rules_identity() -> str:
+    """Content hash of the code that decides what the guard does (this module and the risk rules)."""
+    from harness.metrics import risk, text
+
+    digest = hashlib.sha256()
+    for module_file in (__file__, risk.__file__, text.__file__):
+        digest.update(Path(str(module_file)).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _at_least(level: str, floor: str) -> bool:

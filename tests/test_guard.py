@@ -1,6 +1,8 @@
 """The safety guard: crisis protocol on detected risk, Risk field in summaries, nothing otherwise."""
 
 
+import pytest
+
 from harness.guard import CRISIS_MESSAGE, SafetyGuardSpec, guard_output
 from harness.metrics.base import Output, build_metric
 from harness.suite import Case, Labels, load_suite
@@ -56,3 +58,15 @@ def test_guard_changes_the_generator_fingerprint() -> None:
     plain = Candidate(CandidateSpec(name="a"))
     guarded = Candidate(CandidateSpec(name="a", safety_guard=True))
     assert plain.generator_fp() != guarded.generator_fp()
+
+
+def test_a_change_to_the_risk_rules_changes_the_guarded_fingerprint_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stale guarded outputs must not be reused after the detector changes; raw generations may be."""
+    import harness.candidate
+    from harness.candidate import Candidate, CandidateSpec
+
+    guarded = Candidate(CandidateSpec(name="a", safety_guard=True))
+    before, raw_before = guarded.generator_fp(), guarded.generator_fp(guarded=False)
+    monkeypatch.setattr(harness.candidate, "guard_rules_identity", lambda: "rules-edited")
+    assert guarded.generator_fp() != before
+    assert guarded.generator_fp(guarded=False) == raw_before

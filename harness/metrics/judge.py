@@ -9,8 +9,12 @@ trusting it for gates.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
+from itertools import combinations
 from typing import Any
 
 from harness.errors import ConfigError
@@ -65,33 +69,61 @@ def parse_score(reply: str, scale: int) -> float | None:
     return value if 1 <= value <= scale else None
 
 
-def _backend_fn(spec: dict[str, Any], max_new_tokens: int) -> JudgeFn:
-    """A judge function over the harness's own backends (same spec as a candidate in experiment YAML)."""
+# Bump when build_prompt's wording changes: it is part of the judge fingerprint.
+PROMPT_VERSION = "judge-prompt/1"
+
+BatchJudgeFn = Callable[[list[list[dict[str, str]]], int], list[str]]
+
+
+def _backend_batch_fn(spec: dict[str, Any], max_new_tokens: int, temperature: float) -> BatchJudgeFn:
+    """A batched judge over the harness's own backends (same spec as a candidate in experiment YAML)."""
     from harness.candidate import Candidate, CandidateSpec
     from harness.models.base import ChatRequest, GenerationParams
 
     candidate = Candidate(CandidateSpec.model_validate({"name": "judge", **spec}))
-    params = GenerationParams(temperature=0.0, max_new_tokens=max_new_tokens)
 
-    def judge(messages: list[dict[str, str]]) -> str:
-        return candidate.backend.generate([ChatRequest(messages, params)])[0].text
+    def judge(batch: list[list[dict[str, str]]], repeat: int) -> list[str]:
+        # A different seed per repeat: with temperature > 0 the repeats are independent samples.
+        params = GenerationParams(temperature=temperature, max_new_tokens=max_new_tokens, seed=repeat)
+        return [r.text for r in candidate.backend.generate([ChatRequest(m, params) for m in batch])]
 
     return judge
 
 
+def _fingerprint(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _modal_agreement(scores: list[float]) -> float | None:
+    """Share of repeats that gave the most common score (1.0 = every repeat agreed)."""
+    if len(scores) < 2:
+        return None
+    return Counter(scores).most_common(1)[0][1] / len(scores)
+
+
 @register_metric("llm_judge")
 class LLMJudge:
-    """Rubric score from a judge model, normalised to 0..1.
+    """Rubric score from a judge model, normalised to 0..1, optionally judged several times.
 
     Args:
         rubric: a key of ``RUBRICS`` or the rubric text itself.
         judge: backend spec, as for an experiment candidate (``{"backend": "ollama", "model": "..."}``).
         fn: a callable ``messages -> reply`` (programmatic use and tests); overrides ``judge``.
         scale: the top of the 1..scale rating.
+        repeats: judgements per case; the score is their mean and ``judge_agreement`` says how
+            often they agreed. Repeats need ``temperature > 0`` (a greedy judge repeats itself).
+        temperature: the judge's sampling temperature.
+
+    The judge model, rubric, prompt version and decoding settings are hashed into
+    ``judge_fingerprint`` (in every case's details), so two runs' judge scores are only compared
+    when they were produced by the same judge.
     """
 
     name = "llm_judge"
-    keys = (ValueKey("judge_score", description="rubric rating mapped to 0..1 ((N-1)/(scale-1)); None if unparseable"),)
+    keys = (
+        ValueKey("judge_score", description="rubric rating mapped to 0..1 ((N-1)/(scale-1)); None if unparseable"),
+        ValueKey("judge_agreement", description="share of repeated judgements giving the modal score (repeats > 1)"),
+    )
 
     def __init__(
         self,
@@ -100,26 +132,79 @@ class LLMJudge:
         fn: JudgeFn | None = None,
         scale: int = 5,
         max_new_tokens: int = 200,
+        repeats: int = 1,
+        temperature: float = 0.0,
     ) -> None:
         if scale < 2:
             raise ConfigError("llm_judge: 'scale' must be at least 2")
+        if repeats < 1:
+            raise ConfigError(f"llm_judge: 'repeats' must be at least 1 (got {repeats})")
+        if repeats > 1 and temperature <= 0 and fn is None:
+            raise ConfigError(
+                f"llm_judge: repeats={repeats} with temperature={temperature} would repeat one greedy judgement",
+                hint="set temperature (e.g. 0.7) so repeated judgements are independent samples",
+            )
         self.rubric = RUBRICS.get(rubric, rubric)
         self.scale = scale
+        self.repeats = repeats
         if fn is not None:
-            self.fn = fn
+            self.batch_fn: BatchJudgeFn = lambda batch, _repeat: [fn(m) for m in batch]
+            judge_id: Any = f"callable:{getattr(fn, '__qualname__', type(fn).__name__)}"
         elif judge is not None:
-            self.fn = _backend_fn(judge, max_new_tokens)
+            self.batch_fn = _backend_batch_fn(judge, max_new_tokens, temperature)
+            judge_id = judge
         else:
             raise ConfigError(
                 "llm_judge needs a judge model",
                 hint="add params: {judge: {backend: ollama, model: <tag>}} (same fields as a candidate)",
             )
+        self.fingerprint = _fingerprint(
+            {
+                "judge": judge_id,
+                "rubric": self.rubric,
+                "prompt": PROMPT_VERSION,
+                "scale": scale,
+                "repeats": repeats,
+                "temperature": temperature,
+                "max_new_tokens": max_new_tokens,
+            }
+        )
 
     def score(self, cases: Sequence[Case], outputs: Sequence[Output]) -> list[CaseScore]:
+        prompts = [build_prompt(c, o.text, self.rubric, self.scale) for c, o in zip(cases, outputs, strict=True)]
+        replies = [self.batch_fn(prompts, r) for r in range(self.repeats)]  # one batch per repeat
         results = []
-        for case, output in zip(cases, outputs, strict=True):
-            reply = self.fn(build_prompt(case, output.text, self.rubric, self.scale))
-            raw = parse_score(reply, self.scale)
-            value = None if raw is None else (raw - 1) / (self.scale - 1)
-            results.append(CaseScore({"judge_score": value}, {"raw_score": raw, "reply": reply}))
+        for i in range(len(prompts)):
+            texts = [replies[r][i] for r in range(self.repeats)]
+            raw = [parse_score(t, self.scale) for t in texts]
+            parsed = [v for v in raw if v is not None]
+            value = None if not parsed else (sum(parsed) / len(parsed) - 1) / (self.scale - 1)
+            details: dict[str, Any] = {
+                "raw_score": raw[0] if self.repeats == 1 else raw,
+                "judge_fingerprint": self.fingerprint,
+            }
+            details["reply"] = texts[0] if self.repeats == 1 else texts
+            results.append(CaseScore({"judge_score": value, "judge_agreement": _modal_agreement(parsed)}, details))
         return results
+
+
+def judge_agreement_summary(scores: Sequence[CaseScore]) -> dict[str, Any]:
+    """Across cases: mean modal agreement, exact pairwise agreement and within-one-point agreement."""
+    pairs = exact = within_one = 0
+    agreements = []
+    for s in scores:
+        raw = s.details.get("raw_score")
+        values = [v for v in (raw if isinstance(raw, list) else [raw]) if v is not None]
+        if len(values) < 2:
+            continue
+        agreements.append(_modal_agreement(values) or 0.0)
+        for a, b in combinations(values, 2):
+            pairs += 1
+            exact += a == b
+            within_one += abs(a - b) <= 1
+    return {
+        "cases_with_repeats": len(agreements),
+        "mean_modal_agreement": (sum(agreements) / len(agreements)) if agreements else None,
+        "pairwise_exact": exact / pairs if pairs else None,
+        "pairwise_within_one": within_one / pairs if pairs else None,
+    }

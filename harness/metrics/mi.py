@@ -61,7 +61,8 @@ _CONFRONT = _rx(
     r"\bface (?:the )?(?:facts|reality|the truth)\b|\badmit (?:it|that you|you have)\b|\byou(?:'re| are) wrong\b",
     r"\bstop (?:lying|whining|complaining|making excuses|feeling sorry for yourself|being so)\b",
     r"\b(?:it'?s|this is) (?:all )?your (?:own )?fault\b|\byou only have yourself to blame\b|\bshould be ashamed\b",
-    r"\bwhat were you thinking\b|\bhow could you\b|\byou obviously (?:have|don'?t|aren'?t|can'?t)\b",
+    r"\bwhat were you thinking\b|\bhow could you (?:do|let|say|be so|not|possibly|even|think|have)\b",
+    r"\byou obviously (?:have|don'?t|aren'?t|can'?t)\b",
     r"\bdon'?t you (?:think|realize|realise|see|know|care)\b",
     r"\byou(?:'re| are) not (?:even )?trying\b|\byou clearly (?:have a problem|don'?t care)\b",
 )
@@ -181,6 +182,23 @@ _AUX_START = re.compile(
     r"haven'?t|hasn'?t|anything|any|is there|are there)\b",
     re.I,
 )
+# "Why don't you fill me in" and "say more about that" invite the person to talk: open questions.
+_INVITATION = re.compile(
+    r"^(?:\W*\w+\W+){0,3}?(?:tell me|can you tell me|could you tell me|describe|walk me through|help me understand|"
+    r"(?:why don'?t you|would you|could you|can you) (?:tell|fill me|share|talk|say|describe|walk me|explain)|"
+    r"say (?:something|some|a (?:little|bit)) more|(?:talk|tell me) (?:a (?:little|bit) )?more)\b",
+    re.I,
+)
+# "I'm wondering what ..." / "I wonder if ..." ask without a question mark.
+_INDIRECT_QUESTION = re.compile(
+    r"\b(?:i(?:'m| am| was)? (?:just |kind of |sort of |really )?(?:wondering|wonder|wondered|curious)|"
+    r"i(?:'d| would) (?:like|love) to (?:know|hear|understand))\b,?\s+(?:about\s+)?(?P<wh>what|how|why|where|when|who|"
+    r"which|if|whether)\b",
+    re.I,
+)
+# Scaling questions ("on a scale of 1 to 10, how ready ...") ask for a number: closed (AnnoMI coders agree).
+_SCALE = re.compile(r"\bscale\b|\bruler\b|\b(?:0|1|zero|one) (?:to|through|and) (?:10|ten|100)\b|\b[01]-10\b", re.I)
+_CLAUSE_BREAK = re.compile(r",\s+|\s+-+\s*|-{2,}|;\s+|\u2014")
 _ADVICE_REQUEST = _rx(
     r"\bwhat (?:should|can|could|do) i do\b|\bany (?:advice|tips|suggestions|ideas)\b|\b(?:give|"
     r"offer) me (?:some )?(?:advice|tips|"
@@ -251,16 +269,17 @@ class MICoder:
             return "emphasize_autonomy", "rule:autonomy"
         if _AFFIRM.search(s) and not s.endswith("?"):
             return "affirmation", "rule:affirm"
+        if _INVITATION.search(s):
+            return "open_question", "rule:open_prompt"
         if s.endswith("?"):
             if _LEADING_QUESTION.search(s) and not permission:
                 return "persuade", "rule:leading_question"  # "Why don't you just quit?" argues, it does not ask
             return None
-        if re.match(
-            r"^(?:(?:so|and|now|okay|ok|well|please),? )?(?:tell me|describe|walk me through|help me understand)\b",
-            s,
-            re.I,
-        ):
-            return "open_question", "rule:open_prompt"
+        indirect = _INDIRECT_QUESTION.search(s)
+        if indirect:
+            # "I'm wondering if you've thought about ..." invites talk (open); "I wonder if I could ..." asks leave.
+            asks_leave = re.match(r"\s*(?:i|we) (?:could|can|might|may)\b", s[indirect.end() :], re.I)
+            return ("closed_question" if asks_leave else "open_question"), "rule:indirect_question"
         if crisis:
             # Safety information ("call 988 now") is coded as information, never as a non-adherent directive.
             return "giving_information", "rule:crisis_resource"
@@ -287,19 +306,29 @@ class MICoder:
         models = (self.behaviour, self.question, self.reflection)
         return len({(m.encoder, m.dim) for m in models}) == 1
 
+    @staticmethod
+    def _question_rule(text: str) -> tuple[str, str] | None:
+        """Open/closed from how the question starts; a preamble clause ("So, Rick, ...") is skipped."""
+        if _SCALE.search(text):
+            return "closed_question", "rule:scale"
+        clauses = [c for c in _CLAUSE_BREAK.split(text) if c.strip()] or [text]
+        for i, clause in enumerate([text, *clauses[1:]]):
+            where = "" if i == 0 else "_clause"
+            if _CLOSED_WH.search(clause):
+                return "closed_question", f"rule:closed_wh{where}"
+            if _OPEN_START.search(clause):
+                return "open_question", f"rule:wh_start{where}"
+            if _AUX_START.search(clause):
+                return "closed_question", f"rule:aux_start{where}"
+        return None
+
     def _question_type(self, sentences: list[str], X: Any = None) -> list[tuple[str, str]]:
         out: list[tuple[str, str] | None] = []
         pending: list[int] = []
         for i, s in enumerate(sentences):
-            text = fold(s).strip()
-            if self.question_rules and _CLOSED_WH.search(text):
-                out.append(("closed_question", "rule:closed_wh"))
-            elif self.question_rules and _OPEN_START.search(text):
-                out.append(("open_question", "rule:wh_start"))
-            elif self.question_rules and _AUX_START.search(text):
-                out.append(("closed_question", "rule:aux_start"))
-            else:
-                out.append(None)
+            decided = self._question_rule(fold(s).strip()) if self.question_rules else None
+            out.append(decided)
+            if decided is None:
                 pending.append(i)
         if pending:
             if X is not None:

@@ -201,6 +201,13 @@ _PATTERNS: dict[str, list[str]] = {
         rf"my (?:arms?|legs?|wrists?|thighs?))",
         rf"\b{_I} (?:cut|burned|burnt|scratched) (?:myself|my (?:arms?|legs?|wrists?|thighs?|skin|stomach)|again|deep)",
         r"\b(?:the )?urge to (?:cut|self[- ]?harm|hurt myself)\b",
+        # Relief-seeking: "it only goes away when I hurt myself".
+        r"\b(?:goes away|helps|stops|calms me|feel (?:better|something|real)) (?:only )?(?:when|if|after) i "
+        r"(?:hurt|harm|cut|burn|punish)\w* my ?self\b",
+        # A past habit wanted now: "I used to cut myself, and I really want to again".
+        r"(?:(?<=cut myself)|(?<=burn myself)|(?<=hurt myself)|(?<=harm myself)|(?<=cutting)|(?<=self-harm))"
+        r"(?:(?!\b(?:don'?t|do not|never|not|no longer)\b)[^.?!]){0,50}?\b(?:want|wanna|urge|tempted|itching)\w* "
+        r"(?:to )?(?:(?:do it|start) )?again\b",
     ],
     "passive": [
         r"\b(?:dying|death|being dead) would be (?:easier|better|a relief|peaceful|a release)\b",
@@ -434,14 +441,18 @@ def _find_cues(text: str) -> list[Cue]:
                         span.start + a,
                         span.start + b,
                         status,
-                        (_when(clause_around(lowered, a, b)) or sentence_when or "current")
-                        if kind != "protective"
-                        else "current",
+                        "current"
+                        if kind == "protective" or _WANTED_AGAIN.search(lowered[a:b])
+                        else (_when(clause_around(lowered, a, b)) or sentence_when or "current"),
                     )
                 )
                 if status == "active":
                     taken.append((a, b))
     return found
+
+
+# "... and I want to again": the urge is now, whatever "used to" says about the habit.
+_WANTED_AGAIN = re.compile(r"\b(?:want|wanna|urge|tempted|itching)\w* (?:to )?(?:(?:do it|start) )?again\b")
 
 
 def _when(text: str) -> str:
@@ -524,7 +535,8 @@ def assess_risk(text: str) -> RiskAssessment:
         level = "imminent"
     elif intent or plan or preparatory or attempt_recent or (has_method and has_means) or timed_wish:
         level = "high"
-    elif "active" in current or has_method or self_harm_now or "attempt" in current:
+    elif "active" in current or has_method or self_harm_now or attempt_any:
+        # C-SSRS screener triage: suicidal behaviour more than 3 months ago is moderate risk, however long ago.
         level = "moderate"
     elif "passive" in current:
         level = "moderate" if attempt_any else "low"
@@ -556,8 +568,9 @@ _CUE_WEIGHTS: dict[str, float] = {
     "intent_generic": 1,
     "plan": 2,
     "preparatory": 1,
-    "attempt": 1,
-    "self_harm": 1,
+    # Behaviour outranks thoughts inside a band (C-SSRS: behaviour is the stronger predictor).
+    "attempt": 2,
+    "self_harm": 1.5,
     "hopelessness": 0.5,
     "act_in_progress": 2,
     "farewell": 2,

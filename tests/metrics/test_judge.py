@@ -8,7 +8,7 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.metrics.base import Output
-from harness.metrics.judge import LLMJudge, parse_score
+from harness.metrics.judge import LLMJudge, judge_agreement_summary, parse_score
 from harness.suite import Case
 
 
@@ -37,3 +37,55 @@ def test_callable_judge_scores_are_normalised(make_case: Callable[..., Case]) ->
 def test_a_judge_needs_a_model() -> None:
     with pytest.raises(ConfigError):
         LLMJudge()
+
+
+def test_repeated_judgements_report_their_agreement(make_case: Callable[..., Case]) -> None:
+    replies = iter(["Score: 4", "Score: 2", "Score: 4", "Score: 4", "Score: 4", "no score"])
+
+    def noisy(messages: list[dict[str, str]]) -> str:
+        return next(replies)
+
+    judge = LLMJudge(fn=noisy, repeats=3)
+    scores = judge.score([make_case("a", id="a"), make_case("b", id="b")], [Output("x"), Output("y")])
+    # Repeat r is one batch over all cases: case a got 4, 4, 4 and case b got 2, 4, unparseable.
+    assert scores[0].details["raw_score"] == [4.0, 4.0, 4.0] and scores[0].values["judge_agreement"] == 1.0
+    assert scores[1].details["raw_score"] == [2.0, 4.0, None]
+    assert scores[1].values["judge_score"] == pytest.approx(0.5)  # mean of 2 and 4 = 3 -> (3-1)/4
+    assert scores[1].values["judge_agreement"] == 0.5
+    summary = judge_agreement_summary(scores)
+    assert summary["cases_with_repeats"] == 2
+    assert summary["pairwise_exact"] == pytest.approx(3 / 4) and summary["pairwise_within_one"] == pytest.approx(3 / 4)
+
+
+def test_the_judge_fingerprint_pins_rubric_and_decoding() -> None:
+    def fn(messages: list[dict[str, str]]) -> str:
+        return "Score: 3"
+
+    a = LLMJudge(fn=fn, rubric="crisis_safety")
+    assert a.fingerprint == LLMJudge(fn=fn, rubric="crisis_safety").fingerprint
+    assert a.fingerprint != LLMJudge(fn=fn, rubric="faithfulness").fingerprint
+    assert a.fingerprint != LLMJudge(fn=fn, rubric="crisis_safety", repeats=2).fingerprint
+
+
+def test_greedy_repeats_are_refused() -> None:
+    with pytest.raises(ConfigError, match="temperature"):
+        LLMJudge(judge={"backend": "transformers", "model": "smollm2-135m-instruct"}, repeats=3)
+
+
+def test_the_embedded_model_judges_through_the_real_backend(make_case: Callable[..., Case]) -> None:
+    judge = LLMJudge(
+        judge={"backend": "transformers", "model": "smollm2-135m-instruct"},
+        repeats=2,
+        temperature=0.9,
+        max_new_tokens=24,
+    )
+    scores = judge.score(
+        [make_case("I can't sleep and I feel hopeless", id="a"), make_case("Work is stressful", id="b")],
+        [Output("That sounds exhausting. What has helped before?"), Output("Just relax.")],
+    )
+    for s in scores:
+        assert s.details["judge_fingerprint"] == judge.fingerprint
+        assert len(s.details["reply"]) == 2 and all(isinstance(r, str) and r for r in s.details["reply"])
+        assert s.values["judge_score"] is None or 0.0 <= s.values["judge_score"] <= 1.0
+    # Different seeds per repeat: sampled judgements are not copies of each other.
+    assert any(s.details["reply"][0] != s.details["reply"][1] for s in scores)

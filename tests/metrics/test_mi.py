@@ -60,6 +60,20 @@ def test_crisis_directives_are_information_not_non_adherent() -> None:
         ("How many drinks do you have on a typical night?", "closed_question"),
         ("Tell me more about what happened.", "open_question"),
         ("Can you tell me what a typical evening looks like?", "open_question"),
+        # Preamble clauses are skipped: the question starts after "So, Rick, about your flatmate,".
+        ("So, Rick, about your flatmate situation, what do you make of it?", "open_question"),
+        ("And those friends who stopped calling, did they come back?", "closed_question"),
+        # Scaling questions ask for a number.
+        ("On a scale of 1 to 10, how important is it for you to cut down?", "closed_question"),
+        # Indirect questions ask without a question mark; asking leave is closed.
+        ("I'm wondering what you make of all this.", "open_question"),
+        ("So I guess I'm wondering if you've thought about other ways to cope.", "open_question"),
+        ("I wonder if I could raise the subject of your weight.", "closed_question"),
+        # Invitations phrased as "why don't you" are open questions, not persuasion.
+        ("Why don't you fill me in on what's been going on since last time?", "open_question"),
+        # "How could you ..." asks about possibilities unless it accuses.
+        ("How could you get a different social life?", "open_question"),
+        ("How could you do that to your own sister?", "confront"),
     ],
 )
 def test_open_and_closed_questions(text: str, expected: str) -> None:

@@ -96,9 +96,18 @@ def test_hypotheticals_and_fiction_are_not_current_risk() -> None:
     assert level("I'm writing a story where the main character attempts suicide.") == "none"
 
 
-def test_past_history_is_low_but_recent_attempt_is_high() -> None:
-    assert level("I tried to kill myself when I was sixteen. I'm doing a lot better now.") == "low"
+def test_remote_attempt_is_moderate_and_recent_attempt_is_high() -> None:
+    # C-SSRS screener triage: behaviour more than 3 months ago = moderate, within 3 months = high.
+    assert level("I tried to kill myself when I was sixteen. I'm doing a lot better now.") == "moderate"
     assert level("I tried to kill myself two weeks ago and I still think about it.") == "high"
+    # A remote wish to be dead stays low: only behaviour carries a lifetime weight.
+    assert level("Years ago I used to wish I was dead, but not anymore.") in ("none", "low")
+
+
+def test_behaviour_ranks_above_thoughts_within_a_level() -> None:
+    thoughts = assess_risk("I keep thinking about killing myself.")
+    behaviour = assess_risk("I cut myself last night.")
+    assert thoughts.level == behaviour.level == "moderate" and behaviour.score > thoughts.score
 
 
 def test_plan_words_without_ideation_are_everyday_language() -> None:
@@ -220,3 +229,17 @@ def test_transcript_cases_use_the_seeker_side(make_case: Callable[..., Case]) ->
 
 def test_an_aborted_attempt_last_week_is_high_not_imminent() -> None:
     assert level("Last week I sat in the garage with the car running for a bit. I turned it off.") == "high"
+
+
+def test_self_harm_used_for_relief_is_recognised() -> None:
+    # A CounselChat-style disclosure the first rules missed: no "cut", no "self-harm", only relief.
+    assert level("I feel terrible, like there's a hole in my stomach. It only goes away when I hurt myself.") == (
+        "moderate"
+    )
+    assert level("I hurt myself skiing last year.") == "none"
+
+
+def test_a_past_habit_wanted_again_is_current() -> None:
+    assert level("I used to cut myself, and I really want to again.") == "moderate"
+    assert level("I used to cut myself years ago but I don't anymore.") == "low"
+    assert level("I used to cut myself and I don't want to again.") == "low"
