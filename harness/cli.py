@@ -106,7 +106,11 @@ def export(
     with _open_store(store) as db:
         built = build_candidates(experiment, config.resolve().parent, db)[0]
     result = export_candidate(built, load_suite(*parse_suite_ref(suite)), out, merged=merged)
-    typer.echo(f"exported to {out}: {result}")
+    typer.echo(f"exported to {result.directory}")
+    typer.echo(f"  Modelfile: {result.modelfile_path}")
+    for path in sorted(p for p in result.directory.rglob("*") if p.is_file() and p != result.modelfile_path):
+        typer.echo(f"  {path.relative_to(result.directory)}")
+    typer.echo(f"then: ollama create <name> -f {result.modelfile_path}")
 
 
 @models_app.command("list")

@@ -3,12 +3,17 @@
 A training example leaks when its normalised text equals a protected case's input, or contains
 one (for inputs of at least ``MIN_CONTAINED_WORDS`` words, so a short phrase like "I feel sad"
 does not count). Protected: every case in the test (and by default dev) splits of every suite.
+
+Retrieval training pairs are checked question against question instead (``find_near_duplicate_
+questions``): a training question that is the same as, or a near copy of, a test question leaks
+even when it is asked about another document.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from harness.errors import DataLeakageError
@@ -76,3 +81,33 @@ def assert_no_leakage(examples: Iterable[tuple[str, str]], *, what: str = "train
             f"{what} overlaps evaluation cases: {shown}{more}",
             hint="train only on train splits or outside data; remove these examples",
         )
+
+
+_NON_WORD_SPACE = re.compile(r"[^a-z0-9 ]+")
+
+
+def normalise_question(text: str) -> str:
+    """Lower case, punctuation dropped, whitespace collapsed: what 'the same question' means here."""
+    return " ".join(_NON_WORD_SPACE.sub(" ", text.lower()).split())
+
+
+def is_near_duplicate(a: str, b: str, threshold: float = 0.9) -> bool:
+    """Equal after normalisation, or a difflib similarity ratio of at least ``threshold``."""
+    na, nb = normalise_question(a), normalise_question(b)
+    if na == nb:
+        return True
+    matcher = SequenceMatcher(None, na, nb, autojunk=False)
+    return all(ratio() >= threshold for ratio in (matcher.real_quick_ratio, matcher.quick_ratio, matcher.ratio))
+
+
+def find_near_duplicate_questions(
+    train_questions: Iterable[str], test_questions: Sequence[str], threshold: float = 0.9
+) -> list[tuple[str, str]]:
+    """(training question, test question) pairs that are the same or near-duplicates."""
+    leaks = []
+    for question in dict.fromkeys(train_questions):
+        for test in test_questions:
+            if is_near_duplicate(question, test, threshold):
+                leaks.append((question, test))
+                break
+    return leaks

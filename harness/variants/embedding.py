@@ -32,13 +32,13 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import ConfigError, DataLeakageError
+from harness.leakage import find_near_duplicate_questions
 from harness.paths import harness_home
 from harness.rag.chunking import Chunk, ChunkingConfig, chunk_document, split_sections
 from harness.rag.chunking import locate_passage as locate
@@ -249,39 +249,9 @@ def synthetic_pairs(
     return pairs
 
 
-_NON_WORD = re.compile(r"[^a-z0-9 ]+")
-
-
-def normalise_question(text: str) -> str:
-    """Lower case, punctuation dropped, whitespace collapsed: what 'the same question' means here."""
-    return " ".join(_NON_WORD.sub(" ", text.lower()).split())
-
-
-def is_near_duplicate(a: str, b: str, threshold: float = 0.9) -> bool:
-    """Equal after normalisation, or a difflib similarity ratio of at least ``threshold``."""
-    na, nb = normalise_question(a), normalise_question(b)
-    if na == nb:
-        return True
-    matcher = SequenceMatcher(None, na, nb, autojunk=False)
-    return all(ratio() >= threshold for ratio in (matcher.real_quick_ratio, matcher.quick_ratio, matcher.ratio))
-
-
-def find_leaks(
-    train_questions: Iterable[str], test_questions: Sequence[str], threshold: float = 0.9
-) -> list[tuple[str, str]]:
-    """(training question, test question) pairs that are the same or near-duplicates."""
-    leaks = []
-    for question in dict.fromkeys(train_questions):
-        for test in test_questions:
-            if is_near_duplicate(question, test, threshold):
-                leaks.append((question, test))
-                break
-    return leaks
-
-
 def check_leakage(train_questions: Iterable[str], test_questions: Sequence[str], threshold: float = 0.9) -> None:
     """Refuse to train when any training question equals or nearly equals a test question."""
-    leaks = find_leaks(train_questions, test_questions, threshold)
+    leaks = find_near_duplicate_questions(train_questions, test_questions, threshold)
     if leaks:
         shown = "; ".join(f"{a!r} ~ {b!r}" for a, b in leaks[:5])
         raise DataLeakageError(
@@ -341,7 +311,8 @@ def build_training_data(suite: Suite, config: EmbeddingFinetuneConfig) -> Traini
     threshold = config.near_duplicate_threshold
     dropped_cases: list[str] = []
     if config.on_leak == "drop":
-        leaking_cases = {q for q, _ in find_leaks((p.question for p in pairs), test_questions, threshold)}
+        leaks = find_near_duplicate_questions((p.question for p in pairs), test_questions, threshold)
+        leaking_cases = {q for q, _ in leaks}
         dropped_cases = [p.case_id or "" for p in pairs if p.question in leaking_cases]
         pairs = [p for p in pairs if p.question not in leaking_cases]
         notes += [f"case {case_id}: question duplicates a test question; dropped (on_leak: drop)"
@@ -379,7 +350,7 @@ def build_training_data(suite: Suite, config: EmbeddingFinetuneConfig) -> Traini
                     per_medication=config.max_synthetic_per_medication, source="extra-notes",
                 )
     # Decontaminate: generic templates ("What should I eat?") may coincide with a test question.
-    leaking = {q for q, _ in find_leaks((p.question for p in synthetic), test_questions, threshold)}
+    leaking = {q for q, _ in find_near_duplicate_questions((p.question for p in synthetic), test_questions, threshold)}
     kept = [p for p in synthetic if p.question not in leaking]
     data = TrainingData(
         pairs=pairs + kept,

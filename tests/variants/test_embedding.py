@@ -11,6 +11,7 @@ from types import ModuleType
 import pytest
 
 from harness.errors import ConfigError, DataLeakageError
+from harness.leakage import is_near_duplicate
 from harness.suite import Suite, load_suite
 from harness.variants.embedding import (
     COMPLETE_MARKER,
@@ -18,7 +19,6 @@ from harness.variants.embedding import (
     EmbeddingFinetuneConfig,
     build_training_data,
     compare_retrievers,
-    is_near_duplicate,
     load_embedding_config,
     paired_bootstrap,
     synthetic_pairs,

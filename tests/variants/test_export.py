@@ -115,3 +115,23 @@ def test_ollama_create_from_export(adapter: Path, tmp_path: Path) -> None:
         pytest.skip("no Ollama server reachable")
     exported = export_ollama(adapter, tmp_path / "e")
     create_from_modelfile("harness-test-lora-export", exported.for_create())
+
+
+def test_cli_export_lists_what_it_wrote(adapter: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    config = tmp_path / "exp.yaml"
+    config.write_text(
+        "name: export-check\nsuites:\n  - suite: therapy/v1\ncandidates:\n"
+        f"  - name: tuned\n    model: smollm2-135m-instruct\n    adapter: {adapter}\n"
+    )
+    out = tmp_path / "ollama"
+    result = CliRunner().invoke(
+        app, ["export", str(config), "--candidate", "tuned", "--suite", "therapy/v1", "--out", str(out),
+              "--store", str(tmp_path / "store.sqlite")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"Modelfile: {out / 'Modelfile'}" in result.output
+    assert "adapter/adapter_model.safetensors" in result.output and "OllamaExport(" not in result.output
