@@ -34,6 +34,23 @@ def test_suite_counts_meet_the_v1_specification() -> None:
     assert sum(1 for c in discharge.cases if c.labels.answerable is False) >= 15
 
 
+def test_discharge_v2_is_a_real_retrieval_task() -> None:
+    """Long summaries, document-level splits, and no test question copied into train."""
+    from harness.leakage import find_near_duplicate_questions
+
+    suite = load_suite("discharge", "v2")
+    assert len(suite.documents) >= 20 and all(len(d.text) >= 6500 for d in suite.documents.values())
+    splits_of = {}
+    for case in suite.cases:
+        splits_of.setdefault(case.document_id, set()).add(case.split)
+        if case.labels.answerable:
+            assert case.gold_passage and case.gold_passage in case.document, case.id
+    assert all(len(s) == 1 for s in splits_of.values())
+    test = [c.question for c in suite.cases if c.split == "test"]
+    assert len(test) >= 100
+    assert not find_near_duplicate_questions((c.question for c in suite.cases if c.split == "train"), test)
+
+
 def test_every_suite_version_loads() -> None:
     for name in available_suites():
         for version in available_versions(name):
