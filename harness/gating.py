@@ -30,15 +30,23 @@ class GateTarget:
         return f"{self.suite.key}::{self.gate_id}"
 
 
+def gated_version(name: str, suites_dir: Path | None = None) -> Suite:
+    """The newest version of a suite that has gates: a newer version without gates (e.g. a
+    retrieval-only suite) does not switch off its predecessor's gates."""
+    versions = [load_suite(name, v, suites_dir) for v in reversed(available_versions(name, suites_dir))]
+    return next((suite for suite in versions if suite.spec.gates), versions[0])
+
+
 def gate_targets(only: list[str] | None = None, suites_dir: Path | None = None) -> list[GateTarget]:
-    """Every gate of the newest version of every suite (or of the named ``suite[/version]`` refs)."""
-    refs = only or [f"{name}/{available_versions(name, suites_dir)[-1]}" for name in available_suites(suites_dir)]
-    targets = []
-    for ref in refs:
-        name, _, version = ref.partition("/")
-        suite = load_suite(name, version or None, suites_dir)
-        targets.extend(GateTarget(suite, gate.gate_id) for gate in suite.spec.gates)
-    return targets
+    """Every gate of the newest gated version of every suite (or of the named ``suite[/version]`` refs)."""
+    if only:
+        suites = []
+        for ref in only:
+            name, _, version = ref.partition("/")
+            suites.append(load_suite(name, version, suites_dir) if version else gated_version(name, suites_dir))
+    else:
+        suites = [gated_version(name, suites_dir) for name in available_suites(suites_dir)]
+    return [GateTarget(suite, gate.gate_id) for suite in suites for gate in suite.spec.gates]
 
 
 def evaluate_candidate_gates(

@@ -1,5 +1,7 @@
 """Gate evaluation on hand-made per-case values (no model needed)."""
 
+from pathlib import Path
+
 from harness.gates import evaluate_gate, select_cases
 from harness.suite import Case, GateSpec, Labels
 
@@ -43,3 +45,29 @@ def test_non_inferiority_uses_paired_cases() -> None:
     worse = evaluate_gate(gate, _cases(), {f"c{i}": 0.3 for i in range(5)}, baseline)
     assert worse.passed is False
     assert evaluate_gate(gate, _cases(), baseline, None).passed is None  # no baseline: skipped
+
+
+def test_a_newer_version_without_gates_keeps_the_older_gates(fixture_suites: Path, tmp_path: Path) -> None:
+    """discharge/v2 (retrieval, no gates) must not switch off discharge/v1's gates in `pytest suites/`."""
+    import shutil
+
+    import yaml
+
+    from harness.gating import gate_targets
+
+    suites = tmp_path / "suites"
+    shutil.copytree(fixture_suites / "mini", suites / "mini")
+    gated = {t.test_id for t in gate_targets(suites_dir=suites)}
+    assert gated and all(t.startswith("mini/v1::") for t in gated)
+
+    shutil.copytree(suites / "mini" / "v1", suites / "mini" / "v2")
+    spec = yaml.safe_load((suites / "mini" / "v2" / "suite.yaml").read_text())
+    spec.update(version="v2", gates=[])
+    (suites / "mini" / "v2" / "suite.yaml").write_text(yaml.safe_dump(spec))
+    assert {t.test_id for t in gate_targets(suites_dir=suites)} == gated
+    assert {t.test_id for t in gate_targets(["mini"], suites_dir=suites)} == gated
+    assert gate_targets(["mini/v2"], suites_dir=suites) == []
+
+    spec["gates"] = yaml.safe_load((suites / "mini" / "v1" / "suite.yaml").read_text())["gates"]
+    (suites / "mini" / "v2" / "suite.yaml").write_text(yaml.safe_dump(spec))
+    assert all(t.startswith("mini/v2::") for t in (t.test_id for t in gate_targets(suites_dir=suites)))
