@@ -23,16 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.errors import ConfigError
 from harness.guard import SafetyGuardSpec, guard_output, guard_rules_identity
+from harness.hashing import payload_digest
 from harness.metrics.base import Output
 from harness.models.base import Backend, ChatRequest, GenerationParams
 from harness.models.embedded import EMBEDDED_LLM
 from harness.prompting import build_messages, format_passages
 from harness.store import Store
 from harness.suite import Case, Suite
-
-
-def _sha(payload: Any) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class RetrieverSpec(BaseModel):
@@ -196,14 +193,14 @@ class Candidate:
             if self.spec.safety_guard is not None and guarded
             else None
         )
-        return _sha({"backend": self.backend.identity, "adapter": adapter_id, "retriever": retriever_id,
+        return payload_digest({"backend": self.backend.identity, "adapter": adapter_id, "retriever": retriever_id,
                      "retriever_cfg": retriever_cfg, **({"guard": guard} if guard else {})})[:24]
 
     def fingerprint(self) -> str:
         prompt_parts = {
             name: mf.content_hash() for name, mf in sorted(self._modelfiles.items())
         }
-        return _sha({"generator": self.generator_fp(), "system": self.spec.system, "modelfiles": prompt_parts,
+        return payload_digest({"generator": self.generator_fp(), "system": self.spec.system, "modelfiles": prompt_parts,
                      "params": self.spec.params})[:16]
 
     def describe(self) -> dict[str, Any]:
@@ -269,8 +266,8 @@ class Candidate:
             messages = build_messages(suite, case, system=setup.system, few_shot=setup.few_shot, context=context)
             request = ChatRequest(messages, setup.params)
             requests.append(request)
-            keys.append(_sha({"g": final_fp, "r": request.digest()}))
-            raw_keys.append(_sha({"g": raw_fp, "r": request.digest()}))
+            keys.append(payload_digest({"g": final_fp, "r": request.digest()}))
+            raw_keys.append(payload_digest({"g": raw_fp, "r": request.digest()}))
         cached = store.cached_generations(keys)
         hits = sum(1 for key in keys if key in cached)
         self.stats["reused"] += hits

@@ -3,8 +3,6 @@ errors that name the file, the line and the field."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from harness.candidate import CandidateSpec
 from harness.errors import ConfigError
+from harness.hashing import payload_digest
 from harness.suite import Split
 from harness.yamlio import load_yaml, validate_yaml_model
 
@@ -61,7 +60,7 @@ class ExperimentConfig(BaseModel):
         return self.baseline or self.candidates[0].name
 
     def config_hash(self) -> str:
-        return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:16]
+        return payload_digest(self.model_dump(mode="json"))[:16]
 
 
 def load_experiment(path: Path | str) -> ExperimentConfig:

@@ -9,8 +9,6 @@ trusting it for gates.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -18,6 +16,7 @@ from itertools import combinations
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.hashing import payload_digest
 from harness.metrics.base import CaseScore, Output, ValueKey, register_metric
 from harness.suite import Case
 
@@ -90,10 +89,6 @@ def _backend_batch_fn(spec: dict[str, Any], max_new_tokens: int, temperature: fl
     return judge
 
 
-def _fingerprint(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
 def _modal_agreement(scores: list[float]) -> float | None:
     """Share of repeats that gave the most common score (1.0 = every repeat agreed)."""
     if len(scores) < 2:
@@ -158,7 +153,7 @@ class LLMJudge:
                 "llm_judge needs a judge model",
                 hint="add params: {judge: {backend: ollama, model: <tag>}} (same fields as a candidate)",
             )
-        self.fingerprint = _fingerprint(
+        self.fingerprint = payload_digest(
             {
                 "judge": judge_id,
                 "rubric": self.rubric,
@@ -168,7 +163,7 @@ class LLMJudge:
                 "temperature": temperature,
                 "max_new_tokens": max_new_tokens,
             }
-        )
+        )[:16]
 
     def score(self, cases: Sequence[Case], outputs: Sequence[Output]) -> list[CaseScore]:
         prompts = [build_prompt(c, o.text, self.rubric, self.scale) for c, o in zip(cases, outputs, strict=True)]

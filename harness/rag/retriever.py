@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError, ModelNotFoundError
+from harness.hashing import payload_digest
 from harness.rag.chunking import ChunkingConfig
 from harness.rag.index import ChunkIndex, Encoder, embedded_model_path
 from harness.rag.ingest import IngestResult, ingest_documents, load_documents
@@ -51,7 +50,7 @@ class Retriever:
         part of every generation's cache key anyway.
         """
         payload = {"model": self.encoder.fingerprint, "chunking": self.chunking.fingerprint_data()}
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        return payload_digest(payload)
 
     def index_documents(self, documents: Sequence[Document]) -> IngestResult:
         return ingest_documents(documents, self.index, self.chunking)

@@ -8,8 +8,6 @@ from stages and curriculum phases, so a mixture can reuse the same source at ano
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from harness.errors import ConfigError
+from harness.hashing import payload_digest
 from harness.yamlio import load_yaml
 
 
@@ -286,7 +285,7 @@ class TrainingConfig(_Strict):
         return []
 
     def config_hash(self) -> str:
-        return hashlib.sha256(json.dumps(self.fingerprint_payload(), sort_keys=True).encode()).hexdigest()
+        return payload_digest(self.fingerprint_payload())
 
     def fingerprint_payload(self) -> dict[str, Any]:
         """The config as it affects the weights: operational switches (resume, logging) left out."""

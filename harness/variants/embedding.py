@@ -38,6 +38,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import ConfigError, DataLeakageError
+from harness.hashing import payload_digest
 from harness.leakage import find_near_duplicate_questions
 from harness.paths import harness_home
 from harness.rag.chunking import Chunk, ChunkingConfig, chunk_document, split_sections
@@ -450,7 +451,7 @@ def training_fingerprint(config: EmbeddingFinetuneConfig, base_fingerprint: str,
         "train_data": data.digest(),
         "versions": _versions(),
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    return payload_digest(payload)[:24]
 
 
 def _build_loss(model: Any, config: EmbeddingFinetuneConfig) -> Any:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError, HarnessError
+from harness.hashing import payload_digest
 from harness.models.embedded import EMBEDDED_LLM, model_identity, resolve_model_path
 from harness.paths import harness_home
 from harness.variants.config import DPOStage, Phase, SFTStage, TrainingConfig, load_training_config
@@ -125,15 +126,13 @@ def library_versions() -> dict[str, str]:
 
 def training_fingerprint(config: TrainingConfig, base_identity: str, built: dict[str, BuiltDataset]) -> str:
     """Hash of everything that changes the adapter's weights."""
-    import hashlib
-
     payload = {
         "base": base_identity,
         "data": {name: b.content_hash for name, b in sorted(built.items())},
         "config": config.fingerprint_payload(),
         "versions": library_versions(),
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    return payload_digest(payload)[:16]
 
 
 def adapters_root() -> Path:
