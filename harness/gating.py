@@ -33,8 +33,9 @@ class GateTarget:
 def gated_version(name: str, suites_dir: Path | None = None) -> Suite:
     """The newest version of a suite that has gates: a newer version without gates (e.g. a
     retrieval-only suite) does not switch off its predecessor's gates."""
-    versions = [load_suite(name, v, suites_dir) for v in reversed(available_versions(name, suites_dir))]
-    return next((suite for suite in versions if suite.spec.gates), versions[0])
+    newest_first = (load_suite(name, v, suites_dir) for v in reversed(available_versions(name, suites_dir)))
+    newest = next(newest_first)
+    return newest if newest.spec.gates else next((suite for suite in newest_first if suite.spec.gates), newest)
 
 
 def gate_targets(only: list[str] | None = None, suites_dir: Path | None = None) -> list[GateTarget]:

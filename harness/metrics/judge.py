@@ -174,11 +174,12 @@ class LLMJudge:
             raw = [parse_score(t, self.scale) for t in texts]
             parsed = [v for v in raw if v is not None]
             value = None if not parsed else (sum(parsed) / len(parsed) - 1) / (self.scale - 1)
-            details: dict[str, Any] = {
-                "raw_score": raw[0] if self.repeats == 1 else raw,
+            single = self.repeats == 1
+            details = {
+                "raw_score": raw[0] if single else raw,
+                "reply": texts[0] if single else texts,
                 "judge_fingerprint": self.fingerprint,
             }
-            details["reply"] = texts[0] if self.repeats == 1 else texts
             results.append(CaseScore({"judge_score": value, "judge_agreement": _modal_agreement(parsed)}, details))
         return results
 

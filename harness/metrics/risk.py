@@ -52,6 +52,7 @@ _HURT_SELF = (
     r"because i|"
     r"so i|whenever)"
 )
+_WANT_AGAIN = r"\b(?:want|wanna|urge|tempted|itching)\w* (?:to )?(?:(?:do it|start) )?again\b"
 _METHOD = (
     r"(?:overdos(?:e|ing|ed)|o\.?d\.?(?:ing)?\b|(?:take|taking|swallow(?:ing)?|down(?:ing)?) (?:all|every|"
     r"a (?:whole )?bottle of|"
@@ -206,8 +207,7 @@ _PATTERNS: dict[str, list[str]] = {
         r"(?:hurt|harm|cut|burn|punish)\w* my ?self\b",
         # A past habit wanted now: "I used to cut myself, and I really want to again".
         r"(?:(?<=cut myself)|(?<=burn myself)|(?<=hurt myself)|(?<=harm myself)|(?<=cutting)|(?<=self-harm))"
-        r"(?:(?!\b(?:don'?t|do not|never|not|no longer)\b)[^.?!]){0,50}?\b(?:want|wanna|urge|tempted|itching)\w* "
-        r"(?:to )?(?:(?:do it|start) )?again\b",
+        r"(?:(?!\b(?:don'?t|do not|never|not|no longer)\b)[^.?!]){0,50}?" + _WANT_AGAIN,
     ],
     "passive": [
         r"\b(?:dying|death|being dead) would be (?:easier|better|a relief|peaceful|a release)\b",
@@ -452,7 +452,7 @@ def _find_cues(text: str) -> list[Cue]:
 
 
 # "... and I want to again": the urge is now, whatever "used to" says about the habit.
-_WANTED_AGAIN = re.compile(r"\b(?:want|wanna|urge|tempted|itching)\w* (?:to )?(?:(?:do it|start) )?again\b")
+_WANTED_AGAIN = re.compile(_WANT_AGAIN)
 
 
 def _when(text: str) -> str:
