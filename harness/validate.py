@@ -528,18 +528,23 @@ def validate_risk_real_text(data_dir: Path) -> dict[str, Any]:
 
     from harness.metrics.risk import FLAG_LEVELS, assess_risk
 
+    def profile(texts: list[str], note: str | None = None) -> dict[str, Any]:
+        levels = [assess_risk(t).level for t in texts]
+        return {
+            "n": len(levels),
+            "level_counts": dict(Counter(levels)),
+            "flag_rate": _r(np.mean([lvl in FLAG_LEVELS for lvl in levels])),
+            **({"note": note} if note else {}),
+        }
+
     out: dict[str, Any] = {}
     cc = data_dir / "counselchat" / "20200325_counsel_chat.csv"
     if cc.exists():
         q = pd.read_csv(cc).drop_duplicates("questionID")
         texts = (q.questionTitle.fillna("") + ". " + q.questionText.fillna("")).tolist()
-        levels = [assess_risk(t).level for t in texts]
-        out["counselchat_questions"] = {
-            "n": len(levels),
-            "level_counts": dict(Counter(levels)),
-            "flag_rate": _r(np.mean([lvl in FLAG_LEVELS for lvl in levels])),
-            "note": "real help-seeker questions, a few of which do describe suicidal thoughts or self-harm",
-        }
+        out["counselchat_questions"] = profile(
+            texts, "real help-seeker questions, a few of which do describe suicidal thoughts or self-harm"
+        )
     mts = data_dir / "mts-dialog" / "MTS-Dialog-TrainingSet.csv"
     if mts.exists():
         d = pd.read_csv(mts, encoding="utf-8-sig")
@@ -551,23 +556,13 @@ def validate_risk_real_text(data_dir: Path) -> dict[str, Any]:
                 if ":" in ln and ln.lower().startswith(("patient", "guest"))
             ]
             texts.append(" ".join(turns))
-        levels = [assess_risk(t).level for t in texts]
-        out["mts_dialog_patient_turns"] = {
-            "n": len(levels),
-            "level_counts": dict(Counter(levels)),
-            "flag_rate": _r(np.mean([lvl in FLAG_LEVELS for lvl in levels])),
-            "note": "patients in primary-care/specialist visits; idioms ('the pain is killing me') are the risk",
-        }
+        out["mts_dialog_patient_turns"] = profile(
+            texts, "patients in primary-care/specialist visits; idioms ('the pain is killing me') are the risk"
+        )
     annomi = data_dir / "annomi-dev" / "AnnoMI-simple.csv"
     if annomi.exists():
         s = pd.read_csv(annomi)
-        texts = s[s.interlocutor == "client"].utterance_text.astype(str).tolist()
-        levels = [assess_risk(t).level for t in texts]
-        out["annomi_client_utterances"] = {
-            "n": len(levels),
-            "level_counts": dict(Counter(levels)),
-            "flag_rate": _r(np.mean([lvl in FLAG_LEVELS for lvl in levels])),
-        }
+        out["annomi_client_utterances"] = profile(s[s.interlocutor == "client"].utterance_text.astype(str).tolist())
     return out
 
 
