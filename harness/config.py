@@ -9,10 +9,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.candidate import CandidateSpec
-from harness.errors import ConfigError
 from harness.hashing import payload_digest
 from harness.suite import Split
-from harness.yamlio import load_yaml, validate_yaml_model
+from harness.yamlio import load_yaml_config, validate_yaml_model
 
 
 class SuiteSelection(BaseModel):
@@ -64,10 +63,5 @@ class ExperimentConfig(BaseModel):
 
 
 def load_experiment(path: Path | str) -> ExperimentConfig:
-    path = Path(path)
-    if path.is_dir() or path.suffix not in {".yaml", ".yml"}:
-        raise ConfigError(f"{path}: expected an experiment YAML file (configs/experiments/<name>.yaml)")
-    located = load_yaml(path)
-    if not isinstance(located.data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(located.data).__name__}")
+    located = load_yaml_config(path, "an experiment YAML file (configs/experiments/<name>.yaml)")
     return validate_yaml_model(ExperimentConfig, located)

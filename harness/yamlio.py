@@ -67,6 +67,18 @@ def load_yaml(path: Path) -> LocatedYaml:
     return LocatedYaml(path, data if data is not None else {}, lines)
 
 
+def load_yaml_config(path: Path | str, expected: str) -> LocatedYaml:
+    """A config YAML file holding a mapping; ``expected`` names it in the error
+    (e.g. "an experiment YAML file (configs/experiments/<name>.yaml)")."""
+    path = Path(path)
+    if path.is_dir() or path.suffix not in {".yaml", ".yml"}:
+        raise ConfigError(f"{path}: expected {expected}")
+    located = load_yaml(path)
+    if not isinstance(located.data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(located.data).__name__}")
+    return located
+
+
 def format_validation_error(
     exc: ValidationError, path: Path, line_of: Any = None, *, line: int | None = None
 ) -> str:

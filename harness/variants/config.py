@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from harness.errors import ConfigError
 from harness.hashing import payload_digest
-from harness.yamlio import load_yaml
+from harness.yamlio import load_yaml_config
 
 
 class _Strict(BaseModel):
@@ -300,11 +300,7 @@ class TrainingConfig(_Strict):
 def load_training_config(path: Path | str) -> TrainingConfig:
     """Read a training YAML; errors name the file, line and field."""
     path = Path(path)
-    if path.is_dir() or path.suffix not in {".yaml", ".yml"}:
-        raise ConfigError(f"{path}: expected a training YAML file (configs/training/<name>.yaml)")
-    located = load_yaml(path)
-    if not isinstance(located.data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(located.data).__name__}")
+    located = load_yaml_config(path, "a training YAML file (configs/training/<name>.yaml)")
     if located.data.get("kind", "lora") != "lora":
         raise ConfigError(
             f"{path}:{located.line_of(['kind'])}: field 'kind': this is a {located.data.get('kind')!r} config, "

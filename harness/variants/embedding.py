@@ -46,7 +46,7 @@ from harness.rag.chunking import locate_passage as locate
 from harness.rag.index import embedded_model_path, model_fingerprint, set_offline_env
 from harness.rag.retriever import suite_documents
 from harness.suite import Case, Suite, load_suite, parse_suite_ref
-from harness.yamlio import load_yaml, validate_yaml_model
+from harness.yamlio import load_yaml_config, validate_yaml_model
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,8 @@ class EmbeddingFinetuneConfig(BaseModel):
 
 def load_embedding_config(path: Path | str) -> EmbeddingFinetuneConfig:
     """Read a training YAML; unknown keys and bad values name the file and line."""
-    return validate_yaml_model(EmbeddingFinetuneConfig, load_yaml(Path(path)))
+    located = load_yaml_config(path, "an embedding training YAML file (configs/training/<name>.yaml)")
+    return validate_yaml_model(EmbeddingFinetuneConfig, located)
 
 
 # --------------------------------------------------------------------------- training data
