@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import ConfigError
+from harness.yamlio import iter_jsonl
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VIGNETTES_DIR = REPO_ROOT / "tests" / "metrics" / "vignettes"
@@ -412,7 +413,7 @@ def _rouge1(references: list[str], candidates: list[str]) -> list[float]:
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [obj for _, obj in iter_jsonl(path)]
 
 
 def validate_empathy_vignettes(paths: Sequence[Path]) -> dict[str, Any]:
@@ -654,8 +655,8 @@ def validate_user_file(kind: str, path: Path, encoder: str = "lexical") -> dict[
 
 def _kind_of_file(path: Path) -> str:
     """A labelled file's kind: its lines' ``kind`` field, else the file name's prefix (risk_*.jsonl)."""
-    first = next((json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()), {})
-    kind = first.get("kind") if isinstance(first, dict) else None
+    first = next((obj for _, obj in iter_jsonl(path)), {})
+    kind = first.get("kind")
     if kind:
         return str(kind)
     for candidate in sorted(USER_KINDS, key=len, reverse=True):

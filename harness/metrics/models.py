@@ -32,6 +32,7 @@ import numpy as np
 
 from harness.errors import ConfigError, ModelNotFoundError
 from harness.models.embedded import minilm_path
+from harness.yamlio import iter_jsonl
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 ENCODERS = ("lexical", "minilm")
@@ -367,20 +368,13 @@ def cross_validate(
 def read_labelled_jsonl(path: Path) -> list[Example]:
     """User file format: one JSON object per line with ``text`` and ``label`` (+ optional ``group``, ``context``)."""
     examples: list[Example] = []
-    with path.open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or obj.get("label") in (None, ""):
-                raise ConfigError(
-                    f"{path}:{lineno}: each line needs a string 'text' and a 'label'",
-                    hint='e.g. {"text": "What brings you here today?", "label": "open", "group": "session-1"}',
-                )
-            examples.append(Example(obj["text"], str(obj["label"]), str(obj.get("group", "")), obj.get("context")))
+    for lineno, obj in iter_jsonl(path):
+        if not isinstance(obj.get("text"), str) or obj.get("label") in (None, ""):
+            raise ConfigError(
+                f"{path}:{lineno}: each line needs a string 'text' and a 'label'",
+                hint='e.g. {"text": "What brings you here today?", "label": "open", "group": "session-1"}',
+            )
+        examples.append(Example(obj["text"], str(obj["label"]), str(obj.get("group", "")), obj.get("context")))
     if not examples:
         raise ConfigError(f"{path}: no labelled examples")
     return examples
