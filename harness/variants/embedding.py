@@ -1,12 +1,13 @@
 """Embedding fine-tune variant: adapt the retriever's encoder to discharge questions.
 
 Training pairs are (question, chunk holding the answer): the discharge suite's *train* split
-plus template questions generated from document sections ("What should I eat?" for a DIET
-section, "How often do I take X?" for a medication line). Nothing from the test split is
-trained on: template questions that near-duplicate a test question are dropped, and any
+(``train_splits: [train, dev]`` for a final fit once settings were chosen by cross-validation,
+see ``embedding_cv``) plus template questions generated from document sections ("What should I
+eat?" for a DIET section, "How often do I take X?" for a medication line). Nothing from the test
+split is trained on: template questions that near-duplicate a test question are dropped, and any
 remaining overlap (e.g. a train case copying a test question) raises DataLeakageError.
 
-Synthetic questions come from documents that only train cases use when the suite's
+Synthetic questions come from documents that only training cases use when the suite's
 documents are split-specific. When documents are shared across splits (one patient's note
 serves train and test questions), the templates use every document -- the test *questions*
 stay unseen, but the test *corpus* is seen; ``synthetic_documents: train_only`` forbids it
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.errors import ConfigError, DataLeakageError
 from harness.hashing import payload_digest
@@ -82,12 +83,24 @@ class EmbeddingFinetuneConfig(BaseModel):
     positive: Literal["chunk", "gold_passage"] = "chunk"
     extra_notes_dir: str | None = None  # e.g. ../shared/data/aci-bench; skipped when absent
     max_extra_notes: int = Field(default=40, ge=0)
+    # Splits whose cases become training pairs. ["train", "dev"] is the final fit after settings
+    # were chosen by cross-validation (harness.variants.embedding_cv); the test split never trains.
+    train_splits: list[Literal["train", "dev"]] = Field(default_factory=lambda: ["train"], min_length=1)
     eval_split: Literal["dev", "test"] = "dev"
     near_duplicate_threshold: float = Field(default=0.9, gt=0, le=1)
     # A train case whose question (nearly) equals a test question: refuse to train, or drop the
     # train case and record it. Template questions that collide are always dropped.
     on_leak: Literal["refuse", "drop"] = "refuse"
     chunking: ChunkingConfig = Field(default_factory=ChunkingConfig)
+
+    @model_validator(mode="after")
+    def _evaluator_is_held_out(self) -> EmbeddingFinetuneConfig:
+        if self.eval_split in self.train_splits:
+            raise ValueError(
+                f"eval_split {self.eval_split!r} is also in train_splits {self.train_splits}: the before/after "
+                "evaluator would score questions the model trained on (use eval_split: test for a final fit)"
+            )
+        return self
 
 
 def load_embedding_config(path: Path | str) -> EmbeddingFinetuneConfig:
@@ -296,7 +309,8 @@ def build_training_data(suite: Suite, config: EmbeddingFinetuneConfig) -> Traini
     test_questions = [c.question or c.user_text for c in test_cases]
     notes: list[str] = []
     pairs: list[TrainingPair] = []
-    for case in _answerable_gold_cases(c for c in suite.cases if c.split == "train"):
+    train_splits = set(config.train_splits)
+    for case in _answerable_gold_cases(c for c in suite.cases if c.split in train_splits):
         assert case.question is not None and case.gold_passage is not None
         if config.positive == "gold_passage":
             positive: str | None = case.gold_passage
@@ -324,12 +338,12 @@ def build_training_data(suite: Suite, config: EmbeddingFinetuneConfig) -> Traini
     for case in suite.cases:
         if case.document_id:
             splits_by_doc.setdefault(case.document_id, set()).add(case.split)
-    shared = sorted(d for d, splits in splits_by_doc.items() if "train" in splits and len(splits) > 1)
+    shared = sorted(d for d, splits in splits_by_doc.items() if splits & train_splits and splits - train_splits)
     split_specific = not shared
     texts = suite_documents(suite)
     if config.synthetic_documents == "train_only" or (config.synthetic_documents == "auto" and split_specific):
-        chosen = [d for d in texts if splits_by_doc.get(d, {"train"}) <= {"train"}]
-        scope = "train-only documents (referenced by no dev/test case)"
+        chosen = [d for d in texts if splits_by_doc.get(d, train_splits) <= train_splits]
+        scope = f"training documents only (referenced by no case outside {sorted(train_splits)})"
     else:
         chosen = list(texts)
         scope = "all documents (documents are shared across splits: test questions unseen, test corpus seen)"

@@ -66,7 +66,7 @@ def test_training_pairs_come_from_train_split_and_train_only_documents(tmp_path:
     train_questions = {c.question for c in suite.cases if c.split == "train" and c.gold_passage}
     suite_pairs = [p for p in data.pairs if p.source == "suite"]
     assert {p.question for p in suite_pairs} == train_questions
-    assert data.documents_split_specific and "train-only" in data.synthetic_scope
+    assert data.documents_split_specific and "training documents only" in data.synthetic_scope
     assert data.counts()["synthetic-medication"] > 0 and data.counts()["synthetic-section"] > 0
 
 
@@ -201,3 +201,24 @@ def test_extra_clinical_notes_are_optional(tmp_path: Path, synthetic: ModuleType
         pytest.skip("../shared/data/aci-bench not present")
     data = build_training_data(suite, EmbeddingFinetuneConfig(extra_notes_dir=str(aci), max_extra_notes=5))
     assert data.counts().get("extra-notes-section", 0) > 0
+
+
+def test_train_splits_add_dev_questions_and_the_evaluator_must_be_held_out(tmp_path: Path,
+                                                                            synthetic: ModuleType) -> None:
+    suite = make_suite(tmp_path, synthetic)
+    final_fit = EmbeddingFinetuneConfig(train_splits=["train", "dev"], eval_split="test")
+    with pytest.raises(DataLeakageError):  # the synthetic suite words dev and test questions alike
+        build_training_data(suite, final_fit)
+    data = build_training_data(suite, final_fit.model_copy(update={"on_leak": "drop"}))
+    test_questions = {c.question for c in suite.cases if c.split == "test"}
+    wanted = {c.question for c in suite.cases if c.split in {"train", "dev"} and c.gold_passage} - test_questions
+    assert {p.question for p in data.pairs if p.source == "suite"} == wanted
+    assert any(c.split == "dev" and c.question in wanted for c in suite.cases), "dev questions do train"
+    test_docs = {c.document_id for c in suite.cases if c.split == "test"}
+    assert not {p.document_id for p in data.pairs} & test_docs, "templates never come from test documents"
+    with pytest.raises(ValueError, match="eval_split 'dev' is also in train_splits"):
+        EmbeddingFinetuneConfig(train_splits=["train", "dev"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train_splits: [train, test]\neval_split: dev\n")
+    with pytest.raises(ConfigError, match="train_splits"):
+        load_embedding_config(bad)
