@@ -70,17 +70,97 @@ def run(
 
 @app.command()
 def train(
-    config: Annotated[Path, typer.Argument(help="configs/training/<name>.yaml (LoRA SFT / curriculum / DPO)")],
+    config: Annotated[Path, typer.Argument(help="configs/training/<name>.yaml (LoRA/DPO, or embedding)")],
     store: StoreOption = None,
     base_model: Annotated[str | None, typer.Option(help="override the config's base model")] = None,
+    cv: Annotated[int | None, typer.Option(
+        help="embedding configs: leave-documents-out cross-validation with this many folds over the train+dev"
+        " documents instead of a final fit (choose settings here, not on the test split)")] = None,
+    cv_seed: Annotated[int, typer.Option(help="embedding configs: seed that deals documents into folds")] = 0,
+    out: Annotated[Path | None, typer.Option(help="embedding configs: also write the result as JSON here")] = None,
 ) -> None:
-    """Train (or resume, or reuse) a LoRA adapter pipeline; loss curves go to the store."""
+    """Train (or resume, or reuse) a LoRA adapter pipeline or a retriever fine-tune, by the config's kind."""
+    from harness.yamlio import load_yaml_config
+
+    kind = load_yaml_config(config, "a training YAML file (configs/training/<name>.yaml)").data.get("kind")
+    if kind == "embedding":
+        _train_embedding(config, base_model=base_model, cv=cv, cv_seed=cv_seed, out=out)
+        return
+    if cv is not None or out is not None:
+        raise HarnessError(
+            f"{config}: --cv and --out apply to embedding configs (kind: embedding), not {kind or 'lora'!r}"
+        )
     from harness.variants import train_from_config
 
     with _open_store(store) as db:
         trained = train_from_config(config, base_model=base_model, store=db)
     typer.echo(f"adapter: {trained.adapter_path}")
     typer.echo(f"fingerprint: {trained.fingerprint}{' (reused)' if trained.reused else ''}")
+
+
+def _train_embedding(
+    config_path: Path, *, base_model: str | None, cv: int | None, cv_seed: int, out: Path | None
+) -> None:
+    import json
+
+    from harness.suite import load_suite, parse_suite_ref
+    from harness.variants.embedding import load_embedding_config, train_embedding
+
+    config = load_embedding_config(config_path)
+    if base_model is not None:
+        config = type(config).model_validate({**config.model_dump(), "base_model": base_model})
+    suite = load_suite(*parse_suite_ref(config.suite))
+    if cv is not None:
+        from harness.variants.embedding_cv import cross_validate
+
+        result = cross_validate(config, suite, k=cv, seed=cv_seed, log=typer.echo)
+        diff = result["difference"]["ndcg_at_10"]
+        typer.echo(
+            f"{result['n_questions']} held-out questions over {cv} folds, patient's own summary: nDCG@10 base "
+            f"{result['base']['ndcg_at_10']:.3f} -> tuned {result['tuned']['ndcg_at_10']:.3f} "
+            f"(diff {diff['mean']:+.3f}, 95% CI {diff['ci_low']:+.3f} to {diff['ci_high']:+.3f})"
+        )
+    else:
+        trained = train_embedding(config, suite)
+        result = {"model_path": str(trained.model_path), "fingerprint": trained.fingerprint,
+                  "reused": trained.reused, **trained.metadata}
+        typer.echo(f"model: {trained.model_path}")
+        typer.echo(f"fingerprint: {trained.fingerprint}{' (reused)' if trained.reused else ''}")
+        evaluator = trained.metadata.get("evaluator", {})
+        for label in ("before", "after"):
+            ndcg = next((v for k, v in evaluator.get(label, {}).items() if k.endswith("ndcg@10")), None)
+            if ndcg is not None:
+                typer.echo(f"{evaluator.get('split')} split, all documents, nDCG@10 {label}: {ndcg:.3f}")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2, default=str))
+        typer.echo(f"wrote {out}")
+
+
+@app.command("index")
+def index(
+    paths: Annotated[list[Path], typer.Argument(help="discharge documents or folders (.txt, .md; .pdf with pypdf)")],
+    embedding_model: Annotated[str, typer.Option(
+        help="all-minilm-l6-v2 (embedded) or a sentence-transformers folder, e.g. a fine-tuned retriever")]
+        = "all-minilm-l6-v2",
+    index_dir: Annotated[Path | None, typer.Option(help="ChromaDB folder (default $HARNESS_HOME/rag)")] = None,
+    query: Annotated[str | None, typer.Option(help="then retrieve the passages for this question")] = None,
+    document: Annotated[str | None, typer.Option(help="with --query: search only this document id")] = None,
+    k: Annotated[int, typer.Option(help="with --query: how many passages")] = 3,
+) -> None:
+    """Index documents in the encoder's ChromaDB collection (unchanged chunks are not embedded again)."""
+    from harness.rag.retriever import Retriever, resolve_embedding_model
+
+    retriever = Retriever(resolve_embedding_model(embedding_model), index_dir)
+    result = retriever.index_paths(paths)
+    typer.echo(
+        f"{result.documents} document(s), {result.chunks} chunks: {result.embedded} embedded, "
+        f"{result.skipped} unchanged, {result.removed} stale removed (encoder {retriever.model_fingerprint[:12]})"
+    )
+    if query is not None:
+        for rank, hit in enumerate(retriever.retrieve(query, k=k, document_id=document), start=1):
+            text = " ".join(hit["text"].split())
+            typer.echo(f"{rank}. [{hit['document_id']} / {hit['section']}] score {hit['score']:.3f}: {text[:300]}")
 
 
 @app.command("export")

@@ -84,3 +84,27 @@ def test_good_folder_is_chunked_and_synced_once(tmp_path: Path) -> None:
     result = ingest_paths([tmp_path], index)  # type: ignore[arg-type]
     assert result.documents == 1 and result.chunks == 2
     assert len(index.synced) == 1 and len(index.synced[0]) == 2
+
+
+def test_harness_index_command_indexes_incrementally_answers_a_query_and_names_a_bad_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+    from harness.errors import HarnessError
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "note.md").write_text(
+        "# Discharge Summary\n\n## Diet\nEat a low-salt diet.\n\n## Follow-up\n"
+        "See Dr. Lee in cardiology clinic on 3 May at 10:00.\n"
+    )
+    args = ["index", str(docs), "--index-dir", str(tmp_path / "idx")]
+    first = CliRunner().invoke(app, [*args, "--query", "When do I see the heart doctor?", "--k", "1"])
+    assert first.exit_code == 0, first.output
+    assert "1 document(s)" in first.output and "0 unchanged" in first.output
+    assert "1. [note / Follow-up]" in first.output and "Dr. Lee" in first.output
+    second = CliRunner().invoke(app, args)
+    assert "0 embedded" in second.output, "unchanged chunks are not embedded again"
+    (tmp_path / "scan.txt").write_bytes(b"%PDF\x00\x01\x02")
+    bad = CliRunner().invoke(app, [*args, str(tmp_path / "scan.txt")])
+    assert isinstance(bad.exception, HarnessError) and "scan.txt" in str(bad.exception)
