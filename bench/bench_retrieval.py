@@ -40,6 +40,28 @@ def _synthetic_suite(folder: Path):
     return load_suite("discharge_synth", "v1", suites_dir=folder)
 
 
+def leakage_check(suite, config) -> dict:
+    """Re-check, independently of training, that no training question or document is on the test split."""
+    from harness.leakage import find_near_duplicate_questions
+    from harness.variants.embedding import build_training_data
+
+    data = build_training_data(suite, config)
+    test_cases = [c for c in suite.cases if c.split == "test"]
+    near = find_near_duplicate_questions(
+        (p.question for p in data.pairs), [c.question or "" for c in test_cases], config.near_duplicate_threshold
+    )
+    shared_documents = {p.document_id for p in data.pairs} & {c.document_id for c in test_cases}
+    return {
+        "training_questions": len({p.question for p in data.pairs}),
+        "test_questions": len(test_cases),
+        "near_duplicate_threshold": config.near_duplicate_threshold,
+        "near_duplicate_pairs": len(near),
+        "passed": not near,
+        # stricter than the question rule: on suites whose documents serve several splits this is not empty
+        "training_documents_on_test_split": sorted(shared_documents),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(ROOT / "configs/training/embedding-discharge.yaml"))
@@ -68,6 +90,10 @@ def main() -> int:
         except ConfigError as exc:
             print(f"note: {exc}; measuring on the synthetic suite instead", file=sys.stderr)
             suite, source = _synthetic_suite(Path(temp.name)), "synthetic (tests/rag/synthetic_discharge.py)"
+    if args.split in config.train_splits:
+        print(f"error: split {args.split!r} is in the config's train_splits {config.train_splits}; "
+              "compare on a split the model did not train on", file=sys.stderr)
+        return 2
     started = time.time()
     trained = train_embedding(config, suite)
     train_seconds = time.time() - started
@@ -80,6 +106,7 @@ def main() -> int:
     }
     result = {
         "measured_on": source,
+        "leakage_check": leakage_check(suite, config),
         "suite": suite.key,
         "suite_hash": suite.hash,
         "model_path": str(trained.model_path),
