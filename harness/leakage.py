@@ -24,6 +24,7 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
 def normalise(text: str) -> str:
+    """Lower case, every run of non-alphanumerics one space: what 'the same text' (or question) means here."""
     return _NON_WORD.sub(" ", text.lower()).strip()
 
 
@@ -83,17 +84,9 @@ def assert_no_leakage(examples: Iterable[tuple[str, str]], *, what: str = "train
         )
 
 
-_NON_WORD_SPACE = re.compile(r"[^a-z0-9 ]+")
-
-
-def normalise_question(text: str) -> str:
-    """Lower case, punctuation dropped, whitespace collapsed: what 'the same question' means here."""
-    return " ".join(_NON_WORD_SPACE.sub(" ", text.lower()).split())
-
-
 def is_near_duplicate(a: str, b: str, threshold: float = 0.9) -> bool:
     """Equal after normalisation, or a difflib similarity ratio of at least ``threshold``."""
-    na, nb = normalise_question(a), normalise_question(b)
+    na, nb = normalise(a), normalise(b)
     if na == nb:
         return True
     matcher = SequenceMatcher(None, na, nb, autojunk=False)
