@@ -41,7 +41,9 @@ def _synthetic_suite(folder: Path):
 
 
 def leakage_check(suite, config) -> dict:
-    """Re-check, independently of training, that no training question or document is on the test split."""
+    """The leakage check's figures, for the record: training already refuses on a leaking question,
+    so this repeats the same check on the same training data to show the count (0) and which
+    training documents, if any, also serve test questions."""
     from harness.leakage import find_near_duplicate_questions
     from harness.variants.embedding import build_training_data
 
@@ -77,7 +79,12 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     from harness.errors import ConfigError
     from harness.suite import load_suite, parse_suite_ref
-    from harness.variants.embedding import compare_retrievers, load_embedding_config, train_embedding
+    from harness.variants.embedding import (
+        compare_retrievers,
+        evaluator_ndcg_at_10,
+        load_embedding_config,
+        train_embedding,
+    )
 
     config = load_embedding_config(args.config)
     temp = tempfile.TemporaryDirectory(prefix="bench-retrieval-")
@@ -116,12 +123,8 @@ def main() -> int:
         "training_data": trained.metadata["data"],
         "evaluator": {
             "split": trained.metadata["evaluator"]["split"],
-            "before_ndcg@10": next(
-                (v for k, v in trained.metadata["evaluator"]["before"].items() if k.endswith("ndcg@10")), None
-            ),
-            "after_ndcg@10": next(
-                (v for k, v in trained.metadata["evaluator"]["after"].items() if k.endswith("ndcg@10")), None
-            ),
+            "before_ndcg@10": evaluator_ndcg_at_10(trained.metadata, "before"),
+            "after_ndcg@10": evaluator_ndcg_at_10(trained.metadata, "after"),
         },
         "comparison": {
             scope: {k: v for k, v in comparison.items() if k != "per_case"} for scope, comparison in comparisons.items()

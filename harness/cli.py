@@ -104,7 +104,7 @@ def _train_embedding(
     import json
 
     from harness.suite import load_suite, parse_suite_ref
-    from harness.variants.embedding import load_embedding_config, train_embedding
+    from harness.variants.embedding import evaluator_ndcg_at_10, load_embedding_config, train_embedding
 
     config = load_embedding_config(config_path)
     if base_model is not None:
@@ -126,11 +126,11 @@ def _train_embedding(
                   "reused": trained.reused, **trained.metadata}
         typer.echo(f"model: {trained.model_path}")
         typer.echo(f"fingerprint: {trained.fingerprint}{' (reused)' if trained.reused else ''}")
-        evaluator = trained.metadata.get("evaluator", {})
-        for label in ("before", "after"):
-            ndcg = next((v for k, v in evaluator.get(label, {}).items() if k.endswith("ndcg@10")), None)
+        for when in ("before", "after"):
+            ndcg = evaluator_ndcg_at_10(trained.metadata, when)
             if ndcg is not None:
-                typer.echo(f"{evaluator.get('split')} split, all documents, nDCG@10 {label}: {ndcg:.3f}")
+                split = trained.metadata["evaluator"]["split"]
+                typer.echo(f"{split} split, all documents, nDCG@10 {when}: {ndcg:.3f}")
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2, default=str))

@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 
 COMPLETE_MARKER = "COMPLETE"
 METADATA_FILE = "training.json"
+COMPARED_METRICS = ("ndcg_at_10", "recall_at_5")  # what compare_retrievers reports, with paired CIs
 
 
 class EmbeddingFinetuneConfig(BaseModel):
@@ -446,6 +447,13 @@ class EmbeddingTrainResult:
     reused: bool
 
 
+def evaluator_ndcg_at_10(metadata: dict[str, Any], when: Literal["before", "after"]) -> float | None:
+    """nDCG@10 that the InformationRetrievalEvaluator recorded before or after training (its keys carry
+    the evaluator's name as a prefix)."""
+    scores = metadata.get("evaluator", {}).get(when, {})
+    return next((value for key, value in scores.items() if key.endswith("ndcg@10")), None)
+
+
 def _versions() -> dict[str, str]:
     import sentence_transformers
     import torch
@@ -716,7 +724,7 @@ def compare_retrievers(
             )
             scores = metric.score(cases, [Output(text="", retrieved=h) for h in hits])
             results[label] = {
-                key: [float(s.values[key] or 0.0) for s in scores] for key in ("ndcg_at_10", "recall_at_5")
+                key: [float(s.values[key] or 0.0) for s in scores] for key in COMPARED_METRICS
             }
     finally:
         if temp is not None:
@@ -737,7 +745,7 @@ def compare_retrievers(
         "tuned": {key: mean(values) for key, values in results["tuned"].items()},
         "difference": {
             key: paired_bootstrap(results["base"][key], results["tuned"][key], n_resamples=n_resamples, seed=seed)
-            for key in ("ndcg_at_10", "recall_at_5")
+            for key in COMPARED_METRICS
         },
         "bootstrap": {"n_resamples": n_resamples, "seed": seed, "level": 0.95},
         "per_case": {

@@ -26,13 +26,12 @@ from harness.hashing import payload_digest
 from harness.paths import harness_home
 from harness.suite import Suite, load_suite
 from harness.variants.embedding import (
+    COMPARED_METRICS,
     EmbeddingFinetuneConfig,
     compare_retrievers,
     paired_bootstrap,
     train_embedding,
 )
-
-METRICS = ("ndcg_at_10", "recall_at_5")
 
 
 def document_folds(suite: Suite, splits: Sequence[str], k: int, seed: int = 0) -> list[list[str]]:
@@ -94,7 +93,9 @@ def cross_validate(
     key = payload_digest({"config": fold_config.model_dump(exclude={"output_dir", "name"}), "suite": suite.hash,
                           "splits": list(splits), "k": k, "seed": seed})[:16]
     root = Path(work_dir or harness_home() / "embeddings-cv" / key).expanduser()
-    pooled: dict[str, dict[str, list[float]]] = {"base": {m: [] for m in METRICS}, "tuned": {m: [] for m in METRICS}}
+    pooled: dict[str, dict[str, list[float]]] = {
+        label: {m: [] for m in COMPARED_METRICS} for label in ("base", "tuned")
+    }
     fold_rows = []
     for index, held_out in enumerate(folds):
         fold_suite = write_fold_suite(suite, splits, held_out, root / "suites" / f"fold-{index}")
@@ -104,7 +105,7 @@ def cross_validate(
             restrict_to_document=restrict_to_document, chunking=config.chunking,
         )
         for label in ("base", "tuned"):
-            for metric in METRICS:
+            for metric in COMPARED_METRICS:
                 pooled[label][metric] += result["per_case"][label][metric]
         fold_rows.append({
             "fold": index,
@@ -131,9 +132,9 @@ def cross_validate(
         "seed": seed,
         "restrict_to_document": restrict_to_document,
         "n_questions": len(pooled["base"]["ndcg_at_10"]),
-        "base": {m: mean(pooled["base"][m]) for m in METRICS},
-        "tuned": {m: mean(pooled["tuned"][m]) for m in METRICS},
-        "difference": {m: paired_bootstrap(pooled["base"][m], pooled["tuned"][m]) for m in METRICS},
+        "base": {m: mean(pooled["base"][m]) for m in COMPARED_METRICS},
+        "tuned": {m: mean(pooled["tuned"][m]) for m in COMPARED_METRICS},
+        "difference": {m: paired_bootstrap(pooled["base"][m], pooled["tuned"][m]) for m in COMPARED_METRICS},
         "folds": fold_rows,
         "work_dir": str(root),
     }
