@@ -34,11 +34,12 @@ def test_suite_counts_meet_the_v1_specification() -> None:
     assert sum(1 for c in discharge.cases if c.labels.answerable is False) >= 15
 
 
-def test_discharge_v2_is_a_real_retrieval_task() -> None:
+@pytest.mark.parametrize("version", ["v2", "v3"])
+def test_discharge_retrieval_suite_is_a_real_retrieval_task(version: str) -> None:
     """Long summaries, document-level splits, and no test question copied into train."""
     from harness.leakage import find_near_duplicate_questions
 
-    suite = load_suite("discharge", "v2")
+    suite = load_suite("discharge", version)
     assert len(suite.documents) >= 20 and all(len(d.text) >= 6500 for d in suite.documents.values())
     splits_of = {}
     for case in suite.cases:
@@ -48,7 +49,19 @@ def test_discharge_v2_is_a_real_retrieval_task() -> None:
     assert all(len(s) == 1 for s in splits_of.values())
     test = [c.question for c in suite.cases if c.split == "test"]
     assert len(test) >= 100
-    assert not find_near_duplicate_questions((c.question for c in suite.cases if c.split == "train"), test)
+    training = (c.question for c in suite.cases if c.split in ("train", "dev"))
+    assert not find_near_duplicate_questions(training, test)
+
+
+def test_discharge_v3_tests_only_summaries_never_seen_before() -> None:
+    """v2's test summaries were read while the retriever was developed; v3 must test on new ones."""
+    v2 = load_suite("discharge", "v2")
+    v3 = load_suite("discharge", "v3")
+    v3_test_docs = {c.document_id for c in v3.cases if c.split == "test"}
+    assert v3_test_docs and not v3_test_docs & set(v2.documents)
+    v2_texts = {d.text for d in v2.documents.values()}
+    assert not any(v3.documents[d].text in v2_texts for d in v3_test_docs)
+    assert len(v3.documents) >= 36
 
 
 def test_every_suite_version_loads() -> None:
