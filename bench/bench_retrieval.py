@@ -64,6 +64,22 @@ def leakage_check(suite, config) -> dict:
     }
 
 
+def per_document(suite, comparison: dict) -> dict:
+    """nDCG@10 per summary: one pooled delta can hide a summary that got worse."""
+    document_of = {case.id: case.document_id for case in suite.cases}
+    rows: dict[str, dict[str, list[float]]] = {}
+    per_case = comparison["per_case"]
+    for index, case_id in enumerate(per_case["case_ids"]):
+        row = rows.setdefault(document_of[case_id] or "?", {"base": [], "tuned": []})
+        for label in ("base", "tuned"):
+            row[label].append(per_case[label]["ndcg_at_10"][index])
+    return {
+        doc: {"n": len(r["base"]), "base": round(sum(r["base"]) / len(r["base"]), 3),
+              "tuned": round(sum(r["tuned"]) / len(r["tuned"]), 3)}
+        for doc, r in sorted(rows.items())
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(ROOT / "configs/training/embedding-discharge.yaml"))
@@ -129,6 +145,7 @@ def main() -> int:
         "comparison": {
             scope: {k: v for k, v in comparison.items() if k != "per_case"} for scope, comparison in comparisons.items()
         },
+        "patient_document_ndcg_at_10_per_document": per_document(suite, comparisons["patient_document"]),
     }
     text = json.dumps(result, indent=2)
     print(text)
