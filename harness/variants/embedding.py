@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.errors import ConfigError, DataLeakageError
 from harness.hashing import payload_digest
-from harness.leakage import find_near_duplicate_questions
+from harness.leakage import case_texts, find_leaks, find_near_duplicate_questions, protected_cases
 from harness.paths import harness_home
 from harness.rag.chunking import Chunk, ChunkingConfig, chunk_document, split_sections
 from harness.rag.chunking import locate_passage as locate
@@ -303,6 +303,21 @@ def _extra_note_texts(directory: Path, limit: int) -> list[tuple[str, str]]:
     return [(doc_id, text) for doc_id, text in notes if text.strip()][:limit]
 
 
+def other_versions_test_cases(suite: Suite, training_cases: Sequence[Case]) -> dict[str, str]:
+    """Training case id -> "suite/version:case" for training cases that are another shipped version's test cases.
+
+    Versions of a suite share documents (discharge/v3 reuses v2's summaries), so a case that is test
+    in one version must not be trained on in another: the retriever would be scored on it there.
+    Looks in the folder the suite was loaded from; a suite's own test split is checked separately.
+    """
+    suites_dir = suite.directory.parent.parent
+    protected = {text: ref for text, ref in protected_cases(("test",), suites_dir).items()
+                 if not ref.startswith(f"{suite.key}:")}
+    if not protected:
+        return {}
+    return dict(find_leaks(((c.id, text) for c in training_cases for text in case_texts(c)), protected))
+
+
 def build_training_data(suite: Suite, config: EmbeddingFinetuneConfig) -> TrainingData:
     """Pairs from train cases + template questions; checked against the test split for leakage."""
     rng = random.Random(config.seed)
@@ -327,13 +342,22 @@ def build_training_data(suite: Suite, config: EmbeddingFinetuneConfig) -> Traini
 
     threshold = config.near_duplicate_threshold
     dropped_cases: list[str] = []
+    elsewhere = other_versions_test_cases(suite, [c for c in suite.cases if c.split in train_splits])
+    if elsewhere and config.on_leak == "refuse":
+        shown = "; ".join(f"{case_id} is {ref}" for case_id, ref in sorted(elsewhere.items())[:5])
+        raise DataLeakageError(
+            f"suite {suite.key}: {len(elsewhere)} training case(s) are test cases of another suite version: {shown}",
+            hint="a retriever trained on them would be scored on questions it trained on; leave those documents "
+                 "out of this version, or set on_leak: drop",
+        )
     if config.on_leak == "drop":
         leaks = find_near_duplicate_questions((p.question for p in pairs), test_questions, threshold)
         leaking_cases = {q for q, _ in leaks}
-        dropped_cases = [p.case_id or "" for p in pairs if p.question in leaking_cases]
-        pairs = [p for p in pairs if p.question not in leaking_cases]
+        dropped_cases = [p.case_id or "" for p in pairs if p.question in leaking_cases or p.case_id in elsewhere]
+        pairs = [p for p in pairs if p.question not in leaking_cases and p.case_id not in elsewhere]
         notes += [f"case {case_id}: question duplicates a test question; dropped (on_leak: drop)"
-                  for case_id in dropped_cases]
+                  for case_id in dropped_cases if case_id not in elsewhere]
+        notes += [f"case {case_id}: is {ref}; dropped (on_leak: drop)" for case_id, ref in sorted(elsewhere.items())]
 
     splits_by_doc: dict[str, set[str]] = {}
     for case in suite.cases:

@@ -127,6 +127,45 @@ def test_on_leak_drop_leaves_the_leaking_train_case_out_and_records_it(tmp_path:
     assert leaked[0] not in {p.case_id for p in data.pairs}
 
 
+def test_a_newer_version_must_not_train_on_an_older_versions_test_cases(tmp_path: Path,
+                                                                        synthetic: ModuleType) -> None:
+    """discharge/v3 reuses v2's summaries: v2's test cases turned into v3 training data would leak into v2."""
+    import shutil
+
+    v1 = make_suite(tmp_path, synthetic)
+    v1_test = sorted(c.id for c in v1.cases if c.split == "test")
+    v2_dir = tmp_path / "discharge_synth" / "v2"
+    shutil.copytree(v1.directory, v2_dir)
+    (v2_dir / "suite.yaml").write_text((v2_dir / "suite.yaml").read_text().replace("version: v1", "version: v2"))
+    rows = [json.loads(line) for line in (v2_dir / "cases.jsonl").read_text().splitlines()]
+    for row in rows:
+        row["split"] = "train" if row["split"] == "test" else row["split"]
+    (v2_dir / "cases.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    v2 = load_suite("discharge_synth", "v2", suites_dir=tmp_path)
+
+    with pytest.raises(DataLeakageError, match=r"test cases of another suite version: .* is discharge_synth/v1:"):
+        build_training_data(v2, EmbeddingFinetuneConfig())
+    data = build_training_data(v2, EmbeddingFinetuneConfig(on_leak="drop"))
+    answerable_v1_test = {c.id for c in v1.cases if c.split == "test" and c.gold_passage}
+    assert answerable_v1_test and answerable_v1_test <= set(data.dropped_leaking_cases) <= set(v1_test)
+    assert not answerable_v1_test & {p.case_id for p in data.pairs}
+    assert build_training_data(v1, EmbeddingFinetuneConfig()).pairs  # v1's own training is untouched
+
+    for row in rows:  # and the other way round: v2 testing on v1's training cases makes v1's training leak
+        row["split"] = "test" if row["split"] == "train" else row["split"]
+    (v2_dir / "cases.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    with pytest.raises(DataLeakageError, match=r"is discharge_synth/v2:"):
+        build_training_data(v1, EmbeddingFinetuneConfig())
+
+
+def test_the_shipped_discharge_v3_does_not_train_on_v2_test_cases() -> None:
+    from harness.variants.embedding import other_versions_test_cases
+
+    v3 = load_suite("discharge", "v3")
+    training = [c for c in v3.cases if c.split in ("train", "dev")]
+    assert training and other_versions_test_cases(v3, training) == {}
+
+
 def test_near_duplicates_leak_but_different_questions_do_not() -> None:
     assert is_near_duplicate("How many times a day do I take the Furosemide?",
                              "How many times a day do I take Furosemide?")
