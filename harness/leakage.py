@@ -6,7 +6,8 @@ does not count). Protected: every case in the test (and by default dev) splits o
 
 Retrieval training pairs are checked question against question instead (``find_near_duplicate_
 questions``): a training question that is the same as, or a near copy of, a test question leaks
-even when it is asked about another document.
+even when it is asked about another document, and a training case that is another version's test
+case of the same suite (``other_versions_test_cases``) leaks because versions share documents.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from harness.errors import DataLeakageError
-from harness.suite import Case, available_suites, available_versions, load_suite
+from harness.suite import Case, Suite, available_suites, available_versions, load_suite
 
 MIN_CONTAINED_WORDS = 12
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -69,6 +70,21 @@ def find_leaks(examples: Iterable[tuple[str, str]], protected: dict[str, str]) -
                 leaks.append((example_id, ref))
                 break
     return leaks
+
+
+def other_versions_test_cases(suite: Suite, training_cases: Iterable[Case]) -> dict[str, str]:
+    """Training case id -> "suite/version:case" for training cases that are another shipped version's test cases.
+
+    Versions of a suite share documents (discharge/v3 reuses v2's summaries), so a case that is test
+    in one version must not be trained on in another: the retriever would be scored on it there.
+    Looks in the folder the suite was loaded from; a suite's own test split is checked separately.
+    """
+    suites_dir = suite.directory.parent.parent
+    protected = {text: ref for text, ref in protected_cases(("test",), suites_dir).items()
+                 if not ref.startswith(f"{suite.key}:")}
+    if not protected:
+        return {}
+    return dict(find_leaks(((c.id, text) for c in training_cases for text in case_texts(c)), protected))
 
 
 def assert_no_leakage(examples: Iterable[tuple[str, str]], *, what: str = "training set",

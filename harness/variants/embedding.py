@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.errors import ConfigError, DataLeakageError
 from harness.hashing import payload_digest
-from harness.leakage import case_texts, find_leaks, find_near_duplicate_questions, protected_cases
+from harness.leakage import find_near_duplicate_questions, other_versions_test_cases
 from harness.paths import harness_home
 from harness.rag.chunking import Chunk, ChunkingConfig, chunk_document, split_sections
 from harness.rag.chunking import locate_passage as locate
@@ -301,21 +301,6 @@ def _extra_note_texts(directory: Path, limit: int) -> list[tuple[str, str]]:
         rows = list(csv.DictReader(handle))
     notes = [(f"extra-{row.get('encounter_id') or i}", row.get("note") or "") for i, row in enumerate(rows)]
     return [(doc_id, text) for doc_id, text in notes if text.strip()][:limit]
-
-
-def other_versions_test_cases(suite: Suite, training_cases: Sequence[Case]) -> dict[str, str]:
-    """Training case id -> "suite/version:case" for training cases that are another shipped version's test cases.
-
-    Versions of a suite share documents (discharge/v3 reuses v2's summaries), so a case that is test
-    in one version must not be trained on in another: the retriever would be scored on it there.
-    Looks in the folder the suite was loaded from; a suite's own test split is checked separately.
-    """
-    suites_dir = suite.directory.parent.parent
-    protected = {text: ref for text, ref in protected_cases(("test",), suites_dir).items()
-                 if not ref.startswith(f"{suite.key}:")}
-    if not protected:
-        return {}
-    return dict(find_leaks(((c.id, text) for c in training_cases for text in case_texts(c)), protected))
 
 
 def build_training_data(suite: Suite, config: EmbeddingFinetuneConfig) -> TrainingData:

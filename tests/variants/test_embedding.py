@@ -159,7 +159,7 @@ def test_a_newer_version_must_not_train_on_an_older_versions_test_cases(tmp_path
 
 
 def test_the_shipped_discharge_v3_does_not_train_on_v2_test_cases() -> None:
-    from harness.variants.embedding import other_versions_test_cases
+    from harness.leakage import other_versions_test_cases
 
     v3 = load_suite("discharge", "v3")
     training = [c for c in v3.cases if c.split in ("train", "dev")]
