@@ -3,9 +3,11 @@ embedded model (converted once per machine, ~25 s), and the small fixture suite.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -58,6 +60,18 @@ def store(tmp_path: Path):
 @pytest.fixture
 def fixture_suites() -> Path:
     return FIXTURES / "suites"
+
+
+@pytest.fixture(scope="session")
+def synthetic() -> ModuleType:
+    """tests/rag/synthetic_discharge.py (synthetic discharge suites), loaded by path so any pytest
+    import mode finds it; RAG and embedding tests share it."""
+    path = Path(__file__).parent / "rag" / "synthetic_discharge.py"
+    spec = importlib.util.spec_from_file_location("synthetic_discharge", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture

@@ -1,27 +1,8 @@
-"""Fixtures for RAG tests: synthetic discharge notes and one MiniLM encoder per session."""
+"""Fixtures for RAG tests: one MiniLM encoder per session (synthetic discharge notes: tests/conftest.py)."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 import pytest
-
-
-def load_synthetic() -> ModuleType:
-    """tests/rag/synthetic_discharge.py, loaded by path so any pytest import mode finds it."""
-    path = Path(__file__).with_name("synthetic_discharge.py")
-    spec = importlib.util.spec_from_file_location("synthetic_discharge", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="session")
-def synthetic() -> ModuleType:
-    return load_synthetic()
 
 
 @pytest.fixture(scope="session")

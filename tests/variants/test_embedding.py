@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -26,16 +25,6 @@ from harness.variants.embedding import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def synthetic() -> ModuleType:
-    path = REPO / "tests" / "rag" / "synthetic_discharge.py"
-    spec = importlib.util.spec_from_file_location("synthetic_discharge", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def make_suite(root: Path, synthetic: ModuleType, n_documents: int = 8,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
@@ -17,14 +16,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def suite(tmp_path_factory: pytest.TempPathFactory) -> Suite:
-    path = REPO / "tests" / "rag" / "synthetic_discharge.py"
-    spec = importlib.util.spec_from_file_location("synthetic_discharge", path)
-    assert spec and spec.loader
-    module: ModuleType = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def suite(tmp_path_factory: pytest.TempPathFactory, synthetic: ModuleType) -> Suite:
     root = tmp_path_factory.mktemp("suites")
-    module.write_suite(root, n_documents=8, seed=0)  # train 4 docs, dev 2, test 2
+    synthetic.write_suite(root, n_documents=8, seed=0)  # train 4 docs, dev 2, test 2
     return load_suite("discharge_synth", "v1", suites_dir=root)
 
 
