@@ -62,6 +62,8 @@ class CandidateSpec(BaseModel):
     base_url: str | None = None
     api_key_env: str | None = None
     batch_size: int = Field(default=16, gt=0)
+    # transformers only: bfloat16 is ~1.8x faster on CPUs with bf16 matmul; outputs differ, so it is in the identity.
+    dtype: Literal["float32", "bfloat16"] = "float32"
     concurrency: int = Field(default=4, gt=0)
 
     @field_validator("safety_guard", mode="before")
@@ -159,7 +161,10 @@ class Candidate:
         if spec.backend == "transformers":
             from harness.models.transformers_backend import TransformersBackend
 
-            return TransformersBackend(spec.model, adapter=self.adapter_path, batch_size=spec.batch_size)
+            return TransformersBackend(spec.model, adapter=self.adapter_path, batch_size=spec.batch_size,
+                                       dtype=spec.dtype)
+        if spec.dtype != "float32":
+            raise ConfigError(f"candidate {self.name!r}: field 'dtype' applies to backend 'transformers' only")
         if spec.backend == "ollama":
             from harness.models.ollama_backend import OllamaBackend
 

