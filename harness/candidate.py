@@ -56,6 +56,9 @@ class CandidateSpec(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     adapter: str | None = None
     train: str | None = None
+    chat_template: str | None = Field(default=None, description=(
+        "built-in name (plain, chatml, dialogpt), Jinja string or .jinja file; default: the tokenizer's own"
+        " template, or 'plain' for a base without one (GPT-2, DialoGPT)"))
     retriever: RetrieverSpec | None = None
     safety_guard: SafetyGuardSpec | None = None
     host: str | None = None
@@ -109,6 +112,11 @@ class Candidate:
             from harness.models.modelfile import load_modelfile
 
             self._modelfiles[suite_name] = load_modelfile(path)
+        from harness.models.from_base import apply_modelfile_base
+
+        # A Modelfile's FROM decides the base unless the candidate names its own (a mismatch is an error).
+        self.spec, base_note = apply_modelfile_base(spec, self._modelfiles, self.base_dir)
+        self.lineage.setdefault("generator_base", base_note)
 
     @property
     def name(self) -> str:
@@ -147,6 +155,10 @@ class Candidate:
     def modelfile_for(self, suite: Suite) -> Any:
         return self._modelfiles.get(suite.name) or self._modelfiles.get("*")
 
+    def modelfile_for_any(self) -> Any:
+        """The candidate's Modelfile when it is one file for every suite (None for a per-suite map)."""
+        return self._modelfiles.get("*")
+
     # ---- identity ---------------------------------------------------------------------------
     @property
     def backend(self) -> Backend:
@@ -159,7 +171,8 @@ class Candidate:
         if spec.backend == "transformers":
             from harness.models.transformers_backend import TransformersBackend
 
-            return TransformersBackend(spec.model, adapter=self.adapter_path, batch_size=spec.batch_size)
+            return TransformersBackend(spec.model, adapter=self.adapter_path, batch_size=spec.batch_size,
+                                       chat_template=self._chat_template())
         if spec.backend == "ollama":
             from harness.models.ollama_backend import OllamaBackend
 
@@ -170,6 +183,15 @@ class Candidate:
             raise ConfigError(f"candidate {self.name!r}: backend 'openai' needs field 'base_url'")
         return OpenAIBackend(spec.model, base_url=spec.base_url, api_key_env=spec.api_key_env,
                              concurrency=spec.concurrency)
+
+    def _chat_template(self) -> str | None:
+        """The candidate's template, else the one its adapter was trained with (a .jinja file is read here)."""
+        value = self.spec.chat_template or self.lineage.get("chat_template")
+        if value and value.strip().endswith((".jinja", ".j2")):
+            from harness.models.chat_templates import resolve_chat_template
+
+            return resolve_chat_template(value, base_dir=self.base_dir, where=f"candidates.{self.name}.chat_template")
+        return value
 
     @property
     def retriever(self) -> Any:

@@ -220,11 +220,13 @@ def models_create(
     modelfile: Annotated[Path, typer.Option(help="Modelfile to create it from")],
     host: Annotated[str | None, typer.Option(help="Ollama host (default $OLLAMA_HOST or 127.0.0.1:11434)")] = None,
 ) -> None:
-    """Create an Ollama model from a Modelfile (`ollama create`)."""
+    """Create an Ollama model from a Modelfile (`ollama create`); ./paths in it are relative to its folder."""
     from harness.models.modelfile import load_modelfile
     from harness.models.ollama_backend import create_from_modelfile
+    from harness.variants.export import absolute_paths
 
-    create_from_modelfile(name, load_modelfile(modelfile), host=host)
+    parsed = absolute_paths(load_modelfile(modelfile), modelfile.resolve().parent)
+    create_from_modelfile(name, parsed, host=host)
     typer.echo(f"created {name}")
 
 

@@ -6,6 +6,7 @@ on padding; results are returned in the caller's order.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -14,7 +15,17 @@ from typing import Any
 
 from harness.errors import ModelNotFoundError
 from harness.models.base import ChatRequest, GenerationParams, GenerationResult, truncate_at_stop
+from harness.models.chat_templates import (
+    DEFAULT_FOR_TEMPLATELESS,
+    has_template,
+    resolve_chat_template,
+    stop_strings,
+    template_identity,
+    templateless_message,
+)
 from harness.models.embedded import model_identity, resolve_model_path
+
+logger = logging.getLogger(__name__)
 
 _MODEL_CACHE: dict[tuple[str, str | None], tuple[Any, Any]] = {}
 # transformers' lazy imports and our cache are not safe under concurrent first use (the
@@ -67,14 +78,32 @@ def _load_locked(model: str, adapter: str | None) -> tuple[Any, Any]:
 class TransformersBackend:
     """Generate with a local transformers model (embedded default, local path or hub id)."""
 
-    def __init__(self, model: str, *, adapter: str | None = None, batch_size: int = 16) -> None:
+    def __init__(self, model: str, *, adapter: str | None = None, batch_size: int = 16,
+                 chat_template: str | None = None) -> None:
+        """``chat_template``: a built-in name or Jinja text; None keeps the tokenizer's own template
+        (and uses the built-in 'plain' one, with a warning, for a base that has none)."""
         self.model_name = model
         self.adapter = adapter
         self.batch_size = max(1, batch_size)
+        self.template_name = chat_template
+        self.chat_template = resolve_chat_template(chat_template) if chat_template else None
         self.identity = f"transformers:{model_identity(model)}"
+        if self.chat_template is not None:  # a chosen template changes every prompt: part of the identity
+            self.identity += f":template={template_identity(self.chat_template)}"
+        self.notices: list[str] = []
+
+    def _template_for(self, tokenizer: Any) -> str | None:
+        if self.chat_template is not None or has_template(tokenizer):
+            return self.chat_template
+        if not self.notices:
+            self.notices.append(templateless_message(self.model_name))
+            logger.warning(self.notices[0])
+        self.template_name = DEFAULT_FOR_TEMPLATELESS
+        return resolve_chat_template(DEFAULT_FOR_TEMPLATELESS)
 
     def _render(self, tokenizer: Any, messages: list[dict[str, str]]) -> str:
-        return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False,
+                                             chat_template=self._template_for(tokenizer))
 
     def generate(self, requests: Sequence[ChatRequest]) -> list[GenerationResult]:
         if not requests:
@@ -124,7 +153,7 @@ class TransformersBackend:
         for row in new_tokens.tolist():
             ids = _strip_after_eos(row, eos_ids, tokenizer.pad_token_id)
             text = tokenizer.decode(ids, skip_special_tokens=True)
-            text, hit_stop = truncate_at_stop(text, params.stop)
+            text, hit_stop = truncate_at_stop(text, (*params.stop, *stop_strings(self.template_name)))
             finished = hit_stop or len(ids) < params.max_new_tokens
             results.append(
                 GenerationResult(
