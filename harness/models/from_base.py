@@ -33,8 +33,6 @@ def resolve_model_path_field(value: str, base_dir: Path, candidate: str) -> str:
         return value
     path = Path(value).expanduser()
     if path.is_absolute():
-        if not path.exists():
-            raise ConfigError(f"candidate {candidate!r}: field 'model': folder {value!r} not found")
         return str(path)
     if value.startswith(_PATH_PREFIXES):
         full = (base_dir / path).resolve()

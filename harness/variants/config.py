@@ -95,7 +95,8 @@ class AnnomiDataset(_DatasetBase):
 
 
 class ChatJsonlDataset(_DatasetBase):
-    """JSONL lines ``{"messages": [{"role", "content"}, ...]}`` ending on an assistant turn."""
+    """Records ``{"messages": [{"role", "content"}, ...]}`` ending on an assistant turn (JSON lines, or any
+    file ``kind: chat`` reads)."""
 
     kind: Literal["chat_jsonl"]
     path: str
@@ -115,17 +116,44 @@ class PreferenceJsonlDataset(_DatasetBase):
     path: str
 
 
+class _FileDataset(_DatasetBase):
+    """A team's own file: .json, .jsonl, .csv, .parquet or a ``datasets.save_to_disk`` folder."""
+
+    path: str = Field(description="relative to the config's folder")
+    format: Literal["auto", "json", "jsonl", "csv", "parquet", "hf_disk"] = "auto"
+    split: str | None = Field(default=None, description="split of a saved DatasetDict (default: train)")
+    columns: dict[str, str] = Field(default_factory=dict, description=(
+        "harness field -> your column, e.g. {prompt: Context, response: Response}"))
+
+
+class ChatDataset(_FileDataset):
+    """SFT examples in any common shape (messages, conversations, prompt/response, instruction/input/output);
+    see docs/data-formats.md."""
+
+    kind: Literal["chat"]
+    roles: dict[str, str] = Field(default_factory=dict, description=(
+        "your speaker names -> user/assistant, e.g. {therapist: assistant, client: user}"))
+
+
+class PreferenceDataset(_FileDataset):
+    """Preference pairs ``prompt`` / ``chosen`` / ``rejected`` (text or messages) in any supported file."""
+
+    kind: Literal["preference"]
+
+
 DatasetSpec = Annotated[
     SuiteTrainDataset
     | CounselChatDataset
     | AnnomiDataset
     | ChatJsonlDataset
     | PromptResponseJsonlDataset
-    | PreferenceJsonlDataset,
+    | PreferenceJsonlDataset
+    | ChatDataset
+    | PreferenceDataset,
     Field(discriminator="kind"),
 ]
-SFT_KINDS = {"suite_train", "counselchat_csv", "annomi_windows", "chat_jsonl", "prompt_response_jsonl"}
-PREFERENCE_KINDS = {"preference_jsonl"}
+SFT_KINDS = {"suite_train", "counselchat_csv", "annomi_windows", "chat_jsonl", "prompt_response_jsonl", "chat"}
+PREFERENCE_KINDS = {"preference_jsonl", "preference"}
 
 
 # ----------------------------------------------------------------------------- stages
