@@ -103,13 +103,13 @@ def _train_embedding(
 ) -> None:
     import json
 
-    from harness.suite import load_suite, parse_suite_ref
     from harness.variants.embedding import evaluator_ndcg_at_10, load_embedding_config, train_embedding
 
     config = load_embedding_config(config_path)
     if base_model is not None:
-        config = type(config).model_validate({**config.model_dump(), "base_model": base_model})
-    suite = load_suite(*parse_suite_ref(config.suite))
+        local = Path(base_model).expanduser()  # a CLI path is relative to the working directory
+        config = config.model_copy(update={"base_model": str(local.resolve()) if local.exists() else base_model})
+    suite = config.load_suite()
     if cv is not None:
         from harness.variants.embedding_cv import cross_validate
 
