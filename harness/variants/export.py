@@ -111,7 +111,7 @@ def export_ollama(
     adapter_dir, output_dir = Path(adapter_dir), Path(output_dir)
     _check_adapter(adapter_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    system = system.strip() if system else None
+    system = _system_or_default(system, base_model, base_from)
     if merged:
         merge_adapter(adapter_dir, output_dir / "model", base_model)
         modelfile = modelfile_for_adapter("./model", "./unused", template=template, stop=stop,
@@ -159,7 +159,7 @@ def export_candidate(candidate: Candidate, suite: Suite, output_dir: str | Path,
         raise ConfigError(f"candidate {candidate.name!r} has no adapter to export")
     setup = candidate.prompt_setup(suite)
     return export_ollama(candidate.adapter_path, output_dir, base_from=base_from,
-                         system=_system_or_default(setup.system, candidate.spec.model),
+                         system=setup.system,
                          params=ollama_params(setup.params), messages=setup.few_shot, merged=merged,
                          base_model=candidate.spec.model)
 
@@ -195,7 +195,7 @@ def export_for_spec(spec: CandidateSpec, base_dir: Path, trained: TrainedAdapter
     params = params.merged(spec.params)
     system = spec.system if spec.system is not None else system
     return export_ollama(trained.adapter_path, out, base_from=config.export.base_from,
-                         system=_system_or_default(system, candidate.spec.model), params=ollama_params(params),
+                         system=system, params=ollama_params(params),
                          messages=few_shot, merged=config.export.merged, base_model=candidate.spec.model)
 
 
@@ -213,15 +213,16 @@ def export_for_training(config: TrainingConfig, trained: TrainedAdapter, base_mo
         system = system or suite.spec.prompt.system
         params = params.merged(suite.spec.generation.model_dump())
     return export_ollama(trained.adapter_path, Path(trained.output_dir) / "ollama", base_from=config.export.base_from,
-                         system=_system_or_default(system, base_model), params=ollama_params(params),
+                         system=system, params=ollama_params(params),
                          merged=config.export.merged, base_model=base_model)
 
 
-def _system_or_default(system: str | None, base_model: str) -> str | None:
+def _system_or_default(system: str | None, base_model: str | None, base_from: str) -> str | None:
     """SmolLM2's template adds its default system prompt when none is given, so an export of the
     embedded model writes it to score the same; other bases get no SYSTEM line then."""
     from harness.models.embedded import LLM_ALIASES
 
-    if system:
-        return system
-    return SMOLLM2_DEFAULT_SYSTEM if base_model in LLM_ALIASES else None
+    if system and system.strip():
+        return system.strip()
+    embedded = (base_model is None or base_model in LLM_ALIASES) and base_from in LLM_ALIASES
+    return SMOLLM2_DEFAULT_SYSTEM if embedded else None

@@ -67,6 +67,8 @@ def _write_data(folder: Path) -> None:
 TRAIN = """\
 name: tiny-gpt2
 base_model: {model}
+system: You are a kind listener.
+export: {{ollama: true, base_from: ./model}}
 datasets:
   pairs: {{kind: chat, path: pairs.json}}
   seed: {{kind: chat, path: seed.jsonl}}
@@ -81,7 +83,6 @@ stages:
 """
 
 
-@pytest.mark.slow
 def test_gpt2_lora_trains_with_auto_targets_exact_steps_and_noop_warning(tiny_gpt2: Path, tmp_path: Path) -> None:
     """One step per phase (two sources used to force two), c_attn chosen, the template recorded, and a
     phase whose learning rate rounds to zero is reported as changing nothing."""
@@ -100,6 +101,10 @@ def test_gpt2_lora_trains_with_auto_targets_exact_steps_and_noop_warning(tiny_gp
     assert any("no chat template" in m for m in messages)
     assert trained.lineage["config"]["lora"]["target_modules"] == ["c_attn"]
     assert trained.lineage["chat_template"] == BUILT_INS["plain"]
+    from harness.models.modelfile import load_modelfile
+
+    exported = load_modelfile(Path(trained.export_dir) / "Modelfile")  # `harness train` exports too
+    assert exported.system == "You are a kind listener." and exported.adapters == ["./adapter"]
     adapter_config = json.loads((Path(trained.adapter_path) / "adapter_config.json").read_text())
     assert adapter_config["target_modules"] == ["c_attn"] and adapter_config["fan_in_fan_out"] is True
 
