@@ -144,14 +144,21 @@ def index(
         help="all-minilm-l6-v2 (embedded) or a sentence-transformers folder, e.g. a fine-tuned retriever")]
         = "all-minilm-l6-v2",
     index_dir: Annotated[Path | None, typer.Option(help="ChromaDB folder (default $HARNESS_HOME/rag)")] = None,
+    collection: Annotated[str | None, typer.Option(
+        help="a named knowledge base ($HARNESS_HOME/kb/NAME) for candidates (retriever: {collection: NAME})"
+        " and `harness ask`")] = None,
     query: Annotated[str | None, typer.Option(help="then retrieve the passages for this question")] = None,
     document: Annotated[str | None, typer.Option(help="with --query: search only this document id")] = None,
     k: Annotated[int, typer.Option(help="with --query: how many passages")] = 3,
 ) -> None:
     """Index documents in the encoder's ChromaDB collection (unchanged chunks are not embedded again)."""
+    from harness.rag.knowledge import collection_dir
     from harness.rag.retriever import Retriever, resolve_embedding_model
 
-    retriever = Retriever(resolve_embedding_model(embedding_model), index_dir)
+    if collection is not None and index_dir is not None:
+        raise HarnessError("give --collection or --index-dir, not both")
+    retriever = Retriever(resolve_embedding_model(embedding_model),
+                          collection_dir(collection) if collection else index_dir)
     result = retriever.index_paths(paths)
     typer.echo(
         f"{result.documents} document(s), {result.chunks} chunks: {result.embedded} embedded, "
@@ -161,6 +168,60 @@ def index(
         for rank, hit in enumerate(retriever.retrieve(query, k=k, document_id=document), start=1):
             text = " ".join(hit["text"].split())
             typer.echo(f"{rank}. [{hit['document_id']} / {hit['section']}] score {hit['score']:.3f}: {text[:300]}")
+
+
+@app.command("ask")
+def ask(
+    question: Annotated[str, typer.Argument(help="your question")],
+    collection: Annotated[str | None, typer.Option(help="knowledge base built with `harness index --collection`")]
+    = None,
+    docs: Annotated[list[Path] | None, typer.Option(help="documents or folders to index and ask (repeatable)")]
+    = None,
+    config: Annotated[Path | None, typer.Option(help="experiment YAML that defines --candidate")] = None,
+    candidate: Annotated[str | None, typer.Option(help="candidate name in --config (default: embedded model)")]
+    = None,
+    embedding_model: Annotated[str, typer.Option(help="encoder the knowledge base was indexed with")]
+    = "all-minilm-l6-v2",
+    k: Annotated[int, typer.Option(help="how many passages")] = 3,
+    store: StoreOption = None,
+) -> None:
+    """Ask your own documents a question with a chosen candidate; prints the answer and its sources."""
+    from harness.candidate import Candidate, CandidateSpec
+    from harness.rag.ask import ask as ask_documents
+    from harness.rag.knowledge import knowledge_retriever, open_collection
+    from harness.rag.retriever import resolve_embedding_model
+
+    if (collection is None) == (not docs):
+        raise HarnessError("give exactly one of --collection NAME or --docs PATH")
+    if candidate and not config:
+        raise HarnessError("--candidate needs --config (the experiment YAML that defines it)")
+    model_path = resolve_embedding_model(embedding_model)
+    if collection:
+        retriever = open_collection(collection, model_path)
+    else:
+        spec = CandidateSpec(name="ask", retriever={"documents": [str(p) for p in docs or []]}).retriever
+        retriever = knowledge_retriever(spec, model_path, None, Path.cwd())
+    chosen = _ask_candidate(config, candidate, store) if config else Candidate(CandidateSpec(name="embedded"))
+    answer = ask_documents(question, retriever, chosen, k=k)
+    typer.echo(answer.text)
+    typer.echo("\nsources:")
+    for rank, hit in enumerate(answer.passages, start=1):
+        text = " ".join(hit["text"].split())
+        typer.echo(f"  {rank}. [{hit['document_id']} / {hit['section']}] score {hit['score']:.3f}: {text[:160]}")
+
+
+def _ask_candidate(config: Path, name: str | None, store: Path | None) -> Any:
+    from harness.config import load_experiment
+    from harness.runner import build_candidates
+
+    experiment = load_experiment(config)
+    name = name or experiment.candidates[0].name
+    chosen = [c for c in experiment.candidates if c.name == name]
+    if not chosen:
+        raise HarnessError(f"{config}: no candidate named {name!r} "
+                           f"(candidates: {', '.join(c.name for c in experiment.candidates)})")
+    with _open_store(store) as db:
+        return build_candidates(experiment.model_copy(update={"candidates": chosen}), config.resolve().parent, db)[0]
 
 
 @app.command("export")

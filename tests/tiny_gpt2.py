@@ -33,9 +33,10 @@ def build_tiny_gpt2(folder: Path, *, seed: int = 0) -> Path:
                                   unk_token="<|endoftext|>")
     torch.manual_seed(seed)
     eos = tokenizer.convert_tokens_to_ids("<|endoftext|>")
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=512, n_embd=32, n_layer=2, n_head=2,
+    config = GPT2Config(vocab_size=len(tokenizer), n_positions=256, n_embd=32, n_layer=2, n_head=2,
                         bos_token_id=eos, eos_token_id=eos)
     folder.mkdir(parents=True, exist_ok=True)
     GPT2LMHeadModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+

@@ -131,7 +131,13 @@ class TransformersBackend:
     ) -> list[GenerationResult]:
         import torch
 
-        encoded = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        # A prompt longer than the model's context (GPT-2: 1024 positions) keeps its end, where the
+        # question is, instead of failing with an index error inside the position embedding.
+        limit = _context_length(lm)
+        room = max(1, limit - params.max_new_tokens) if limit else None
+        tokenizer.truncation_side = "left"
+        encoded = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False,
+                            truncation=room is not None, max_length=room)
         kwargs: dict[str, Any] = {
             "max_new_tokens": params.max_new_tokens,
             "pad_token_id": tokenizer.pad_token_id,
@@ -161,6 +167,16 @@ class TransformersBackend:
                 )
             )
         return results
+
+
+def _context_length(lm: Any) -> int | None:
+    """Positions the model can attend over, for models with a hard limit (learned position embeddings)."""
+    config = lm.config
+    for name in ("n_positions", "max_position_embeddings"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
 
 
 def _eos_ids(lm: Any, tokenizer: Any) -> set[int]:
