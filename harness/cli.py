@@ -24,7 +24,7 @@ app = typer.Typer(
     add_completion=False,
 )
 models_app = typer.Typer(help="List, prepare and create models (embedded, hub, Ollama).", no_args_is_help=True)
-suites_app = typer.Typer(help="List and check test suites.", no_args_is_help=True)
+suites_app = typer.Typer(help="List, check and import test suites.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 app.add_typer(suites_app, name="suites")
 
@@ -325,6 +325,31 @@ def suites_list() -> None:
             pinned = released.get(suite.key)
             state = "unreleased" if pinned is None else ("released" if pinned == suite.hash else "CHANGED!")
             typer.echo(f"{suite.key:22} {len(suite.cases):4} cases  {splits}  {suite.hash[:12]}  {state}")
+
+
+@suites_app.command("import")
+def suites_import(
+    source: Annotated[Path, typer.Argument(help="CSV, JSON, JSONL, Parquet file or a datasets.save_to_disk folder")],
+    suite: Annotated[str, typer.Option(help="NAME/VERSION to create, e.g. my-summaries/v1 (must be new)")],
+    map_: Annotated[list[str] | None, typer.Option(
+        "--map", help="CASE_FIELD=COLUMN, repeatable: input=Context, reference=Response, labels.risk_level=risk")]
+    = None,
+    task: Annotated[str, typer.Option(help="generic, therapy, summarization or discharge_qa (without --like)")]
+    = "generic",
+    like: Annotated[str | None, typer.Option(help="copy prompt and metrics (not gates) from this suite")] = None,
+    split: Annotated[str, typer.Option(help="split for every case (train, dev, test)")] = "test",
+    split_column: Annotated[str | None, typer.Option(help="column holding each case's split instead")] = None,
+    source_split: Annotated[str | None, typer.Option(help="split of a saved DatasetDict (default: train)")] = None,
+    suites_dir: Annotated[Path | None, typer.Option(help="folder of suites (default: the repository's suites/)")]
+    = None,
+) -> None:
+    """Build a new suite version from your own data, with a column mapping; every row is validated first."""
+    from harness.suite_import import import_suite, parse_mapping
+
+    folder = import_suite(source, suite, mapping=parse_mapping(map_ or []), task=task, like=like, split=split,
+                          split_column=split_column, source_split=source_split, suites_dir=suites_dir)
+    typer.echo(f"wrote {folder} (suite.yaml + cases.jsonl); run it with `suites: [{suite}]` and "
+               f"`suites_dir: {folder.parent.parent}` in an experiment")
 
 
 @app.command(
