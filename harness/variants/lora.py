@@ -285,14 +285,20 @@ def effective_config(config: TrainingConfig, base_model: str, base_dir: Path, lo
         resolve_chat_template,
         templateless_message,
     )
-    from harness.variants.targets import model_type_of, resolve_targets
+    from harness.variants.targets import context_length_of, model_type_of, resolve_targets
 
     template = resolve_chat_template(config.chat_template, base_dir=base_dir) if config.chat_template else None
     if template is None and not has_template(load_tokenizer(base_model)):
         log(f"warning: {templateless_message(base_model)}")
         template = resolve_chat_template(DEFAULT_FOR_TEMPLATELESS)
     targets = resolve_targets(config.lora.target_modules, model_type_of(base_model))
-    return config.model_copy(update={"chat_template": template,
+    training = config.training
+    context = context_length_of(base_model)
+    if context and training.max_length > context:  # GPT-2: 1024 positions; longer rows would crash
+        log(f"warning: training.max_length {training.max_length} exceeds {base_model}'s context of {context} "
+            f"tokens; using {context}")
+        training = training.model_copy(update={"max_length": context})
+    return config.model_copy(update={"chat_template": template, "training": training,
                                      "lora": config.lora.model_copy(update={"target_modules": targets})})
 
 

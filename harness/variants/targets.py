@@ -38,16 +38,28 @@ def resolve_targets(requested: list[str] | str, model_type: str | None) -> list[
     return auto_target_modules(model_type) if requested == "auto" else requested
 
 
-def model_type_of(base_model: str) -> str | None:
-    """``config.model_type`` of a base model without loading its weights."""
+def _base_config(base_model: str) -> Any:
     from transformers import AutoConfig
 
     from harness.models.embedded import resolve_model_path
 
     try:
-        return AutoConfig.from_pretrained(resolve_model_path(base_model)).model_type
+        return AutoConfig.from_pretrained(resolve_model_path(base_model))
     except (OSError, ValueError):
         return None
+
+
+def model_type_of(base_model: str) -> str | None:
+    """``config.model_type`` of a base model without loading its weights."""
+    config = _base_config(base_model)
+    return getattr(config, "model_type", None)
+
+
+def context_length_of(base_model: str) -> int | None:
+    """Positions a model with learned position embeddings can take (GPT-2: ``n_positions``)."""
+    config = _base_config(base_model)
+    value = getattr(config, "n_positions", None) if config is not None else None
+    return value if isinstance(value, int) and value > 0 else None
 
 
 def linear_module_names(model: Any) -> list[str]:
