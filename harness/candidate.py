@@ -131,6 +131,9 @@ class Candidate:
         # A Modelfile's FROM decides the base unless the candidate names its own (a mismatch is an error).
         self.spec, base_note = apply_modelfile_base(spec, self._modelfiles, self.base_dir)
         self.lineage.setdefault("generator_base", base_note)
+        if self.spec.chat_template and self.spec.backend != "transformers":
+            raise ConfigError(f"candidate {self.name!r}: field 'chat_template' applies to the transformers backend; "
+                              f"{self.spec.backend} servers format chats themselves (Ollama: the Modelfile TEMPLATE)")
 
     @property
     def name(self) -> str:

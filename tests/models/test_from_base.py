@@ -78,3 +78,8 @@ def tiny_gpt2_dir(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "config.json").write_text("{}")
     return folder
+
+
+def test_chat_template_on_an_ollama_candidate_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'chat_template' applies to the transformers backend"):
+        Candidate(CandidateSpec(name="c", backend="ollama", model="llama3.2:3b", chat_template="chatml"), tmp_path)

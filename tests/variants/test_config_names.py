@@ -65,3 +65,25 @@ def test_passthrough_reaches_the_trainer_config(tmp_path: Path) -> None:
 def test_new_fields_left_at_defaults_keep_old_fingerprints(tmp_path: Path) -> None:
     payload = load_training_config(_config(tmp_path)).fingerprint_payload()
     assert not {"chat_template", "trainer_args", "lora_args", "suites_dir"} & set(payload)
+
+
+def test_suite_train_reads_a_team_suite_from_suites_dir(tmp_path: Path) -> None:
+    import json
+
+    from harness.suite_import import import_suite
+    from harness.variants.data import build_datasets
+    from harness.variants.lora import config_suites_dir
+
+    rows = [{"input": f"I keep worrying about thing number {i} at work.", "reference": "That sounds stressful.",
+             "split": "train"} for i in range(3)]
+    (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    import_suite(tmp_path / "rows.jsonl", "team/v1", suites_dir=tmp_path / "suites", split="train")
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    (folder / "cfg.yaml").write_text(
+        "name: team\nsuites_dir: ../suites\ndatasets:\n  t: {kind: suite_train, suite: team/v1, eval_split: none}\n"
+        "stages:\n  - type: sft\n    phases:\n      - {name: p, datasets: {t: 1.0}, max_steps: 1}\n")
+    config = load_training_config(folder / "cfg.yaml")
+    suites = config_suites_dir(config, folder / "cfg.yaml")
+    built = build_datasets(config, folder, suites)
+    assert len(built["t"].records + built["t"].eval_records) == 3
