@@ -73,8 +73,11 @@ def resolve_chat_template(value: str, *, base_dir: Path | None = None, where: st
 
 
 def stop_strings(value: str | None) -> tuple[str, ...]:
-    """Extra stop strings for a built-in template (none for custom Jinja)."""
-    return STOP_STRINGS.get((value or "").strip(), ())
+    """Extra stop strings for a built-in template, named or as its text (an adapter's lineage holds the
+    text); none for custom Jinja."""
+    text = (value or "").strip()
+    name = text if text in BUILT_INS else next((n for n, t in BUILT_INS.items() if t.strip() == text), "")
+    return STOP_STRINGS.get(name, ())
 
 
 def template_identity(value: str | None) -> str | None:

@@ -37,6 +37,13 @@ def test_a_chosen_template_renders_and_enters_the_identity(tiny_gpt2: Path) -> N
     assert plain == "Be kind.\n\nUser: I cannot sleep.\nAssistant: Ok.<|endoftext|>\n"
 
 
+def test_stop_strings_follow_the_template_by_name_or_text() -> None:
+    from harness.models.chat_templates import stop_strings
+
+    assert stop_strings("plain") == stop_strings(BUILT_INS["plain"]) == ("\nUser:",)
+    assert stop_strings("{{ messages }}") == ()
+
+
 def test_unknown_template_name_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="neither a built-in template"):
         resolve_chat_template("chatmll")
