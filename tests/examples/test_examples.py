@@ -116,4 +116,4 @@ def test_discharge_assistant_asks_its_summaries_including_the_pdf(tmp_path: Path
 @pytest.mark.slow
 def test_discharge_assistant_runs_with_a_fine_tuned_encoder(tmp_path: Path, tiny_gpt2: Path) -> None:
     board = _run(_copy_on_tiny_base("discharge-assistant", tmp_path, tiny_gpt2), tmp_path)
-    assert {r["label"] for r in board["discharge"]} == {"rag", "rag-tuned-encoder"}
+    assert {r["label"] for r in board["discharge/v1"]} == {"rag", "rag-tuned-encoder"}
