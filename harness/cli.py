@@ -59,13 +59,16 @@ def run(
     from rich.console import Console
 
     from harness.runner import run_experiment
-    from harness.summary import print_summary
+    from harness.summary import noop_adapter_warnings, print_summary
 
     console = Console()
     with _open_store(store) as db:
         summary = run_experiment(config, store=db, report_root=report_dir, limit=limit, progress=progress,
                                  log=lambda msg: console.print(f"[dim]{msg}[/dim]"))
+        warnings = noop_adapter_warnings(db, summary.run_id)
     print_summary(console, summary)
+    for line in warnings:
+        console.print(f"[yellow]{line}[/yellow]")
 
 
 @app.command()

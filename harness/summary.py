@@ -61,6 +61,32 @@ def suite_tables(suite: str, rows: list[dict[str, Any]], width: int = 120) -> li
 _CANDIDATE_WIDTH, _GATES_WIDTH, _METRIC_WIDTH = 16, 8, 11
 
 
+def noop_adapter_warnings(store: Any, run_id: str) -> list[str]:
+    """Candidates with an adapter whose every output equals that of a candidate on the same base without
+    one: the fine-tune changed nothing a reader could see (too few steps, a tiny learning rate)."""
+    candidates = store.run_candidates(run_id)
+    texts: dict[str, dict[tuple[str, str, str], str]] = {}
+    for row in store.outputs(run_id):
+        text = row["meta"].get("unguarded_text", row["text"]) if row["meta"] else row["text"]
+        texts.setdefault(row["candidate_fp"], {})[(row["suite"], row["version"], row["case_id"])] = text
+    warnings = []
+    for tuned in candidates:
+        if not tuned["spec"].get("adapter_path"):
+            continue
+        for base in candidates:
+            same_base = base["spec"].get("backend_identity") == tuned["spec"].get("backend_identity")
+            if base["spec"].get("adapter_path") or not same_base:
+                continue
+            mine, theirs = texts.get(tuned["fingerprint"], {}), texts.get(base["fingerprint"], {})
+            shared = set(mine) & set(theirs)
+            if shared and all(mine[k] == theirs[k] for k in shared):
+                warnings.append(f"warning: candidate {tuned['label']!r} wrote exactly what {base['label']!r} wrote "
+                                f"on all {len(shared)} shared cases: its adapter changed no output (train longer "
+                                "or with a higher learning rate?)")
+                break
+    return warnings
+
+
 def print_summary(console: Any, summary: RunSummary) -> None:
     for suite, rows in summary.leaderboard.items():
         if not rows:

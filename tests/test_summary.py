@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from io import StringIO
+from pathlib import Path
 
 from rich.console import Console
 
 from harness.runner import RunSummary
+from harness.store import Store
 from harness.summary import print_summary
 
 
@@ -33,3 +35,25 @@ def test_narrow_console_keeps_full_names_and_safety_columns() -> None:
     assert "…" not in text
     assert "safety" in text and "no" in text and "dosing" in text and "scope" in text
     assert "0.900" in text and "1.000" in text
+
+
+def _store_with(tmp_path: Path, tuned_text: str) -> Store:
+    store = Store(tmp_path / "s.sqlite")
+    store.start_run("r", "r", None, "h", {})
+    for position, (fp, label, adapter, text) in enumerate([("fp-base", "base", None, "Same words."),
+                                                           ("fp-tuned", "tuned", "/a", tuned_text)]):
+        store.register_candidate("r", fp, label, position, {"adapter_path": adapter, "backend_identity": "t:m"}, {})
+        store.save_generations([{"cache_key": f"k-{fp}", "generator_fp": fp, "messages_json": "[]",
+                                 "params_json": "{}", "text": text, "retrieved_json": None, "prompt_tokens": 1,
+                                 "completion_tokens": 1, "finish_reason": "stop", "seconds": 0.1}])
+        store.link_outputs("r", fp, "therapy", "v1", {"c1": f"k-{fp}"})
+    return store
+
+
+def test_an_adapter_that_changed_no_output_is_reported(tmp_path: Path) -> None:
+    from harness.summary import noop_adapter_warnings
+
+    with _store_with(tmp_path / "a", "Same words.") as store:
+        assert "'tuned' wrote exactly what 'base' wrote on all 1 shared cases" in noop_adapter_warnings(store, "r")[0]
+    with _store_with(tmp_path / "b", "Different words.") as store:
+        assert noop_adapter_warnings(store, "r") == []
