@@ -41,6 +41,20 @@ class RetrieverSpec(BaseModel):
     k: int = Field(default=3, gt=0)
     restrict_to_document: bool = True
     train: str | None = None  # an embedding fine-tune config; its output becomes embedding_model
+    # A knowledge base for any suite (see harness.rag.knowledge): a `harness index --collection` name,
+    # or documents (files/folders, relative to the config) indexed on first use.
+    collection: str | None = None
+    documents: str | list[str] | None = None
+    # On a suite without documents and with no knowledge base: "error" (default) or "skip" retrieval there.
+    without_documents: Literal["error", "skip"] = "error"
+
+    @property
+    def knowledge_base(self) -> bool:
+        return bool(self.collection or self.documents)
+
+    def output_affecting(self) -> dict[str, Any]:
+        """What enters the generator fingerprint (the corpus reaches the cache key through the prompt)."""
+        return self.model_dump(exclude={"train", "collection", "documents", "without_documents"})
 
 
 class CandidateSpec(BaseModel):
@@ -56,6 +70,9 @@ class CandidateSpec(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     adapter: str | None = None
     train: str | None = None
+    chat_template: str | None = Field(default=None, description=(
+        "built-in name (plain, chatml, dialogpt), Jinja string or .jinja file; default: the tokenizer's own"
+        " template, or 'plain' for a base without one (GPT-2, DialoGPT)"))
     retriever: RetrieverSpec | None = None
     safety_guard: SafetyGuardSpec | None = None
     host: str | None = None
@@ -111,6 +128,14 @@ class Candidate:
             from harness.models.modelfile import load_modelfile
 
             self._modelfiles[suite_name] = load_modelfile(path)
+        from harness.models.from_base import apply_modelfile_base
+
+        # A Modelfile's FROM decides the base unless the candidate names its own (a mismatch is an error).
+        self.spec, base_note = apply_modelfile_base(spec, self._modelfiles, self.base_dir)
+        self.lineage.setdefault("generator_base", base_note)
+        if self.spec.chat_template and self.spec.backend != "transformers":
+            raise ConfigError(f"candidate {self.name!r}: field 'chat_template' applies to the transformers backend; "
+                              f"{self.spec.backend} servers format chats themselves (Ollama: the Modelfile TEMPLATE)")
 
     @property
     def name(self) -> str:
@@ -149,6 +174,10 @@ class Candidate:
     def modelfile_for(self, suite: Suite) -> Any:
         return self._modelfiles.get(suite.name) or self._modelfiles.get("*")
 
+    def modelfile_for_any(self) -> Any:
+        """The candidate's Modelfile when it is one file for every suite (None for a per-suite map)."""
+        return self._modelfiles.get("*")
+
     # ---- identity ---------------------------------------------------------------------------
     @property
     def backend(self) -> Backend:
@@ -162,7 +191,7 @@ class Candidate:
             from harness.models.transformers_backend import TransformersBackend
 
             return TransformersBackend(spec.model, adapter=self.adapter_path, batch_size=spec.batch_size,
-                                       dtype=spec.dtype)
+                                       dtype=spec.dtype, chat_template=self._chat_template())
         if spec.dtype != "float32":
             raise ConfigError(f"candidate {self.name!r}: field 'dtype' applies to backend 'transformers' only")
         if spec.backend == "ollama":
@@ -175,6 +204,15 @@ class Candidate:
             raise ConfigError(f"candidate {self.name!r}: backend 'openai' needs field 'base_url'")
         return OpenAIBackend(spec.model, base_url=spec.base_url, api_key_env=spec.api_key_env,
                              concurrency=spec.concurrency)
+
+    def _chat_template(self) -> str | None:
+        """The candidate's template, else the one its adapter was trained with (a .jinja file is read here)."""
+        value = self.spec.chat_template or self.lineage.get("chat_template")
+        if value and value.strip().endswith((".jinja", ".j2")):
+            from harness.models.chat_templates import resolve_chat_template
+
+            return resolve_chat_template(value, base_dir=self.base_dir, where=f"candidates.{self.name}.chat_template")
+        return value
 
     @property
     def retriever(self) -> Any:
@@ -192,7 +230,7 @@ class Candidate:
         adapter_id = self.adapter_identity
         use_retriever = self.spec.retriever is not None and retrieval
         retriever_id = self.retriever.fingerprint if use_retriever else None
-        retriever_cfg = self.spec.retriever.model_dump(exclude={"train"}) if use_retriever else None
+        retriever_cfg = self.spec.retriever.output_affecting() if use_retriever else None
         guard = (
             {**self.spec.safety_guard.model_dump(), "rules": guard_rules_identity()}
             if self.spec.safety_guard is not None and guarded
@@ -235,10 +273,29 @@ class Candidate:
             system = self.spec.system
         return PromptSetup(system, few_shot, params, modelfile.content_hash() if modelfile else None)
 
+    def uses_retrieval(self, suite: Suite) -> bool:
+        """Whether this candidate retrieves on ``suite``; a retriever with nothing to search is an error
+        unless the candidate says ``without_documents: skip``."""
+        spec = self.spec.retriever
+        if spec is None:
+            return False
+        if spec.knowledge_base or suite.documents:
+            return True
+        if spec.without_documents == "skip":
+            return False
+        raise ConfigError(
+            f"candidate {self.name!r}: a retriever on suite {suite.key}, which has no documents to search",
+            hint="give it a knowledge base (retriever: {collection: NAME} built with `harness index DOCS "
+                 "--collection NAME`, or retriever: {documents: PATH}), or set retriever.without_documents: skip",
+        )
+
     def _retrieve(self, suite: Suite, cases: Sequence[Case]) -> list[list[dict[str, Any]] | None]:
-        if self.spec.retriever is None or not suite.documents:
-            return [None] * len(cases)  # retrieval only applies to document-grounded suites
+        if not self.uses_retrieval(suite):
+            return [None] * len(cases)
+        assert self.spec.retriever is not None
         questions = [c.question or c.user_text for c in cases]
+        if self.spec.retriever.knowledge_base:
+            return self.retriever.retrieve_many(questions, k=self.spec.retriever.k)
         doc_ids = [c.document_id if self.spec.retriever.restrict_to_document else None for c in cases]
         return self.retriever.retrieve_for_suite(suite, questions, doc_ids, k=self.spec.retriever.k)
 
@@ -260,15 +317,20 @@ class Candidate:
         """
         setup = self.prompt_setup(suite)
         retrieved = self._retrieve(suite, cases)
-        retrieval = bool(suite.documents)
+        retrieval = self.uses_retrieval(suite)
+        knowledge = retrieval and self.spec.retriever is not None and self.spec.retriever.knowledge_base
         final_fp = self.generator_fp(retrieval=retrieval)
         raw_fp = self.generator_fp(guarded=False, retrieval=retrieval)
         requests: list[ChatRequest] = []
         keys: list[str] = []
         raw_keys: list[str] = []
         for case, passages in zip(cases, retrieved, strict=True):
-            context = format_passages(passages) if passages is not None else None
+            context = format_passages(passages) if passages is not None and not knowledge else None
             messages = build_messages(suite, case, system=setup.system, few_shot=setup.few_shot, context=context)
+            if knowledge and passages:
+                from harness.rag.knowledge import with_knowledge
+
+                messages = with_knowledge(messages, passages)
             request = ChatRequest(messages, setup.params)
             requests.append(request)
             keys.append(payload_digest({"g": final_fp, "r": request.digest()}))

@@ -24,7 +24,7 @@ app = typer.Typer(
     add_completion=False,
 )
 models_app = typer.Typer(help="List, prepare and create models (embedded, hub, Ollama).", no_args_is_help=True)
-suites_app = typer.Typer(help="List and check test suites.", no_args_is_help=True)
+suites_app = typer.Typer(help="List, check and import test suites.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 app.add_typer(suites_app, name="suites")
 
@@ -59,13 +59,16 @@ def run(
     from rich.console import Console
 
     from harness.runner import run_experiment
-    from harness.summary import print_summary
+    from harness.summary import noop_adapter_warnings, print_summary
 
     console = Console()
     with _open_store(store) as db:
         summary = run_experiment(config, store=db, report_root=report_dir, limit=limit, progress=progress,
                                  log=lambda msg: console.print(f"[dim]{msg}[/dim]"))
+        warnings = noop_adapter_warnings(db, summary.run_id)
     print_summary(console, summary)
+    for line in warnings:
+        console.print(f"[yellow]{line}[/yellow]")
 
 
 @app.command()
@@ -103,13 +106,13 @@ def _train_embedding(
 ) -> None:
     import json
 
-    from harness.suite import load_suite, parse_suite_ref
     from harness.variants.embedding import evaluator_ndcg_at_10, load_embedding_config, train_embedding
 
     config = load_embedding_config(config_path)
     if base_model is not None:
-        config = type(config).model_validate({**config.model_dump(), "base_model": base_model})
-    suite = load_suite(*parse_suite_ref(config.suite))
+        local = Path(base_model).expanduser()  # a CLI path is relative to the working directory
+        config = config.model_copy(update={"base_model": str(local.resolve()) if local.exists() else base_model})
+    suite = config.load_suite()
     if cv is not None:
         from harness.variants.embedding_cv import cross_validate
 
@@ -144,14 +147,21 @@ def index(
         help="all-minilm-l6-v2 (embedded) or a sentence-transformers folder, e.g. a fine-tuned retriever")]
         = "all-minilm-l6-v2",
     index_dir: Annotated[Path | None, typer.Option(help="ChromaDB folder (default $HARNESS_HOME/rag)")] = None,
+    collection: Annotated[str | None, typer.Option(
+        help="a named knowledge base ($HARNESS_HOME/kb/NAME) for candidates (retriever: {collection: NAME})"
+        " and `harness ask`")] = None,
     query: Annotated[str | None, typer.Option(help="then retrieve the passages for this question")] = None,
     document: Annotated[str | None, typer.Option(help="with --query: search only this document id")] = None,
     k: Annotated[int, typer.Option(help="with --query: how many passages")] = 3,
 ) -> None:
     """Index documents in the encoder's ChromaDB collection (unchanged chunks are not embedded again)."""
+    from harness.rag.knowledge import collection_dir
     from harness.rag.retriever import Retriever, resolve_embedding_model
 
-    retriever = Retriever(resolve_embedding_model(embedding_model), index_dir)
+    if collection is not None and index_dir is not None:
+        raise HarnessError("give --collection or --index-dir, not both")
+    retriever = Retriever(resolve_embedding_model(embedding_model),
+                          collection_dir(collection) if collection else index_dir)
     result = retriever.index_paths(paths)
     typer.echo(
         f"{result.documents} document(s), {result.chunks} chunks: {result.embedded} embedded, "
@@ -161,6 +171,60 @@ def index(
         for rank, hit in enumerate(retriever.retrieve(query, k=k, document_id=document), start=1):
             text = " ".join(hit["text"].split())
             typer.echo(f"{rank}. [{hit['document_id']} / {hit['section']}] score {hit['score']:.3f}: {text[:300]}")
+
+
+@app.command("ask")
+def ask(
+    question: Annotated[str, typer.Argument(help="your question")],
+    collection: Annotated[str | None, typer.Option(help="knowledge base built with `harness index --collection`")]
+    = None,
+    docs: Annotated[list[Path] | None, typer.Option(help="documents or folders to index and ask (repeatable)")]
+    = None,
+    config: Annotated[Path | None, typer.Option(help="experiment YAML that defines --candidate")] = None,
+    candidate: Annotated[str | None, typer.Option(help="candidate name in --config (default: embedded model)")]
+    = None,
+    embedding_model: Annotated[str, typer.Option(help="encoder the knowledge base was indexed with")]
+    = "all-minilm-l6-v2",
+    k: Annotated[int, typer.Option(help="how many passages")] = 3,
+    store: StoreOption = None,
+) -> None:
+    """Ask your own documents a question with a chosen candidate; prints the answer and its sources."""
+    from harness.candidate import Candidate, CandidateSpec
+    from harness.rag.ask import ask as ask_documents
+    from harness.rag.knowledge import knowledge_retriever, open_collection
+    from harness.rag.retriever import resolve_embedding_model
+
+    if (collection is None) == (not docs):
+        raise HarnessError("give exactly one of --collection NAME or --docs PATH")
+    if candidate and not config:
+        raise HarnessError("--candidate needs --config (the experiment YAML that defines it)")
+    model_path = resolve_embedding_model(embedding_model)
+    if collection:
+        retriever = open_collection(collection, model_path)
+    else:
+        spec = CandidateSpec(name="ask", retriever={"documents": [str(p) for p in docs or []]}).retriever
+        retriever = knowledge_retriever(spec, model_path, None, Path.cwd())
+    chosen = _ask_candidate(config, candidate, store) if config else Candidate(CandidateSpec(name="embedded"))
+    answer = ask_documents(question, retriever, chosen, k=k)
+    typer.echo(answer.text)
+    typer.echo("\nsources:")
+    for rank, hit in enumerate(answer.passages, start=1):
+        text = " ".join(hit["text"].split())
+        typer.echo(f"  {rank}. [{hit['document_id']} / {hit['section']}] score {hit['score']:.3f}: {text[:160]}")
+
+
+def _ask_candidate(config: Path, name: str | None, store: Path | None) -> Any:
+    from harness.config import load_experiment
+    from harness.runner import build_candidates
+
+    experiment = load_experiment(config)
+    name = name or experiment.candidates[0].name
+    chosen = [c for c in experiment.candidates if c.name == name]
+    if not chosen:
+        raise HarnessError(f"{config}: no candidate named {name!r} "
+                           f"(candidates: {', '.join(c.name for c in experiment.candidates)})")
+    with _open_store(store) as db:
+        return build_candidates(experiment.model_copy(update={"candidates": chosen}), config.resolve().parent, db)[0]
 
 
 @app.command("export")
@@ -220,11 +284,13 @@ def models_create(
     modelfile: Annotated[Path, typer.Option(help="Modelfile to create it from")],
     host: Annotated[str | None, typer.Option(help="Ollama host (default $OLLAMA_HOST or 127.0.0.1:11434)")] = None,
 ) -> None:
-    """Create an Ollama model from a Modelfile (`ollama create`)."""
+    """Create an Ollama model from a Modelfile (`ollama create`); ./paths in it are relative to its folder."""
     from harness.models.modelfile import load_modelfile
     from harness.models.ollama_backend import create_from_modelfile
+    from harness.variants.export import absolute_paths
 
-    create_from_modelfile(name, load_modelfile(modelfile), host=host)
+    parsed = absolute_paths(load_modelfile(modelfile), modelfile.resolve().parent)
+    create_from_modelfile(name, parsed, host=host)
     typer.echo(f"created {name}")
 
 
@@ -262,6 +328,31 @@ def suites_list() -> None:
             pinned = released.get(suite.key)
             state = "unreleased" if pinned is None else ("released" if pinned == suite.hash else "CHANGED!")
             typer.echo(f"{suite.key:22} {len(suite.cases):4} cases  {splits}  {suite.hash[:12]}  {state}")
+
+
+@suites_app.command("import")
+def suites_import(
+    source: Annotated[Path, typer.Argument(help="CSV, JSON, JSONL, Parquet file or a datasets.save_to_disk folder")],
+    suite: Annotated[str, typer.Option(help="NAME/VERSION to create, e.g. my-summaries/v1 (must be new)")],
+    map_: Annotated[list[str] | None, typer.Option(
+        "--map", help="CASE_FIELD=COLUMN, repeatable: input=Context, reference=Response, labels.risk_level=risk")]
+    = None,
+    task: Annotated[str, typer.Option(help="generic, therapy, summarization or discharge_qa (without --like)")]
+    = "generic",
+    like: Annotated[str | None, typer.Option(help="copy prompt and metrics (not gates) from this suite")] = None,
+    split: Annotated[str, typer.Option(help="split for every case (train, dev, test)")] = "test",
+    split_column: Annotated[str | None, typer.Option(help="column holding each case's split instead")] = None,
+    source_split: Annotated[str | None, typer.Option(help="split of a saved DatasetDict (default: train)")] = None,
+    suites_dir: Annotated[Path | None, typer.Option(help="folder of suites (default: the repository's suites/)")]
+    = None,
+) -> None:
+    """Build a new suite version from your own data, with a column mapping; every row is validated first."""
+    from harness.suite_import import import_suite, parse_mapping
+
+    folder = import_suite(source, suite, mapping=parse_mapping(map_ or []), task=task, like=like, split=split,
+                          split_column=split_column, source_split=source_split, suites_dir=suites_dir)
+    typer.echo(f"wrote {folder} (suite.yaml + cases.jsonl); run it with `suites: [{suite}]` and "
+               f"`suites_dir: {folder.parent.parent}` in an experiment")
 
 
 @app.command(

@@ -120,9 +120,30 @@ class OllamaBackend:
 
 
 def create_from_modelfile(name: str, modelfile: Any, *, host: str | None = None) -> None:
-    """``ollama create`` from a parsed Modelfile (harness.models.modelfile.Modelfile)."""
+    """``ollama create`` from a parsed Modelfile (harness.models.modelfile.Modelfile).
+
+    Local ADAPTER / FROM paths must be absolute (``absolute_paths``) and exist; they are checked
+    before the server is asked, and an unreachable server is a clear error, not a ConnectionError.
+    """
+    from pathlib import Path
+
+    for adapter in modelfile.adapters:
+        if not Path(adapter).exists():
+            raise ModelNotFoundError(f"{modelfile.source}: ADAPTER {adapter} does not exist",
+                                     hint="relative ADAPTER paths resolve against the Modelfile's folder")
+    from_path = Path(modelfile.from_).expanduser()
+    if modelfile.from_.startswith(("./", "../", "/", "~")) and not from_path.exists():
+        raise ModelNotFoundError(f"{modelfile.source}: FROM {modelfile.from_} does not exist")
     client = _client(host)
+    try:
+        client.list()
+    except Exception as exc:
+        raise _unavailable(host, exc) from None
     kwargs: dict[str, Any] = {"model": name, "from_": modelfile.from_}
+    if from_path.is_dir():  # merged weights: upload the folder's files instead of naming a path
+        del kwargs["from_"]
+        kwargs["files"] = {f.name: client.create_blob(f) for f in sorted(from_path.iterdir())
+                           if f.is_file() and f.suffix in {".safetensors", ".json", ".model", ".txt"}}
     if modelfile.system:
         kwargs["system"] = modelfile.system
     if modelfile.template:

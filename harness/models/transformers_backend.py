@@ -13,6 +13,7 @@ Stop strings end generation inside ``generate`` instead of running to the token 
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -21,7 +22,17 @@ from typing import Any
 
 from harness.errors import ModelNotFoundError
 from harness.models.base import ChatRequest, GenerationParams, GenerationResult, truncate_at_stop
+from harness.models.chat_templates import (
+    DEFAULT_FOR_TEMPLATELESS,
+    has_template,
+    resolve_chat_template,
+    stop_strings,
+    template_identity,
+    templateless_message,
+)
 from harness.models.embedded import model_identity, resolve_model_path
+
+logger = logging.getLogger(__name__)
 
 _MODEL_CACHE: dict[tuple[str, str | None, str], tuple[Any, Any]] = {}
 DTYPES = ("float32", "bfloat16")
@@ -82,7 +93,10 @@ class TransformersBackend:
     """Generate with a local transformers model (embedded default, local path or hub id)."""
 
     def __init__(self, model: str, *, adapter: str | None = None, batch_size: int = 16, dtype: str = "float32",
-                 batch_tokens: int = DEFAULT_BATCH_TOKENS, static_cache: bool = True) -> None:
+                 batch_tokens: int = DEFAULT_BATCH_TOKENS, static_cache: bool = True,
+                 chat_template: str | None = None) -> None:
+        """``chat_template``: a built-in name or Jinja text; None keeps the tokenizer's own template
+        (and uses the built-in 'plain' one, with a warning, for a base that has none)."""
         if dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
         self.model_name = model
@@ -91,12 +105,27 @@ class TransformersBackend:
         self.batch_tokens = max(1, batch_tokens)
         self.dtype = dtype
         self.static_cache = static_cache
+        self.template_name = chat_template
+        self.chat_template = resolve_chat_template(chat_template) if chat_template else None
         # float32 keeps the historical identity so existing caches stay valid; other dtypes are marked.
         suffix = "" if dtype == "float32" else f":{dtype}"
         self.identity = f"transformers:{model_identity(model)}{suffix}"
+        if self.chat_template is not None:  # a chosen template changes every prompt: part of the identity
+            self.identity += f":template={template_identity(self.chat_template)}"
+        self.notices: list[str] = []
+
+    def _template_for(self, tokenizer: Any) -> str | None:
+        if self.chat_template is not None or has_template(tokenizer):
+            return self.chat_template
+        if not self.notices:
+            self.notices.append(templateless_message(self.model_name))
+            logger.warning(self.notices[0])
+        self.template_name = DEFAULT_FOR_TEMPLATELESS
+        return resolve_chat_template(DEFAULT_FOR_TEMPLATELESS)
 
     def _render(self, tokenizer: Any, messages: list[dict[str, str]]) -> str:
-        return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False,
+                                             chat_template=self._template_for(tokenizer))
 
     def generate(self, requests: Sequence[ChatRequest]) -> list[GenerationResult]:
         if not requests:
@@ -137,7 +166,13 @@ class TransformersBackend:
     ) -> list[GenerationResult]:
         import torch
 
-        encoded = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        # A prompt longer than the model's context (GPT-2: 1024 positions) keeps its end, where the
+        # question is, instead of failing with an index error inside the position embedding.
+        limit = _context_length(lm)
+        room = max(1, limit - params.max_new_tokens) if limit else None
+        tokenizer.truncation_side = "left"
+        encoded = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False,
+                            truncation=room is not None, max_length=room)
         kwargs: dict[str, Any] = {
             "max_new_tokens": params.max_new_tokens,
             "pad_token_id": tokenizer.pad_token_id,
@@ -152,8 +187,9 @@ class TransformersBackend:
                 kwargs["min_p"] = params.min_p
         if self.static_cache:
             kwargs["cache_implementation"] = "static"
-        if params.stop:
-            kwargs.update(stop_strings=list(params.stop), tokenizer=tokenizer)
+        stops = [*params.stop, *stop_strings(self.template_name)]
+        if stops:
+            kwargs.update(stop_strings=stops, tokenizer=tokenizer)
         with _GENERATE_LOCK, torch.inference_mode():
             torch.manual_seed(params.seed)
             generated = lm.generate(**encoded, **kwargs)
@@ -163,7 +199,7 @@ class TransformersBackend:
         for row in new_tokens.tolist():
             ids = _strip_after_eos(row, eos_ids, tokenizer.pad_token_id)
             text = tokenizer.decode(ids, skip_special_tokens=True)
-            text, hit_stop = truncate_at_stop(text, params.stop)
+            text, hit_stop = truncate_at_stop(text, stops)
             finished = hit_stop or len(ids) < params.max_new_tokens
             results.append(
                 GenerationResult(
@@ -171,6 +207,16 @@ class TransformersBackend:
                 )
             )
         return results
+
+
+def _context_length(lm: Any) -> int | None:
+    """Positions the model can attend over, for models with a hard limit (learned position embeddings)."""
+    config = lm.config
+    for name in ("n_positions", "max_position_embeddings"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
 
 
 def _eos_ids(lm: Any, tokenizer: Any) -> set[int]:

@@ -176,4 +176,8 @@ def build_candidate_retriever(
                 "evaluator": result.metadata.get("evaluator"),
                 "data": result.metadata.get("data"),
             }
+    if getattr(spec, "knowledge_base", False):
+        from harness.rag.knowledge import knowledge_retriever
+
+        return knowledge_retriever(spec, model_path, chunking, base_dir)
     return Retriever(model_path, chunking=chunking)

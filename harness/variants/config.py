@@ -12,7 +12,15 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from harness.errors import ConfigError
 from harness.hashing import payload_digest
@@ -20,7 +28,12 @@ from harness.yamlio import load_yaml_config
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _alias(*names: str) -> AliasChoices:
+    """Accept the harness's field name and the Hugging Face name (``epochs`` / ``num_train_epochs``)."""
+    return AliasChoices(*names)
 
 
 # ----------------------------------------------------------------------------- datasets
@@ -82,7 +95,8 @@ class AnnomiDataset(_DatasetBase):
 
 
 class ChatJsonlDataset(_DatasetBase):
-    """JSONL lines ``{"messages": [{"role", "content"}, ...]}`` ending on an assistant turn."""
+    """Records ``{"messages": [{"role", "content"}, ...]}`` ending on an assistant turn (JSON lines, or any
+    file ``kind: chat`` reads)."""
 
     kind: Literal["chat_jsonl"]
     path: str
@@ -102,17 +116,44 @@ class PreferenceJsonlDataset(_DatasetBase):
     path: str
 
 
+class _FileDataset(_DatasetBase):
+    """A team's own file: .json, .jsonl, .csv, .parquet or a ``datasets.save_to_disk`` folder."""
+
+    path: str = Field(description="relative to the config's folder")
+    format: Literal["auto", "json", "jsonl", "csv", "parquet", "hf_disk"] = "auto"
+    split: str | None = Field(default=None, description="split of a saved DatasetDict (default: train)")
+    columns: dict[str, str] = Field(default_factory=dict, description=(
+        "harness field -> your column, e.g. {prompt: Context, response: Response}"))
+
+
+class ChatDataset(_FileDataset):
+    """SFT examples in any common shape (messages, conversations, prompt/response, instruction/input/output);
+    see docs/data-formats.md."""
+
+    kind: Literal["chat"]
+    roles: dict[str, str] = Field(default_factory=dict, description=(
+        "your speaker names -> user/assistant, e.g. {therapist: assistant, client: user}"))
+
+
+class PreferenceDataset(_FileDataset):
+    """Preference pairs ``prompt`` / ``chosen`` / ``rejected`` (text or messages) in any supported file."""
+
+    kind: Literal["preference"]
+
+
 DatasetSpec = Annotated[
     SuiteTrainDataset
     | CounselChatDataset
     | AnnomiDataset
     | ChatJsonlDataset
     | PromptResponseJsonlDataset
-    | PreferenceJsonlDataset,
+    | PreferenceJsonlDataset
+    | ChatDataset
+    | PreferenceDataset,
     Field(discriminator="kind"),
 ]
-SFT_KINDS = {"suite_train", "counselchat_csv", "annomi_windows", "chat_jsonl", "prompt_response_jsonl"}
-PREFERENCE_KINDS = {"preference_jsonl"}
+SFT_KINDS = {"suite_train", "counselchat_csv", "annomi_windows", "chat_jsonl", "prompt_response_jsonl", "chat"}
+PREFERENCE_KINDS = {"preference_jsonl", "preference"}
 
 
 # ----------------------------------------------------------------------------- stages
@@ -123,8 +164,8 @@ class Phase(_Strict):
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     datasets: dict[str, float] = Field(min_length=1, description="dataset name -> mixing ratio (sums to 1)")
-    max_steps: int | None = Field(default=None, gt=0)
-    epochs: float | None = Field(default=None, gt=0)
+    max_steps: int | None = Field(default=None, gt=0, description="exactly this many optimizer steps")
+    epochs: float | None = Field(default=None, gt=0, validation_alias=_alias("epochs", "num_train_epochs"))
     # Explicit mixture size; default: one epoch = the scarcest dataset used once at its ratio.
     num_examples: int | None = Field(default=None, gt=0)
     learning_rate: float = Field(default=2e-4, gt=0)
@@ -164,7 +205,7 @@ class DPOStage(_Strict):
     name: str = Field(default="dpo", pattern=r"^[A-Za-z0-9_.\-]+$")
     dataset: str
     max_steps: int | None = Field(default=None, gt=0)
-    epochs: float | None = Field(default=None, gt=0)
+    epochs: float | None = Field(default=None, gt=0, validation_alias=_alias("epochs", "num_train_epochs"))
     learning_rate: float = Field(default=5e-6, gt=0)
     beta: float = Field(default=0.1, gt=0)
     loss_type: Literal["sigmoid", "hinge", "ipo", "robust"] = "sigmoid"
@@ -185,12 +226,14 @@ Stage = Annotated[SFTStage | DPOStage, Field(discriminator="type")]
 
 
 class LoraSettings(_Strict):
+    """peft's LoraConfig; ``lora_alpha``/``lora_dropout`` (peft's names) or ``alpha``/``dropout``."""
+
     r: int = Field(default=16, gt=0)
-    alpha: int = Field(default=32, gt=0)
-    dropout: float = Field(default=0.05, ge=0, lt=1)
-    target_modules: list[str] | Literal["all-linear"] = Field(
-        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"]
-    )
+    alpha: int = Field(default=32, gt=0, validation_alias=_alias("alpha", "lora_alpha"))
+    dropout: float = Field(default=0.05, ge=0, lt=1, validation_alias=_alias("dropout", "lora_dropout"))
+    target_modules: list[str] | Literal["all-linear", "auto"] = Field(
+        default="auto", description="auto: chosen per architecture (q/k/v/o_proj for Llama-style, c_attn for "
+        "GPT-2 style, peft's table, else all-linear); or a list of module names, or all-linear")
     bias: Literal["none", "all", "lora_only"] = "none"
     # Only these decoder layers get adapters (peft's layers_to_transform). Adapting the top layers
     # only is ~1.5-2x faster on CPU: backpropagation stops at the lowest adapted layer.
@@ -200,7 +243,7 @@ class LoraSettings(_Strict):
 class TrainingSettings(_Strict):
     """Trainer knobs shared by every stage (a stage only sets what changes between phases)."""
 
-    max_length: int = Field(default=512, gt=8)
+    max_length: int = Field(default=512, gt=8, validation_alias=_alias("max_length", "max_seq_length"))
     per_device_train_batch_size: int = Field(default=4, gt=0)
     per_device_eval_batch_size: int = Field(default=8, gt=0)
     gradient_accumulation_steps: int = Field(default=1, gt=0)
@@ -218,8 +261,24 @@ class TrainingSettings(_Strict):
     save_total_limit: int = Field(default=2, gt=0)
     logging_steps: int = Field(default=1, gt=0)
     resume: bool = True  # resume an interrupted phase from its last checkpoint
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Literal["auto", "cpu", "cuda"] = "auto"  # or Hugging Face's use_cpu: true
     num_threads: int | None = Field(default=None, gt=0)  # torch.set_num_threads; None leaves the default
+
+
+    @model_validator(mode="before")
+    @classmethod
+    def _use_cpu(cls, data: Any) -> Any:
+        """Hugging Face's ``use_cpu: true`` is ``device: cpu`` (``false``: auto)."""
+        if isinstance(data, dict) and "use_cpu" in data:
+            data = dict(data)
+            use_cpu = data.pop("use_cpu")
+            if not isinstance(use_cpu, bool):
+                raise ValueError(f"use_cpu must be true or false, got {use_cpu!r}")
+            wanted = "cpu" if use_cpu else data.get("device", "auto")
+            if data.get("device", wanted) != wanted:
+                raise ValueError(f"use_cpu: {use_cpu} contradicts device: {data['device']}")
+            data["device"] = wanted
+        return data
 
 
 class ExportSettings(_Strict):
@@ -246,6 +305,15 @@ class TrainingConfig(_Strict):
     skip_if_no_cuda: bool = False  # 4bit without CUDA: raise TrainingSkipped instead of ConfigError
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     export: ExportSettings = Field(default_factory=ExportSettings)
+    chat_template: str | None = Field(default=None, description=(
+        "built-in name (plain, chatml, dialogpt), Jinja string or .jinja file; default: the tokenizer's own, "
+        "or 'plain' for a base without one"))
+    trainer_args: dict[str, Any] = Field(default_factory=dict, description=(
+        "passed to every unit's SFTConfig / DPOConfig (TrainingArguments fields: optim, bf16, "
+        "neftune_noise_alpha, ...); checked against those classes when the config loads"))
+    lora_args: dict[str, Any] = Field(default_factory=dict, description=(
+        "passed to peft's LoraConfig (use_dora, use_rslora, modules_to_save, ...); checked against its fields"))
+    suites_dir: str | None = Field(default=None, description="folder of suites for suite_train datasets")
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> TrainingConfig:
@@ -294,6 +362,10 @@ class TrainingConfig(_Strict):
                             if k not in {"resume", "logging_steps", "save_total_limit", "num_threads"}}
         data.pop("description", None)
         data.pop("export", None)
+        data.pop("suites_dir", None)  # where the suites live; their content enters via the data hashes
+        for key in ("chat_template", "trainer_args", "lora_args"):  # absent keys keep older fingerprints
+            if not data.get(key):
+                data.pop(key, None)
         return data
 
 
@@ -312,6 +384,10 @@ def load_training_config(path: Path | str) -> TrainingConfig:
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, path, located)) from None
     problems = config.reference_problems()
+    if config.trainer_args or config.lora_args:  # imports trl/peft: only when there is something to check
+        from harness.variants.passthrough import passthrough_problems
+
+        problems += passthrough_problems(config)
     if problems:
         raise ConfigError("\n".join(
             f"{path}:{located.line_of(loc)}: field '{'.'.join(map(str, loc))}': {message}"

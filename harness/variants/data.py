@@ -38,16 +38,20 @@ from harness.errors import ConfigError, DataLeakageError
 from harness.paths import shared_data_dir
 from harness.suite import Case, default_suites_dir, load_suite, parse_suite_ref
 from harness.variants.config import (
+    PREFERENCE_KINDS,
     AnnomiDataset,
+    ChatDataset,
     ChatJsonlDataset,
     CounselChatDataset,
     DatasetSpec,
     Phase,
+    PreferenceDataset,
     PreferenceJsonlDataset,
     PromptResponseJsonlDataset,
     SuiteTrainDataset,
     TrainingConfig,
 )
+from harness.variants.sources import read_rows, rename_columns, row_to_messages
 from harness.yamlio import iter_jsonl
 
 if TYPE_CHECKING:
@@ -71,7 +75,7 @@ class BuiltDataset:
 
     @property
     def is_preference(self) -> bool:
-        return self.kind == "preference_jsonl"
+        return self.kind in PREFERENCE_KINDS
 
     @property
     def content_hash(self) -> str:
@@ -195,7 +199,11 @@ def build_dataset(name: str, spec: DatasetSpec, config: TrainingConfig, base_dir
         records = _build_prompt_response(name, spec, _system_for(spec, config), base_dir)
         records, held = _split_eval(records, fraction, seed)
         built = BuiltDataset(name, spec.kind, records, held, {"path": spec.path})
-    elif isinstance(spec, PreferenceJsonlDataset):
+    elif isinstance(spec, ChatDataset):
+        records = _build_chat_any(name, spec, _system_for(spec, config), base_dir)
+        records, held = _split_eval(records, fraction, seed)
+        built = BuiltDataset(name, spec.kind, records, held, {"path": spec.path})
+    elif isinstance(spec, PreferenceJsonlDataset | PreferenceDataset):
         records, meta = _build_preferences(name, spec, _system_for(spec, config), base_dir)
         records, held = _split_eval(records, fraction, seed)
         built = BuiltDataset(name, spec.kind, records, held, meta)
@@ -387,8 +395,7 @@ def _build_annomi(name: str, spec: AnnomiDataset, system: str | None,
 def _build_chat_jsonl(name: str, spec: ChatJsonlDataset, system: str | None, base_dir: Path) -> list[dict[str, Any]]:
     path = _resolve_path(spec.path, base_dir, base_dir, "path", name)
     records = []
-    for line, obj in iter_jsonl(path):
-        where = f"{path}:{line}"
+    for line, (where, obj) in enumerate(read_rows(path), start=1):
         if "messages" not in obj:
             raise ConfigError(f"{where}: expected a 'messages' list")
         messages = _messages_from(obj["messages"], where)
@@ -402,22 +409,33 @@ def _build_prompt_response(name: str, spec: PromptResponseJsonlDataset, system: 
                            base_dir: Path) -> list[dict[str, Any]]:
     path = _resolve_path(spec.path, base_dir, base_dir, "path", name)
     records = []
-    for line, obj in iter_jsonl(path):
+    for line, (where, obj) in enumerate(read_rows(path), start=1):
         prompt, response = obj.get("prompt"), obj.get("response", obj.get("completion"))
         if not isinstance(prompt, str) or not prompt.strip() or not isinstance(response, str) or not response.strip():
-            raise ConfigError(f"{path}:{line}: expected non-empty text fields 'prompt' and 'response'")
+            raise ConfigError(f"{where}: expected non-empty text fields 'prompt' and 'response'")
         line_system = obj.get("system", system)
         messages = [{"role": "user", "content": prompt.strip()}, {"role": "assistant", "content": response.strip()}]
         records.append({"id": f"{name}:{obj.get('id', line)}", "messages": _with_system(messages, line_system)})
     return records
 
 
-def _build_preferences(name: str, spec: PreferenceJsonlDataset, system: str | None,
+def _build_chat_any(name: str, spec: ChatDataset, system: str | None, base_dir: Path) -> list[dict[str, Any]]:
+    path = _resolve_path(spec.path, base_dir, base_dir, "path", name)
+    records = []
+    for line, (where, row) in enumerate(read_rows(path, spec.format, spec.split), start=1):
+        messages = row_to_messages(rename_columns(row, spec.columns, where), where, spec.roles)
+        records.append({"id": f"{name}:{row.get('id', line)}", "messages": _with_system(messages, system)})
+    return records
+
+
+def _build_preferences(name: str, spec: PreferenceJsonlDataset | PreferenceDataset, system: str | None,
                        base_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     path = _resolve_path(spec.path, base_dir, base_dir, "path", name)
     records, ties = [], 0
-    for line, obj in iter_jsonl(path):
-        where = f"{path}:{line}"
+    rows = (read_rows(path, spec.format, spec.split) if isinstance(spec, PreferenceDataset) else read_rows(path))
+    columns = spec.columns if isinstance(spec, PreferenceDataset) else {}
+    for line, (where, raw) in enumerate(rows, start=1):
+        obj = rename_columns(raw, columns, where)
         missing = [k for k in ("prompt", "chosen", "rejected") if k not in obj]
         if missing:
             raise ConfigError(f"{where}: missing {', '.join(missing)}; expected prompt, chosen and rejected")

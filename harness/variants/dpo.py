@@ -17,6 +17,7 @@ from typing import Any
 from harness.variants.config import DPOStage, TrainingConfig
 from harness.variants.data import BuiltDataset, records_to_dataset
 from harness.variants.lora import common_args, fit_to_length
+from harness.variants.passthrough import trainer_kwargs
 
 
 def build_dpo_trainer(stage: DPOStage, config: TrainingConfig, model: Any, tokenizer: Any,
@@ -42,12 +43,13 @@ def build_dpo_trainer(stage: DPOStage, config: TrainingConfig, model: Any, token
         drawn += batch[: total - len(drawn)]
     held = pairs.eval_records[: t.max_eval_examples]
     eval_ds = records_to_dataset(held) if held else None
-    args = DPOConfig(
+    args = DPOConfig(**{
         **common_args(config, device, eval_ds is not None, output_dir, math.ceil(total / per_step),
-                       stage.learning_rate, stage.lr_scheduler_type, stage.warmup_ratio),
-        beta=stage.beta,
-        loss_type=[stage.loss_type],
-    )
+                      stage.learning_rate, stage.lr_scheduler_type, stage.warmup_ratio),
+        "beta": stage.beta,
+        "loss_type": [stage.loss_type],
+        **trainer_kwargs(config, DPOConfig),
+    })
     trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=records_to_dataset(drawn),
                          eval_dataset=eval_ds, processing_class=tokenizer, callbacks=list(callbacks))
     return trainer, {"examples": len(drawn), "pairs": len(pairs.records), "eval_examples": len(held),

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from harness.errors import ConfigError, DataLeakageError
 from harness.hashing import payload_digest
@@ -93,6 +93,20 @@ class EmbeddingFinetuneConfig(BaseModel):
     # train case and record it. Template questions that collide are always dropped.
     on_leak: Literal["refuse", "drop"] = "refuse"
     chunking: ChunkingConfig = Field(default_factory=ChunkingConfig)
+    suites_dir: str | None = None  # folder of suites (a team's own); None = the repository's suites/
+    # The YAML's folder: relative paths (base_model, output_dir, extra_notes_dir, suites_dir) resolve there.
+    _base_dir: Path | None = PrivateAttr(default=None)
+
+    def resolve(self, value: str | None) -> Path | None:
+        """A path field relative to the config's folder (the working directory for configs built in code)."""
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        return path if path.is_absolute() or self._base_dir is None else self._base_dir / path
+
+    def load_suite(self) -> Suite:
+        """The config's suite, from ``suites_dir`` when it names one."""
+        return load_suite(*parse_suite_ref(self.suite), self.resolve(self.suites_dir))
 
     @model_validator(mode="after")
     def _evaluator_is_held_out(self) -> EmbeddingFinetuneConfig:
@@ -107,7 +121,9 @@ class EmbeddingFinetuneConfig(BaseModel):
 def load_embedding_config(path: Path | str) -> EmbeddingFinetuneConfig:
     """Read a training YAML; unknown keys and bad values name the file and line."""
     located = load_yaml_config(path, "an embedding training YAML file (configs/training/<name>.yaml)")
-    return validate_yaml_model(EmbeddingFinetuneConfig, located)
+    config = validate_yaml_model(EmbeddingFinetuneConfig, located)
+    config._base_dir = Path(path).resolve().parent
+    return config
 
 
 # --------------------------------------------------------------------------- training data
@@ -365,7 +381,8 @@ def build_training_data(suite: Suite, config: EmbeddingFinetuneConfig) -> Traini
                 per_section=config.max_synthetic_per_section, per_medication=config.max_synthetic_per_medication,
             )
         if config.extra_notes_dir:
-            extra_dir = Path(config.extra_notes_dir).expanduser()
+            extra_dir = config.resolve(config.extra_notes_dir)
+            assert extra_dir is not None
             notes_found = _extra_note_texts(extra_dir, config.max_extra_notes)
             if not notes_found:
                 notes.append(f"extra_notes_dir {extra_dir} absent or empty; skipped")
@@ -478,7 +495,7 @@ def _versions() -> dict[str, str]:
 def training_fingerprint(config: EmbeddingFinetuneConfig, base_fingerprint: str, data: TrainingData) -> str:
     """Everything that changes the trained weights; ``output_dir`` is where, not what."""
     payload = {
-        "config": config.model_dump(exclude={"output_dir", "name"}),
+        "config": config.model_dump(exclude={"output_dir", "name", "suites_dir"}),
         "base_model": base_fingerprint,
         "train_data": data.digest(),
         "versions": _versions(),
@@ -556,13 +573,12 @@ def train_embedding(
     """Fine-tune the encoder, or reuse ``<output_dir>/<fingerprint>/`` when it is already complete."""
     set_offline_env()
     if suite is None:
-        name, version = parse_suite_ref(config.suite)
-        suite = load_suite(name, version)
-    base = Path(config.base_model).expanduser() if config.base_model else embedded_model_path()
+        suite = config.load_suite()
+    base = config.resolve(config.base_model) or embedded_model_path()
     base_fp = model_fingerprint(base)
     data = build_training_data(suite, config)
     fingerprint = training_fingerprint(config, base_fp, data)
-    root = Path(output_dir or config.output_dir or harness_home() / "embeddings").expanduser()
+    root = Path(output_dir or config.resolve(config.output_dir) or harness_home() / "embeddings").expanduser()
     final = root / fingerprint
     if (final / COMPLETE_MARKER).exists() and not force:
         metadata = json.loads((final / METADATA_FILE).read_text())

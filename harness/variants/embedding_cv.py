@@ -90,7 +90,9 @@ def cross_validate(
     fold_config = type(config).model_validate(
         {**config.model_dump(), "train_splits": ["train"], "eval_split": "test", "on_leak": "drop"}
     )
-    key = payload_digest({"config": fold_config.model_dump(exclude={"output_dir", "name"}), "suite": suite.hash,
+    fold_config._base_dir = config._base_dir  # relative paths stay relative to the YAML's folder
+    key = payload_digest({"config": fold_config.model_dump(exclude={"output_dir", "name", "suites_dir"}),
+                          "suite": suite.hash,
                           "splits": list(splits), "k": k, "seed": seed})[:16]
     root = Path(work_dir or harness_home() / "embeddings-cv" / key).expanduser()
     pooled: dict[str, dict[str, list[float]]] = {
@@ -101,7 +103,7 @@ def cross_validate(
         fold_suite = write_fold_suite(suite, splits, held_out, root / "suites" / f"fold-{index}")
         trained = train_embedding(fold_config, fold_suite, output_dir=root / "models")
         result = compare_retrievers(
-            fold_suite, config.base_model, trained.model_path, k=10, split="test",
+            fold_suite, config.resolve(config.base_model), trained.model_path, k=10, split="test",
             restrict_to_document=restrict_to_document, chunking=config.chunking,
         )
         for label in ("base", "tuned"):

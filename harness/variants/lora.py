@@ -156,23 +156,47 @@ def train_adapter_for_candidate(spec: CandidateSpec, base_dir: Path, store: Stor
             f"candidate {spec.name!r}: field 'train' needs backend 'transformers' (got {spec.backend!r})",
             hint="train with a transformers candidate, then serve the export (export: {ollama: true}) with Ollama",
         )
+    from harness.candidate import Candidate
+
+    spec = Candidate(spec, base_dir).spec  # Modelfile FROM and `model: ./x` resolved as the run will
     path = _resolve_config_path(spec.train, base_dir, spec.name)
     config = load_training_config(path)
+    if spec.chat_template and config.chat_template and spec.chat_template != config.chat_template:
+        raise ConfigError(
+            f"candidate {spec.name!r}: chat_template {spec.chat_template!r:.60} differs from {path}'s "
+            f"chat_template {config.chat_template!r:.60}",
+            hint="an adapter is scored with the template it was trained with: set it in one place",
+        )
+    if spec.chat_template and not config.chat_template:
+        config = config.model_copy(update={"chat_template": spec.chat_template})
     if config.base_model and model_identity(config.base_model) != model_identity(spec.model):
         raise ConfigError(
             f"candidate {spec.name!r}: model {spec.model!r} differs from base_model {config.base_model!r} in {path}",
             hint=f"set the candidate's 'model: {config.base_model}' (an adapter fits only the model it was trained on)",
         )
-    trained = train_from_config(config, config_path=path, base_model=spec.model, store=store, log=log)
+    trained = train_from_config(config, config_path=path, base_model=spec.model, store=store, log=log,
+                                export=False)
     trained.lineage["candidate"] = spec.name
     if config.export.ollama:
         from harness.variants.export import export_for_spec
 
-        exported = export_for_spec(spec, base_dir, trained, config)
+        exported = export_for_spec(spec, base_dir, trained, config, suites_dir=config_suites_dir(config, path))
         trained.export_dir = str(exported.directory)
         trained.lineage["ollama_export"] = str(exported.directory)
         log(f"{spec.name}: Ollama export in {exported.directory}")
     return trained
+
+
+def config_suites_dir(config: TrainingConfig, config_path: Path | None) -> Path | None:
+    """The config's ``suites_dir``, relative to its own folder."""
+    if not config.suites_dir:
+        return None
+    path = Path(config.suites_dir).expanduser()
+    if not path.is_absolute():
+        path = (config_path.resolve().parent if config_path else Path.cwd()) / path
+    if not path.is_dir():
+        raise ConfigError(f"{config_path or config.name}: field 'suites_dir': {path} is not a folder")
+    return path
 
 
 def _resolve_config_path(value: str, base_dir: Path, name: str) -> Path:
@@ -196,21 +220,28 @@ def train_from_config(
     suites_dir: Path | None = None,
     callbacks: Sequence[Any] = (),
     log: Log = print,
+    export: bool = True,
 ) -> TrainedAdapter:
     """Run (or resume, or reuse) a training pipeline and return the final adapter.
 
-    ``base_dir`` resolves the config's relative data paths (default: the config's folder);
-    ``callbacks`` are extra ``transformers.TrainerCallback``s given to every trainer.
+    ``base_dir`` resolves the config's relative paths (default: the config's folder);
+    ``callbacks`` are extra ``transformers.TrainerCallback``s given to every trainer;
+    ``export``: write the Ollama export when the config asks for one (``export: {ollama: true}``).
     """
     if not isinstance(config, TrainingConfig):
         config_path = Path(config)
         config = load_training_config(config_path)
     if base_dir is None:
         base_dir = config_path.resolve().parent if config_path else Path.cwd()
-    base_model = base_model or config.base_model or EMBEDDED_LLM
+    suites_dir = suites_dir or config_suites_dir(config, config_path)
+    base_model = _resolve_base_model(base_model or config.base_model or EMBEDDED_LLM, base_dir)
     device = select_device(config)
     if Path(resolve_model_path(base_model)).is_dir():
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model needs no hub; never wait on one
+    from harness.variants.passthrough import check_passthrough
+
+    check_passthrough(config, str(config_path or config.name))
+    config = effective_config(config, base_model, base_dir, log)
 
     built = build_datasets(config, base_dir, suites_dir)
     base_identity = model_identity(base_model)
@@ -218,16 +249,57 @@ def train_from_config(
     root = (output_root or adapters_root()) / fingerprint
     config_json = {"name": config.name, "path": str(config_path) if config_path else None,
                    "config": config.model_dump(mode="json")}
-    reused = _reuse(root, fingerprint, config, config_json, store, log)
-    if reused is not None:
-        return reused
-    root.mkdir(parents=True, exist_ok=True)
-    with _exclusive(root / ".lock", log):
-        reused = _reuse(root, fingerprint, config, config_json, store, log)  # another process just finished it
-        if reused is not None:
-            return reused
-        return _run_pipeline(config, config_path, config_json, base_model, base_identity, fingerprint, root, built,
-                             device, store, callbacks, log)
+    trained = _reuse(root, fingerprint, config, config_json, store, log)
+    if trained is None:
+        root.mkdir(parents=True, exist_ok=True)
+        with _exclusive(root / ".lock", log):
+            trained = _reuse(root, fingerprint, config, config_json, store, log)  # another process just finished
+            if trained is None:
+                trained = _run_pipeline(config, config_path, config_json, base_model, base_identity, fingerprint,
+                                        root, built, device, store, callbacks, log)
+    if config.chat_template:
+        trained.lineage["chat_template"] = config.chat_template
+    if export and config.export.ollama:
+        from harness.variants.export import export_for_training
+
+        exported = export_for_training(config, trained, base_model, suites_dir)
+        trained.export_dir = str(exported.directory)
+        log(f"{config.name}: Ollama export in {exported.directory} (serve: harness models create NAME "
+            f"--modelfile {exported.modelfile_path})")
+    return trained
+
+
+def _resolve_base_model(value: str, base_dir: Path) -> str:
+    """``base_model: ./x`` is relative to the config's folder, like every path in a config."""
+    from harness.models.from_base import resolve_model_path_field
+
+    return resolve_model_path_field(value, base_dir, "base_model")
+
+
+def effective_config(config: TrainingConfig, base_model: str, base_dir: Path, log: Log) -> TrainingConfig:
+    """The config with ``chat_template`` as Jinja text (the built-in 'plain' for a template-less base)
+    and ``lora.target_modules`` resolved for this architecture: what the weights depend on."""
+    from harness.models.chat_templates import (
+        DEFAULT_FOR_TEMPLATELESS,
+        has_template,
+        resolve_chat_template,
+        templateless_message,
+    )
+    from harness.variants.targets import context_length_of, model_type_of, resolve_targets
+
+    template = resolve_chat_template(config.chat_template, base_dir=base_dir) if config.chat_template else None
+    if template is None and not has_template(load_tokenizer(base_model)):
+        log(f"warning: {templateless_message(base_model)}")
+        template = resolve_chat_template(DEFAULT_FOR_TEMPLATELESS)
+    targets = resolve_targets(config.lora.target_modules, model_type_of(base_model))
+    training = config.training
+    context = context_length_of(base_model)
+    if context and training.max_length > context:  # GPT-2: 1024 positions; longer rows would crash
+        log(f"warning: training.max_length {training.max_length} exceeds {base_model}'s context of {context} "
+            f"tokens; using {context}")
+        training = training.model_copy(update={"max_length": context})
+    return config.model_copy(update={"chat_template": template, "training": training,
+                                     "lora": config.lora.model_copy(update={"target_modules": targets})})
 
 
 def _reuse(root: Path, fingerprint: str, config: TrainingConfig, config_json: dict[str, Any], store: Store | None,
@@ -386,10 +458,13 @@ def select_device(config: TrainingConfig) -> str:
     return "cuda" if has_cuda else "cpu"
 
 
-def load_tokenizer(base_model: str) -> Any:
+def load_tokenizer(base_model: str, chat_template: str | None = None) -> Any:
+    """The base's tokenizer; ``chat_template`` (Jinja text) replaces its own template."""
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(base_model))
+    if chat_template:
+        tokenizer.chat_template = chat_template
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
@@ -419,13 +494,24 @@ def attach_adapter(model: Any, config: TrainingConfig, previous: Path | None) ->
     """A fresh LoRA adapter, or the previous unit's adapter made trainable again."""
     from peft import LoraConfig, PeftModel, get_peft_model
 
+    from harness.variants.targets import FAN_IN_FAN_OUT, check_targets, resolve_targets
+
     if previous is not None:
         return PeftModel.from_pretrained(model, str(previous), is_trainable=True)
     lora = config.lora
-    return get_peft_model(model, LoraConfig(
-        r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=lora.target_modules,
-        bias=lora.bias, task_type="CAUSAL_LM", layers_to_transform=lora.layers_to_transform,
-    ))
+    model_type = getattr(model.config, "model_type", None)
+    targets = resolve_targets(lora.target_modules, model_type)
+    check_targets(model, targets)
+    extra = {"fan_in_fan_out": True} if model_type in FAN_IN_FAN_OUT else {}
+    try:
+        return get_peft_model(model, LoraConfig(**{
+            "r": lora.r, "lora_alpha": lora.alpha, "lora_dropout": lora.dropout, "target_modules": targets,
+            "bias": lora.bias, "task_type": "CAUSAL_LM", "layers_to_transform": lora.layers_to_transform,
+            **extra, **config.lora_args}))
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"training config {config.name!r}: peft cannot add LoRA adapters to this "
+                          f"{model_type} model: {str(exc).splitlines()[0]}",
+                          hint="check lora.target_modules (auto picks them per architecture) and lora_args") from None
 
 
 def last_checkpoint(directory: Path) -> Path | None:
@@ -491,7 +577,7 @@ def _train_unit(unit: _Unit, config: TrainingConfig, base_model: str, previous: 
     from transformers import set_seed
 
     set_seed(config.seed)  # LoRA's A matrices are random: same config, same initial adapter
-    tokenizer = load_tokenizer(base_model)
+    tokenizer = load_tokenizer(base_model, config.chat_template)
     model = attach_adapter(load_base_model(base_model, config, device), config, previous)
     checkpoints = unit.directory / "checkpoints"
     resume = last_checkpoint(checkpoints) if config.training.resume else None
@@ -510,7 +596,12 @@ def _train_unit(unit: _Unit, config: TrainingConfig, base_model: str, previous: 
     log(f"{config.name}: {unit.label}: {info['examples']} examples, {trainer.args.max_steps} steps"
         + (f", resuming from step {resumed_step}" if resume else ""))
     began = time.perf_counter()
+    before = _trainable_snapshot(trainer.model)
     output = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    change = _weight_change(trainer.model, before)
+    if change == 0.0:
+        log(f"warning: {config.name}: {unit.label} changed no adapter weight (learning rate, steps or loss "
+            "mask?); its outputs will equal the starting model's")
     if trainer.eval_dataset is not None and config.training.eval_steps is None:
         trainer.evaluate()
     seconds = time.perf_counter() - began
@@ -525,9 +616,22 @@ def _train_unit(unit: _Unit, config: TrainingConfig, base_model: str, previous: 
         "steps": trainer.state.global_step, "resumed_from_step": resumed_step,
         "train_runtime": round(runtime, 3), "seconds": round(seconds, 3),
         "num_tokens": tokens, "tokens_per_second": round(tokens / runtime, 2) if tokens and runtime else None,
-        "final_loss": _last(rows, "loss"), "eval_loss": _last(rows, "eval_loss"), **info,
+        "final_loss": _last(rows, "loss"), "eval_loss": _last(rows, "eval_loss"),
+        "max_weight_change": change, **info,
     }
     return _UnitResult(rows, metrics)
+
+
+def _trainable_snapshot(model: Any) -> dict[str, Any]:
+    """Copies of the trainable (LoRA) tensors: small, and the only ones training may change."""
+    return {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
+
+
+def _weight_change(model: Any, before: dict[str, Any]) -> float | None:
+    """Largest absolute change of any trainable weight (0.0: training did nothing); None when unknown."""
+    changes = [float((p.detach() - before[name]).abs().max()) for name, p in model.named_parameters()
+               if name in before and p.shape == before[name].shape]
+    return max(changes) if changes else None
 
 
 def build_sft_trainer(phase: Phase, config: TrainingConfig, model: Any, tokenizer: Any,
@@ -535,6 +639,8 @@ def build_sft_trainer(phase: Phase, config: TrainingConfig, model: Any, tokenize
                       callbacks: Sequence[Any] = ()) -> tuple[Any, dict[str, Any]]:
     """An SFTTrainer for one curriculum phase, with its seeded mixture and loss mask chosen."""
     from trl import SFTConfig, SFTTrainer
+
+    from harness.variants.passthrough import trainer_kwargs
 
     t = config.training
     per_step = t.per_device_train_batch_size * t.gradient_accumulation_steps
@@ -550,13 +656,17 @@ def build_sft_trainer(phase: Phase, config: TrainingConfig, model: Any, tokenize
         train_ds = records_to_dataset(to_prompt_completion(mixed))
         eval_ds = records_to_dataset(to_prompt_completion(held)) if held else None
         mode = "last_assistant"
-    args = SFTConfig(
-        **common_args(config, device, eval_ds is not None, output_dir, math.ceil(len(mixed) / per_step),
-                       phase.learning_rate, phase.lr_scheduler_type, phase.warmup_ratio),
-        assistant_only_loss=mode == "assistant_only",
-        completion_only_loss=True if mode == "last_assistant" else None,
-        packing=False,
-    )
+    # max_steps means exactly that many steps, even when the mixture drew a few extra records
+    # (every listed source gets at least one).
+    steps = phase.max_steps or math.ceil(len(mixed) / per_step)
+    args = SFTConfig(**{
+        **common_args(config, device, eval_ds is not None, output_dir, steps,
+                      phase.learning_rate, phase.lr_scheduler_type, phase.warmup_ratio),
+        "assistant_only_loss": mode == "assistant_only",
+        "completion_only_loss": True if mode == "last_assistant" else None,
+        "packing": False,
+        **trainer_kwargs(config, SFTConfig),
+    })
     trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
                          processing_class=tokenizer, callbacks=list(callbacks))
     return trainer, {"examples": len(mixed), "mixture": counts, "eval_examples": len(held), "loss_mask": mode,

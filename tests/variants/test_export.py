@@ -135,3 +135,43 @@ def test_cli_export_lists_what_it_wrote(adapter: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert f"Modelfile: {out / 'Modelfile'}" in result.output
     assert "adapter/adapter_model.safetensors" in result.output and "OllamaExport(" not in result.output
+
+
+def test_export_for_a_candidate_without_suite_data_carries_its_modelfile_prompt(adapter: Path,
+                                                                                tmp_path: Path) -> None:
+    """The exported SYSTEM is the prompt the candidate is scored with, not the model's default."""
+    from harness.variants.config import TrainingConfig
+    from harness.variants.export import export_for_spec
+    from harness.variants.lora import TrainedAdapter
+
+    (tmp_path / "c.Modelfile").write_text('FROM smollm2:135m\nSYSTEM "You are a calm companion."\n'
+                                          "PARAMETER num_predict 77\n")
+    (tmp_path / "d.json").write_text('[{"prompt": "a b c d", "response": "e"}]')
+    config = TrainingConfig.model_validate({
+        "name": "x", "datasets": {"d": {"kind": "chat", "path": "d.json"}}, "export": {"ollama": True},
+        "stages": [{"type": "sft", "phases": [{"name": "p", "datasets": {"d": 1.0}, "max_steps": 1}]}]})
+    trained = TrainedAdapter(str(adapter), "fp", str(tmp_path / "run"), {})
+    spec = CandidateSpec(name="c", modelfile="c.Modelfile", train="t.yaml")
+    mf = export_for_spec(spec, tmp_path, trained, config).modelfile
+    assert mf.system == "You are a calm companion." and mf.param("num_predict") == 77
+
+
+def test_models_create_resolves_paths_from_any_folder_and_explains_a_missing_server(adapter: Path,
+                                                                                    tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    exported = export_ollama(adapter, tmp_path / "export", system="Be kind.")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    command = [sys.executable, "-c", "from harness.cli import main; main()", "models", "create", "tuned",
+               "--modelfile", str(exported.modelfile_path)]
+    env = {**os.environ, "OLLAMA_HOST": "http://127.0.0.1:9", "PYTHONPATH": str(Path(__file__).parents[2])}
+    done = subprocess.run(command, cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "Ollama server at http://127.0.0.1:9 is unreachable" in done.stderr  # ./adapter was found
+    (tmp_path / "export" / "adapter" / "adapter_model.safetensors").unlink()
+    (tmp_path / "export" / "adapter" / "adapter_config.json").unlink()
+    (tmp_path / "export" / "adapter").rmdir()
+    done = subprocess.run(command, cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "ADAPTER" in done.stderr and "does not exist" in done.stderr

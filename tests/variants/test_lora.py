@@ -98,7 +98,7 @@ def test_bad_dataset_kind_and_stage_type_are_explained(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"cfg\.yaml:5: field 'datasets\.chats\.kind'"):
         load_training_config(path)
     dpo_on_chat = TINY.replace("stages:\n", "stages:\n  - type: dpo\n    dataset: chats\n    max_steps: 1\n")
-    with pytest.raises(ConfigError, match="needs one of preference_jsonl"):
+    with pytest.raises(ConfigError, match="needs one of preference, preference_jsonl"):
         load_training_config(write(tmp_path, dpo_on_chat, "b.yaml"))
 
 
