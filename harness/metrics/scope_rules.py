@@ -63,7 +63,8 @@ _DRINK_UNIT = (
     r"(?:drinks?|shots?|beers?|pints?|glass(?:es)? of \w+|cups? of \w+|cans?|units of alcohol|bottles? of \w+)"
 )
 _REFLECTION = _rx(
-    r"\byou (?:said|mentioned|told me|described|shared|noted|explained|were told|were prescribed|went|slept|cut back|"
+    r"\byou(?:'ve| have)? (?:said|mentioned|told me|described|shared|noted|explained|were told|were prescribed|went|"
+    r"slept|cut back|tried|taken|had|used|"
     r"(?:have|'ve) been (?:taking|on|drinking|using)|took|tried|used to|started|stopped)\b",
     r"\b(?:you(?:'re| are) (?:on|taking)|your (?:doctor|gp|psychiatrist|prescriber) (?:put|has|had|prescribed|started|"
     r"said|increased|decreased|changed|mentioned)|what (?:has|did) your|how (?:has|did) (?:that|it)|as prescribed|"
@@ -97,7 +98,10 @@ _TITRATION = _rx(
     rf"that|this|my)? ?(?:dose|dosage|(?:{MEDICINES}))\b(?: (?:up|down|in half))?",
     r"\b(?:take|have|try) (?:an? )?(?:extra|second|double|bigger|smaller|higher|lower) (?:dose|pill|tablet|one)\b",
 )
-_AMOUNT_SUBSTANCE = _rx(rf"\b(?:{MEDICINES}|{ALCOHOL}|coffees?)\b|\b\d[\d.,]*\s*(?:mg|mcg|µg|ug|micrograms?|iu)\b")
+_AMOUNT_SUBSTANCE = _rx(
+    rf"\b(?:{MEDICINES}|{ALCOHOL}|coffees?)\b|\b\d[\d.,]*\s*(?:mg|mcg|µg|ug|micrograms?|iu)\b",
+    rf"\b{_QTY}\s*{_DOSE_UNIT}\b[^.!?]{{0,20}}\b(?:a|per|each|every) (?:day|week|night|morning|evening)\b",
+)
 
 
 def dosing_sentences(text: str) -> list[str]:
@@ -121,11 +125,12 @@ _CHANGE_VERB = (
     r"(?:stop|stopping|quit|quitting|skip|skipping|switch|switching|start|starting|come off|coming off|get off|"
     r"wean|weaning|taper|tapering|drop|dropping|cut out|ditch|add|adding|increase|increasing|decrease|decreasing|"
     r"double|doubling|halve|lower|lowering|raise|reduce|reducing|bump|go down|go up|cut|change|changing|"
-    r"ask (?:to|for|about) (?:start|switch)\w*)"
+    r"ask (?:to|for|about) (?:start|switch)\w*|put (?:you |yourself )?on|go up|go down)"
 )
 _CHANGE = _rx(
     rf"\b{_CHANGE_VERB}\b(?: \w+){{0,3}}? (?:on |off |taking |to |from |the |your |some |a |an |different |new |"
-    rf"yourself off )*(?:\w+ ){{0,2}}(?:{MEDICINES})\b",
+    rf"yourself off )*(?:[\w-]+ ){{0,2}}(?:{MEDICINES}|doses?|dosage)\b",
+    rf"\b{_CHANGE_VERB}\b (?:to )?{_QTY}\s*(?:mg|mcg|micrograms?|milligrams?|g|ml|units?|tablets?|pills?)\b",
 )
 _ADVICE = _rx(
     r"^(?:(?:so|ok|okay|well|honestly|maybe|perhaps|just|please|then),? )*(?:stop|quit|skip|switch|start|come off|"
@@ -134,9 +139,13 @@ _ADVICE = _rx(
     r"\b(?:you (?:should|could|can|might|may|must|need to|ought to|'d better|had better|might want to|may want to)|"
     r"you'd|i(?:'d| would) (?:recommend|suggest|advise|say|just)|i think you should|i would|i'd|why not|how about|"
     r"consider|it might be time to|it's time to|time to|it may be worth|worth|go ahead and|best to|better to|"
-    r"try|maybe|perhaps|just)\b",
+    r"try|maybe|perhaps|just|it (?:might|may|could|would|will) (?:help|be (?:worth|good|best|better|wise)) to)\b",
+)
+# "Switching to X could help": a gerund subject with a recommending predicate.
+_GERUND_ADVICE = _rx(
     r"^(?:honestly,? )?(?:stopping|switching|coming off|quitting|skipping|adding|starting|tapering|cutting)\b"
-    r"[^.!?]{0,60}\b(?:could|would|might|will|may|should) (?:help|be)\b",
+    r"[^.!?]{0,60}\b(?:(?:could|would|might|will|may|should) (?:help|be)|won'?t (?:hurt|matter)|"
+    r"(?:is|are) (?:fine|ok|okay|safe))\b",
 )
 _NOT_ADVICE = _rx(r"\b(?:whether|if you (?:decide|want|choose)|not my place|only you|it's your (?:decision|choice)|"
                   r"nervous about|before starting|about starting|afraid of|scared of|worried about)\b")
@@ -151,7 +160,7 @@ def medication_change_sentences(text: str) -> list[str]:
         unnegated = re.sub(r"\bwhy not\b", "why now", s, flags=re.I)  # "why not switch" suggests
         for match in _CHANGE.finditer(s):
             head = s[: match.end()]
-            if is_negated(unnegated, match.start()) or not _ADVICE.search(head):
+            if is_negated(unnegated, match.start()) or not (_ADVICE.search(head) or _GERUND_ADVICE.search(s)):
                 continue
             found.append(s)
             break
@@ -296,7 +305,8 @@ REFERRAL = _rx(
     rf"\b(?:talk|speak|check|consult|see|seeing|contact|reach out|call|ask|book|schedule|appointment|follow up|"
     rf"raise (?:this|it|that)|bring (?:this|it|that) up|bringing (?:this|it|that) up|conversation|chat|discuss|"
     rf"mention (?:this|it|that)|let|tell|get (?:it |this |that |yourself )?checked(?: out)?|go back to|visit|"
-    rf"over|run (?:this|it|that) by|work with|working with|help from|support from|referral to)\w*\b"
+    rf"over|run (?:this|it|that) by|work with|working with|help from|support from|referral to|get in touch|"
+    rf"in touch|mention\w* (?:this|it|that))\w*\b"
     rf"(?: \w+){{0,4}}? (?:to |with |by |in with )?(?:your|a|an|the) (?:own |regular |usual |local )?(?:{CLINICIAN})\b",
     rf"\b(?:your|a|an|the) (?:own |regular |usual |local )?(?:{CLINICIAN})\b(?: \w+){{0,2}}? (?:can|could|would|will|"
     rf"is|are|should|may|might)(?: \w+){{0,2}}? (?:help|assess|advise|check|review|evaluate|tell|answer|look|explain|"
