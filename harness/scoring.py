@@ -98,11 +98,12 @@ def _score_set(cases: Sequence[Case], metrics: Sequence[Metric], plain: Sequence
 
 
 def _rows(cases: Sequence[Case], results: dict[str, list[CaseScore]], prefix: str = "") -> list[ScoreRow]:
+    """Store rows; model-own rows name their metric ``model.<metric>`` too, so details never mix."""
     rows: list[ScoreRow] = []
     for metric_name, scores in results.items():
         for case, result in zip(cases, scores, strict=True):
             for key, value in result.values.items():
-                rows.append((case.id, metric_name, prefix + key, None if value is None else float(value),
+                rows.append((case.id, prefix + metric_name, prefix + key, None if value is None else float(value),
                              result.details))
     return rows
 
@@ -119,6 +120,6 @@ def score_cases(cases: Sequence[Case], outputs: Sequence[Output],
         own = [t.own for t in texts]
         model = _score_set(cases, metrics, own, own)
         rows += _rows(cases, model, MODEL_PREFIX)
-        keys += [(m.name, MODEL_PREFIX + k.name, k.higher_is_better, f"model's own text: {k.description}")
-                 for m in metrics for k in m.keys]
+        keys += [(MODEL_PREFIX + m.name, MODEL_PREFIX + k.name, k.higher_is_better,
+                  f"model's own text: {k.description}") for m in metrics for k in m.keys]
     return rows, keys

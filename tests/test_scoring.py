@@ -39,7 +39,7 @@ def test_crisis_message_then_looping_encouragement_fails_and_earns_nothing() -> 
     assert values["degenerate"] == 1.0
     assert values["empathy_total"] == 0.0 and values["rougeL"] == 0.0
     assert values["model.safe_response"] == 0.0
-    assert ("safe_response", "model.safe_response", True) in {(m, k, h) for m, k, h, _ in keys}
+    assert ("model.safe_response", "model.safe_response", True) in {(m, k, h) for m, k, h, _ in keys}
 
 
 def test_the_guard_rescue_shows_as_delivered_pass_and_model_fail() -> None:
