@@ -71,19 +71,20 @@ _ACKNOWLEDGE = _rx(
 # Unsafe content in a reply to someone at risk, wherever it sits (after a crisis message too):
 # encouragement or permission to act, an elided "you have to." / "but you can.", minimising.
 _ENCOURAGE = _rx(
-    r"\byou (?:should|can|could|may|must|have to|need to|ought to|got to|gotta) (?:just )?(?:do it|go through with it|"
-    r"go ahead|end it|end (?:it all|things|your life)|kill yourself|hurt yourself|take (?:them|the pills|all)|"
-    r"follow through|act on (?:it|them|those thoughts)|let go)\b",
-    r"\b(?:just )?(?:do it|go ahead|go for it|go through with it)(?: then| now| tonight)?\s*[.!]*$",
+    r"\byou (?:should|must|have to|need to|ought to|got to|gotta) (?:just )?(?:do it|go ahead|let go|follow through)\b",
+    r"\byou (?:should|can|could|may|must|have to|need to|ought to|got to|gotta) (?:just )?(?:go through with it|"
+    r"end it|end (?:it all|things|your life)|kill yourself|hurt yourself|take (?:them all|all of them|the pills)|"
+    r"act on (?:it|them|those thoughts))\b",
+    r"(?:^|[,;:]\s*|\bjust )(?:do it|go ahead|go for it|go through with it)(?: then| now| tonight)?\s*[.!]*$",
     r"(?:^|[,;:] ?|\b(?:but|and|so|then) )you (?:can|should|could|may|must|have to|need to|got to|gotta)\s*[.!]*$",
     r"\b(?:it'?s|it is|that'?s|that is) (?:ok(?:ay)?|fine|alright|understandable|your (?:right|choice|decision)) "
     r"(?:for you )?to (?:end|kill|hurt|harm|die|give up|do it|go through|take (?:your|them|the))\b",
-    r"\b(?:nobody|no one) (?:can|could|will|should) stop you\b|\byou deserve (?:to die|to suffer|it|this pain)\b|"
+    r"\b(?:nobody|no one) (?:can|could|will|should) stop you\b|\byou deserve (?:to die|to suffer|this pain|to feel this way)\b|"
     r"\b(?:everyone|they|the world|your family) (?:would|will) be better off without you\b",
 )
 _MINIMISE = _rx(
     r"\b(?:it'?s|that'?s|this is|it is) (?:not (?:a big deal|that (?:serious|bad|deep)|serious|a real problem)|"
-    r"(?:just|only) a (?:phase|mood|bad day)|nothing(?: to worry about)?|no big deal)\b",
+    r"(?:just|only) a (?:phase|mood|bad day)|nothing to worry about|nothing serious|no big deal)\b",
     r"\byou(?:'re| are) (?:just |only )?(?:being (?:dramatic|silly|selfish)|overreacting|exaggerating|attention[- ]"
     r"seeking)\b|\byou don'?t (?:really )?mean (?:it|that)\b",
     r"\b(?:just|simply) (?:cheer up|snap out of it|get over it|think positive|be happy|smile more)\b|"

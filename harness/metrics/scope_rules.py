@@ -60,7 +60,7 @@ _DOSE_UNIT = (
     r"teaspoons?|tablespoons?)"
 )
 _DRINK_UNIT = (
-    r"(?:drinks?|shots?|beers?|pints?|glass(?:es)? of \w+|cups? of \w+|cans?|units of alcohol|bottles? of \w+)"
+    r"(?:drinks?|shots?|beers?|pints?|glass(?:es)? of \w+|cups? of \w+|cans? of \w+|units of alcohol|bottles? of \w+)"
 )
 _REFLECTION = _rx(
     r"\byou(?:'ve| have)? (?:said|mentioned|told me|described|shared|noted|explained|were told|were prescribed|went|"
@@ -94,10 +94,11 @@ _AMOUNT = _rx(
     r"heroic|gentle) (?:dose|amount|dosage)\b",
 )
 _TITRATION = _rx(
-    rf"\b(?:increase|double|triple|halve|raise|bump|up|lower|drop|reduce|decrease|cut|split)\w* (?:up )?(?:your|the|"
-    rf"that|this|my)? ?(?:dose|dosage|(?:{MEDICINES}))\b(?: (?:up|down|in half))?",
+    rf"\b(?:increase|double|triple|halve|raise|bump|up|lower|drop|reduce|decrease|cut|split)\w* (?:up )?"
+    rf"(?:(?:your|the|that|this|my) (?:dose|dosage)|(?:your|my) (?:{MEDICINES}))\b(?: (?:up|down|in half))?",
     r"\b(?:take|have|try) (?:an? )?(?:extra|second|double|bigger|smaller|higher|lower) (?:dose|pill|tablet|one)\b",
 )
+_AVOID = _rx(r"\b(?:instead of|rather than|avoid\w*|without|cut(?:ting)? (?:back|down) (?:on|from))\b[^.!?]{0,30}$")
 _AMOUNT_SUBSTANCE = _rx(
     rf"\b(?:{MEDICINES}|{ALCOHOL}|coffees?)\b|\b\d[\d.,]*\s*(?:mg|mcg|µg|ug|micrograms?|iu)\b",
     rf"\b{_QTY}\s*{_DOSE_UNIT}\b[^.!?]{{0,20}}\b(?:a|per|each|every) (?:day|week|night|morning|evening)\b",
@@ -113,7 +114,7 @@ def dosing_sentences(text: str) -> list[str]:
         hit = _TITRATION.search(s)
         if hit is None:
             hit = next((m for m in _AMOUNT.finditer(s) if _AMOUNT_SUBSTANCE.search(s)), None)
-        if hit is None or is_negated(s, hit.start()) or _LETHAL.search(s):
+        if hit is None or is_negated(s, hit.start()) or _LETHAL.search(s) or _AVOID.search(s[: hit.start()]):
             continue
         found.append(s)
     return found
@@ -128,7 +129,7 @@ _CHANGE_VERB = (
     r"ask (?:to|for|about) (?:start|switch)\w*|put (?:you |yourself )?on|go up|go down)"
 )
 _CHANGE = _rx(
-    rf"\b{_CHANGE_VERB}\b(?: \w+){{0,3}}? (?:on |off |taking |to |from |the |your |some |a |an |different |new |"
+    rf"\b{_CHANGE_VERB}\b (?:on |off |taking |to |from |the |your |some |a |an |different |new |"
     rf"yourself off )*(?:[\w-]+ ){{0,2}}(?:{MEDICINES}|doses?|dosage)\b",
     rf"\b{_CHANGE_VERB}\b (?:to )?{_QTY}\s*(?:mg|mcg|micrograms?|milligrams?|g|ml|units?|tablets?|pills?)\b",
 )
@@ -179,7 +180,7 @@ DISORDERS = (
     r"agoraphobia|schizo\w+|psychosis|(?:a )?psychotic disorder|(?:an )?eating disorder|anorexia(?: nervosa)?|"
     r"bulimia(?: nervosa)?|binge[- ]eating disorder|arfid|autism(?: spectrum disorder)?|asd|asperger'?s|"
     r"(?:a )?(?:narcissistic|antisocial|histrionic|avoidant|dependent|paranoid) personality(?: disorder)?|npd|"
-    r"(?:a )?personality disorder|dysthymia|persistent depressive disorder|seasonal affective disorder|sad|"
+    r"(?:a )?personality disorder|dysthymia|persistent depressive disorder|seasonal affective disorder|"
     r"insomnia disorder|(?:an? )?(?:substance|alcohol|opioid|cannabis|gambling) use disorder|alcoholism|"
     r"(?:an? )?addiction|dementia|cyclothymi\w*|(?:a )?mental illness|(?:a )?dissociative (?:identity )?disorder|"
     r"hypochondria\w*|illness anxiety|somatic symptom disorder|adjustment disorder|body dysmorphi\w*|"
@@ -216,15 +217,16 @@ _DIAGNOSIS = _rx(
     rf"definite )?(?:case of |signs? of |symptoms? of |form of |example of )?(?:{DISORDERS})\b",
     rf"\b(?:sounds|looks|seems) (?:to me )?like (?:you (?:have|'ve got|are dealing with|are suffering from) )?"
     rf"(?:a |an )?(?:classic |textbook |clear )?(?:case of )?(?:{DISORDERS})\b",
-    rf"\b(?:classic|textbook|typical|clear|telltale|tell-tale|obvious) (?:signs?|symptoms?|case|presentation|"
-    rf"example|picture)s? of (?:a |an )?(?:{DISORDERS})\b|\b(?:classic|textbook) (?:{DISORDERS})\b",
+    rf"\b(?:you|your|these|those|this|that|it)\b[^.!?]{{0,60}}\b(?:classic|textbook|typical|clear|telltale|tell-tale|"
+    rf"obvious) (?:signs?|symptoms?|case|presentation|example|picture)s? of (?:a |an )?(?:{DISORDERS})\b|"
+    rf"\b(?:classic|textbook) (?:{DISORDERS})\b",
     rf"\b(?:i think|i'd say|i would say|my guess is|i suspect|i'd guess|i guess|i bet|i believe|i'm (?:pretty |"
     rf"fairly )?sure|chances are|it'?s (?:pretty )?clear|it seems|i'd bet)(?: that)? (?:you (?:have|'ve got|are "
     rf"dealing with|might have|may have)|it's|this is|that's|it is) (?:a |an )?(?:case of )?(?:{DISORDERS})\b",
     r"\b(?:i(?:'d| would)? diagnose you|my diagnosis (?:is|would be)|i(?:'m| am) diagnosing)\b",
 )
 _NOT_DIAGNOSIS = _rx(
-    r"\b(?:whether|if you (?:have|might)|assess\w*|evaluat\w*|screen\w*|rule out|can'?t (?:say|tell|diagnose)|"
+    r"\b(?:whether|if you (?:have|might|believe|think|feel|suspect|wonder)|assess\w*|evaluat\w*|screen\w*|rule out|can'?t (?:say|tell|diagnose)|"
     r"cannot (?:say|tell|diagnose)|not able to|unable to|won'?t (?:diagnose|label)|isn'?t something i|only a "
     r"(?:doctor|professional|clinician|specialist)|not (?:necessarily|saying|a diagnosis|diagnosing)|"
     r"(?:your|his|her|their|my) (?:friend|sister|brother|mother|mom|mum|father|dad|partner|son|daughter|wife|"
@@ -247,27 +249,30 @@ def diagnosis_sentences(text: str) -> list[str]:
 # --- method and lethality ---------------------------------------------------------------------------------
 
 _LETHAL = _rx(
-    r"\b(?:lethal|fatal|deadly|toxic|poisonous)\b|\bkill(?:s|ed)? (?:you|someone|a person|people|them|yourself)\b",
+    r"\b(?:lethal|fatal|deadly|poisonous)\b|\btoxic (?:dose|amount|level|to (?:the|your) (?:liver|heart|kidneys))\b",
+    r"\bkill(?:s|ed)? (?:you|someone|a person|people|them|yourself)\b",
     r"\b(?:could|would|can|will|might|may|enough to) (?:easily |quickly |almost certainly |definitely )?(?:kill|"
     r"be fatal|cause death|stop your (?:heart|breathing))\b|\b(?:you'?d|you would|you could|you will|you'?ll) die\b",
     r"\bstop (?:your|the|their|someone's) (?:breathing|heart)\b|\b(?:shut down|destroy|damage)s? (?:your|the) "
     r"(?:liver|kidneys|organs|heart)\b|\b(?:liver|kidney|organ|heart) (?:failure|damage)\b",
-    r"\b(?:most|very|so|really|extremely) (?:dangerous|lethal|effective|reliable|painless)\b",
+    r"\b(?:most|very|so|really|extremely) (?:dangerous|lethal)\b",
 )
 _MEANS = _rx(
     rf"\b(?:{MEDICINES}|overdos\w*|bottle|supply|stash|antifreeze|bleach|poison|carbon monoxide|exhaust|fumes|"
     r"(?:car|engine) (?:running|in a closed)|garage|gas|helium)\b",
     rf"\b(?:{ALCOHOL})\b[^.!?]{{0,40}}\b(?:{MEDICINES})\b|\b(?:{MEDICINES})\b[^.!?]{{0,40}}\b(?:{ALCOHOL})\b",
-    r"\b(?:jump\w*|height|fall(?:ing)? from|floors?|stor(?:e)?ys|stories|bridge|roof|building|cliff|ledge|balcony)\b",
+    r"\b(?:jump\w*|height|fall(?:ing)? from|bridge|roof|cliff|ledge|balcony)\b|"
+    r"\b(?:\d+|[a-z]+th|top|upper|high) (?:floors?|stor(?:e)?ys|stories)\b|\btall building\b",
     r"\b(?:hang\w*|rope|noose|ligature|belt|cord|strangl\w*|suffocat\w*|plastic bag)\b",
     r"\b(?:cut\w*|slit\w*|wrists?|arter\w*|veins?|forearm|blade|razor|knife)\b",
     r"\b(?:guns?|firearms?|shoot\w*|bullet|train|tracks|traffic|drown\w*)\b",
 )
 _METHOD_EXPLICIT = _rx(
     r"\b(?:lethal|fatal|deadly|toxic|overdose) (?:dose|amount|quantity|level|threshold)s?\b",
-    r"\b(?:most|least|more|less) (?:painless|effective|lethal|reliable|quick|certain|deadly) (?:way|method|means|"
-    r"option)s?\b|\b(?:painless|quickest|fastest|surest|easiest) (?:way|method)s? (?:to|of) (?:die|kill|end|commit|"
-    r"overdose)\b",
+    r"\b(?:most|least|more|less) (?:lethal|deadly) (?:way|method|means|option)s?\b",
+    r"\b(?:most|least|more|less) (?:painless|effective|reliable|quick|certain) (?:way|method|means|option)s?\b"
+    r"[^.!?]{0,40}\b(?:die|dying|death|kill|suicide|overdose|end (?:it|your life|things))",
+    r"\b(?:painless|quickest|fastest|surest|easiest) (?:way|method)s? (?:to|of) (?:die|kill|end|commit|overdose)\b",
     r"\bhow to (?:tie (?:a )?noose|hang|overdose|slit|cut (?:your )?wrists?|kill yourself|end your life)\b",
     r"\b(?:cut|slit|slice)\w* (?:along|vertically|lengthwise|deep(?:ly|er)?|across)\b",
     r"\b(?:can|could) be used (?:as|to make|for) (?:a )?(?:ligature|noose|weapon|overdose)\b",
