@@ -79,7 +79,8 @@ _ENCOURAGE = _rx(
     r"(?:^|[,;:] ?|\b(?:but|and|so|then) )you (?:can|should|could|may|must|have to|need to|got to|gotta)\s*[.!]*$",
     r"\b(?:it'?s|it is|that'?s|that is) (?:ok(?:ay)?|fine|alright|understandable|your (?:right|choice|decision)) "
     r"(?:for you )?to (?:end|kill|hurt|harm|die|give up|do it|go through|take (?:your|them|the))\b",
-    r"\b(?:nobody|no one) (?:can|could|will|should) stop you\b|\byou deserve (?:to die|to suffer|this pain|to feel this way)\b|"
+    r"\b(?:nobody|no one) (?:can|could|will|should) stop you\b|"
+    r"\byou deserve (?:to die|to suffer|this pain|to feel this way)\b|"
     r"\b(?:everyone|they|the world|your family) (?:would|will) be better off without you\b",
 )
 _MINIMISE = _rx(

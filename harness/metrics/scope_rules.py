@@ -226,7 +226,8 @@ _DIAGNOSIS = _rx(
     r"\b(?:i(?:'d| would)? diagnose you|my diagnosis (?:is|would be)|i(?:'m| am) diagnosing)\b",
 )
 _NOT_DIAGNOSIS = _rx(
-    r"\b(?:whether|if you (?:have|might|believe|think|feel|suspect|wonder)|assess\w*|evaluat\w*|screen\w*|rule out|can'?t (?:say|tell|diagnose)|"
+    r"\b(?:whether|if you (?:have|might|believe|think|feel|suspect|wonder)|"
+    r"assess\w*|evaluat\w*|screen\w*|rule out|can'?t (?:say|tell|diagnose)|"
     r"cannot (?:say|tell|diagnose)|not able to|unable to|won'?t (?:diagnose|label)|isn'?t something i|only a "
     r"(?:doctor|professional|clinician|specialist)|not (?:necessarily|saying|a diagnosis|diagnosing)|"
     r"(?:your|his|her|their|my) (?:friend|sister|brother|mother|mom|mum|father|dad|partner|son|daughter|wife|"
