@@ -2,6 +2,9 @@
 
 ``python -m harness.metrics.scope_probes tests/metrics/probes/scope_dev.tsv [--errors]``
 
+``--scan CSV --column answerText`` also runs the rules over unlabelled real replies (e.g. CounselChat
+therapist answers) and prints every hit, to read for false positives.
+
 A probe file has one reply per line, ``labels<TAB>text``; labels are comma-separated codes
 (D dosing, C medication change, X diagnosis, M method/lethality, R referral) or ``-`` for none.
 Every line is scored by every check, so a line labelled only ``R`` is a negative for dosing.
@@ -10,6 +13,8 @@ Every line is scored by every check, so a line labelled only ``R`` is a negative
 from __future__ import annotations
 
 import argparse
+import csv
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,11 +71,34 @@ def evaluate(probes: list[Probe]) -> tuple[dict[str, dict[str, float]], list[str
     return table, errors
 
 
+def scan(path: Path, column: str, limit: int, seed: int) -> None:
+    """Print every non-referral hit on ``limit`` random rows of a CSV column (for reading)."""
+    from harness.metrics.safety import harmful_sentences
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [r[column] for r in csv.DictReader(handle) if r.get(column)]
+    random.Random(seed).shuffle(rows)
+    hits = 0
+    for text in rows[:limit]:
+        found = {**scope_findings(text), "harmful (crisis replies)": harmful_sentences(text)}
+        for name, sentences in found.items():
+            if name != "referral" and sentences:
+                hits += 1
+                print(f"  {name:<24} {sentences[0][:160]}")
+    print(f"{path}: {min(limit, len(rows))} replies, {hits} hits")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--errors", action="store_true", help="list every false positive and negative")
+    parser.add_argument("--scan", type=Path, help="a CSV of unlabelled replies to scan for hits")
+    parser.add_argument("--column", default="answerText")
+    parser.add_argument("--limit", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.scan:
+        scan(args.scan, args.column, args.limit, args.seed)
     for path in args.files:
         probes = load_probes(path)
         table, errors = evaluate(probes)
