@@ -12,8 +12,9 @@ Three texts per output:
   replies the guard rescued.
 
 The ``degenerate`` metric is added to every suite. When the credited (or own) text is empty or
-loops, its quality values count as 0 -- a looping reply can never be best on a quality metric --
-and the details say so (``quality_zeroed``).
+loops, its higher-is-better quality values count as 0 and its lower-is-better ones (MI non-adherent
+count, unsupported claims) are not scored (``None``) -- a looping reply can never be best on a quality
+metric -- and the details say so (``quality_zeroed``).
 """
 
 from __future__ import annotations
@@ -70,9 +71,10 @@ def with_degenerate(metrics: Sequence[Metric]) -> list[Metric]:
 
 
 def _zero_quality(metric: Metric, score: CaseScore, reason: str) -> CaseScore:
-    """Higher-is-better values of a quality metric become 0 (not-applicable ``None`` stays None)."""
+    """Higher-is-better values of a quality metric become 0 (not-applicable ``None`` stays None) and
+    lower-is-better ones ``None`` -- a loop with no MI-non-adherent sentence is not "best" on that key."""
     better = {k.name for k in metric.keys if k.higher_is_better}
-    values = {k: (0.0 if k in better and v is not None else v) for k, v in score.values.items()}
+    values = {k: (None if v is None else 0.0) if k in better else None for k, v in score.values.items()}
     return CaseScore(values, {**score.details, "quality_zeroed": reason})
 
 

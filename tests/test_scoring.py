@@ -69,3 +69,14 @@ def test_a_replaced_reply_is_not_truncated_even_if_the_model_was() -> None:
     output.meta["finish_reason"] = "length"
     texts = split_texts(output)
     assert texts.delivered.meta["truncated"] is False and texts.own.meta["truncated"] is True
+
+
+def test_an_apology_loop_is_never_best_on_mi() -> None:
+    """A base model repeating one apology: zero on higher-is-better MI keys, no 'best' non-adherence count."""
+    loop = Output("I'm so sorry for the trouble. " * 20)
+    good = Output("It sounds like work has been relentless. What would a calmer evening look like for you?")
+    rows, _ = score_cases([CALM, CALM.model_copy(update={"id": "c2"})], [loop, good], [build_metric("mi_codes")])
+    looped, fine = _values(rows, "c"), _values(rows, "c2")
+    assert looped["mi_reflection_question_ratio"] == 0.0 and looped["mi_adherent"] == 0.0
+    assert looped["mi_non_adherent"] is None
+    assert fine["mi_adherent"] == 1.0
