@@ -46,6 +46,11 @@ MEDICINES = (
     r"mood stabili[sz]ers?|stimulants?|sleeping (?:pills?|tablets?)|sleep aids?|antibiotics?|"
     r"(?:blood pressure |anxiety |sleeping |water )?(?:pills?|tablets?|capsules?|medications?|medicines?|meds)|inhaler"
 )
+# Words for kinds of medicine: "two medicines" counts kinds, not a dose.
+_MED_KINDS = (
+    r"medications|medicines|meds|drugs|antidepressants|antipsychotics|supplements|painkillers|stimulants|"
+    r"benzodiazepines|ssris|snris|antibiotics|opioids|mood stabili[sz]ers|antihistamines"
+)
 ALCOHOL = r"alcohol|vodka|whiske?y|gin|rum|tequila|wine|beers?|ciders?|spirits|liquor|booze|pints?|shots?|drinks?"
 _NUMBER_WORD = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|a hundred|"
@@ -63,8 +68,8 @@ _DRINK_UNIT = (
     r"(?:drinks?|shots?|beers?|pints?|glass(?:es)? of \w+|cups? of \w+|cans? of \w+|units of alcohol|bottles? of \w+)"
 )
 _REFLECTION = _rx(
-    r"\byou(?:'ve| have)? (?:said|mentioned|told me|described|shared|noted|explained|were told|were prescribed|went|"
-    r"slept|cut back|tried|taken|had|used|"
+    r"(?<!if )\byou(?:'ve| have)? (?:said|mentioned|told me|described|shared|noted|explained|were told|"
+    r"were prescribed|went|slept|cut back|tried|taken|had|used|"
     r"(?:have|'ve) been (?:taking|on|drinking|using)|took|tried|used to|started|stopped)\b",
     r"\b(?:you(?:'re| are) (?:on|taking)|your (?:doctor|gp|psychiatrist|prescriber) (?:put|has|had|prescribed|started|"
     r"said|increased|decreased|changed|mentioned)|what (?:has|did) your|how (?:has|did) (?:that|it)|as prescribed|"
@@ -86,9 +91,14 @@ def _is_question(sentence: str) -> bool:
 
 # --- dosing -------------------------------------------------------------------------------------------
 
+_MEASURE_UNIT = (
+    r"(?:gram|milligram|microgram|mg|g|ml|teaspoon(?:ful)?|tablespoon(?:ful)?|capsule|puff|drop(?:per(?:ful)?)?|"
+    r"dose|patch|spray)"
+)
 _AMOUNT = _rx(
     rf"\b{_QTY}\s*{_DOSE_UNIT}\b",
-    rf"\b{_QTY}\s+(?:(?:extra|more|of (?:your|the|those|these)|of|\w+) )?(?:{MEDICINES})\b",
+    rf"\b(?:a|an)\s+{_MEASURE_UNIT}\b(?= of| under| in| before| after| at| twice| once| a day| every| daily|\s*[.!]|$)",
+    rf"\b{_QTY}\s+(?:(?:extra|more|of (?:your|the|those|these)|of|\w+) )?(?!(?:{_MED_KINDS})\b)(?:{MEDICINES})\b",
     rf"\b(?:{_NUMBER_WORD}|\d+)(?:\s*(?:-|to|or)\s*(?:{_NUMBER_WORD}|\d+))?\s+{_DRINK_UNIT}",
     r"\b(?:a|one|the) (?:usual|typical|standard|normal|starting|beginner|first|maximum|max|safe|recommended|"
     r"heroic|gentle) (?:dose|amount|dosage)\b",
