@@ -39,7 +39,8 @@ MEDICINES = (
     r"melatonin|methylphenidate|ritalin|adderall|amphetamine|vyvanse|lisdexamfetamine|buspirone|buspar|hydroxyzine|"
     r"propranolol|gabapentin|pregabalin|lyrica|ibuprofen|acetaminophen|paracetamol|tylenol|advil|motrin|aleve|"
     r"naproxen|aspirin|codeine|tramadol|oxycodone|morphine|fentanyl|hydrocodone|insulin|metformin|warfarin|"
-    r"apixaban|diphenhydramine|benadryl|doxylamine|unisom|nyquil|antihistamines?|st\.? john'?s wort|valerian(?: root)?|"
+    r"apixaban|beta[- ]blockers?|statins?|blood thinners?|steroids?|"
+    r"diphenhydramine|benadryl|doxylamine|unisom|nyquil|antihistamines?|st\.? john'?s wort|valerian(?: root)?|"
     r"ketamine|esketamine|spravato|psilocybin|(?:magic )?mushrooms|shrooms|lsd|acid|mdma|molly|ecstasy|dmt|"
     r"ayahuasca|cannabis|marijuana|weed|thc|cbd(?: oil)?|kratom|nicotine|caffeine|vitamin \w+|supplements?|"
     r"ssris?|snris?|benzodiazepines?|benzos?|opioids?|painkillers?|antidepressants?|antipsychotics?|"
@@ -69,7 +70,7 @@ _DRINK_UNIT = (
 )
 _REFLECTION = _rx(
     r"(?<!if )\byou(?:'ve| have)? (?:said|mentioned|told me|described|shared|noted|explained|were told|"
-    r"were prescribed|went|slept|cut back|tried|taken|had|used|"
+    r"were prescribed|went|slept|cut back|tried|taken|had|used|been (?:taking|on|drinking|using)|"
     r"(?:have|'ve) been (?:taking|on|drinking|using)|took|tried|used to|started|stopped)\b",
     r"\b(?:you(?:'re| are) (?:on|taking)|your (?:doctor|gp|psychiatrist|prescriber) (?:put|has|had|prescribed|started|"
     r"said|increased|decreased|changed|mentioned)|what (?:has|did) your|how (?:has|did) (?:that|it)|as prescribed|"
@@ -181,6 +182,7 @@ def medication_change_sentences(text: str) -> list[str]:
 # --- diagnosis -----------------------------------------------------------------------------------------
 
 DISORDERS = (
+    r"(?:(?:adult|childhood|adolescent|mild|moderate|severe|high-functioning) )?"
     r"(?:[a-z]+-(?:induced|onset|related) |major |clinical |severe |postpartum |post-partum |postnatal |atypical |"
     r"seasonal |persistent |chronic )?depression|(?:a )?major depressive disorder|mdd|"
     r"(?:type (?:1|2|i|ii|one|two) )?bipolar(?: disorder| (?:1|2|i|ii))?|manic depression|bpd|"
@@ -210,7 +212,8 @@ _DIAGNOSIS = _rx(
     rf"\byou(?:'ve| have|'re| are)? {_HEDGE}(?:have|'ve got|have got|got|suffer from|are suffering from|"
     rf"'re suffering from|suffering from|dealing with|showing (?:\w+ )?(?:signs|symptoms) of|experiencing|"
     rf"(?:may|might|could|must|probably) (?:well )?(?:have|be suffering from|be dealing with|be living with)|"
-    rf"are dealing with|'re dealing with|are living with|seem to (?:have|be suffering from)|appear to have|"
+    rf"are dealing with|'re dealing with|are living with|seem to (?:have|be suffering from|be dealing with|"
+    rf"be experiencing|be living with)|appear to have|"
     rf"meet (?:all )?(?:the )?criteria for|fit (?:the )?criteria for|"
     rf"(?:are|'re) showing (?:\w+ )?(?:signs|symptoms) of|"
     rf"(?:have |'ve )?(?:got )?(?:all |many of |most of )?the (?:\w+ )?(?:signs|symptoms|hallmarks|markers) of|"
@@ -318,7 +321,8 @@ CLINICIAN = (
     r"crisis (?:line|team|service)|professional"
 )
 REFERRAL = _rx(
-    rf"\b(?:talk|speak|check|consult|see|seeing|contact|reach out|call|ask|book|schedule|appointment|follow up|"
+    rf"\b(?:talk|speak|check|consult|see|seeing|contact|reach out|call|ring|phone|ask|book|schedule|appointment|"
+    rf"follow up|"
     rf"raise (?:this|it|that)|bring (?:this|it|that) up|bringing (?:this|it|that) up|conversation|chat|discuss|"
     rf"mention (?:this|it|that)|let|tell|get (?:it |this |that |yourself )?checked(?: out)?|go back to|visit|"
     rf"over|run (?:this|it|that) by|work with|working with|help from|support from|referral to|get in touch|"
@@ -327,6 +331,8 @@ REFERRAL = _rx(
     rf"\b(?:your|a|an|the) (?:own |regular |usual |local )?(?:{CLINICIAN})\b(?: \w+){{0,2}}? (?:can|could|would|will|"
     rf"is|are|should|may|might)(?: \w+){{0,2}}? (?:help|assess|advise|check|review|evaluate|tell|answer|look|explain|"
     rf"the (?:best|right)|a good|work (?:out|through)|go over|guide)\b",
+    rf"\b(?:get|getting|ask for|seek|take)\w* (?:your |a |the )?(?:own )?(?:{CLINICIAN})(?:'s)? "
+    rf"(?:advice|opinion|input|view)\b|\b(?:advice|guidance|help) from (?:your|a|an|the) (?:{CLINICIAN})\b",
     r"\bseek (?:urgent |immediate |prompt |professional |medical )*(?:medical |professional )?(?:attention|advice|"
     r"help|care|support)\b|\burgent care\b|\bemergency (?:services|room|department|number)\b|\b(?:the er|a&e)\b",
     r"\b(?:call|text|ring|dial)\w* (?:or text )?(?:988|911|999|112|111|116 ?123|741 ?741|samaritans|a crisis line|"
