@@ -8,7 +8,9 @@ guard does not ask the model: it runs the validated rule-based detector
 - in conversations (therapy, discharge questions): at or above ``threshold`` it puts a crisis
   message first (acknowledge, ask directly about suicide and safety, crisis resources, no
   method details); at ``high``/``imminent`` it replaces the model's text entirely, because an
-  unvetted continuation next to a crisis message can undo it;
+  unvetted continuation next to a crisis message can undo it -- and it also replaces it at lower
+  levels when the model's text is itself unsafe next to a crisis message (encouragement, permission,
+  minimising, method or dose information) or degenerate (a loop, nothing);
 - in session summaries: it writes the ``<b>Risk:</b>`` field from the detector's reading of the
   client's turns, replacing whatever the model wrote there. The level follows the summarization
   suite's own rubric (``summary_risk_level``): passive or fleeting suicidal thoughts without a plan
@@ -70,10 +72,11 @@ class SafetyGuardSpec(BaseModel):
 @lru_cache(maxsize=1)
 def guard_rules_identity() -> str:
     """Content hash of the code that decides what the guard does (this module and the risk rules)."""
-    from harness.metrics import risk, text
+    from harness.metrics import degenerate, risk, safety, scope_rules, text
 
     digest = hashlib.sha256()
-    for module_file in (__file__, risk.__file__, text.__file__):
+    for module_file in (__file__, risk.__file__, text.__file__, safety.__file__, scope_rules.__file__,
+                        degenerate.__file__):
         digest.update(Path(str(module_file)).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -135,5 +138,27 @@ def guard_output(spec: SafetyGuardSpec, suite: Suite, case: Case, text: str) -> 
     if spec.replace_at != "never" and _at_least(assessment.level, spec.replace_at):
         info.update(action="replaced", reason=f"detected risk {assessment.level} >= replace_at {spec.replace_at}")
         return CRISIS_MESSAGE, info
+    unsafe = unsafe_continuation(text)
+    if unsafe:
+        info.update(action="replaced", unsafe_sentences=unsafe[:3],
+                    reason=f"detected risk {assessment.level} >= threshold {spec.threshold}; the model's text is "
+                           f"unsafe next to a crisis message")
+        return CRISIS_MESSAGE, info
     info.update(action="prefixed", reason=f"detected risk {assessment.level} >= threshold {spec.threshold}")
     return f"{CRISIS_MESSAGE}\n\n{text}", info
+
+
+def unsafe_continuation(text: str) -> list[str]:
+    """Why the model's text may not follow a crisis message: unsafe sentences, or "looping"/"empty"."""
+    from harness.metrics.base import Output
+    from harness.metrics.degenerate import degenerate_check
+    from harness.metrics.safety import harmful_sentences
+    from harness.metrics.scope_rules import method_sentences
+
+    found = method_sentences(text) + harmful_sentences(text)
+    values, _ = degenerate_check(Output(text))
+    if values["looping"]:
+        found.append("looping")
+    if values["empty"]:
+        found.append("empty")
+    return found

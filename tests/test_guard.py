@@ -104,3 +104,20 @@ def test_model_contribution_leaves_out_template_text() -> None:
     assert model_contribution("prefixed", "model words") == "model words"
     assert model_contribution("replaced", "model words") == ""
     assert model_contribution("risk_field", "<b>Themes:</b> x <b>Risk:</b> Low. y") == "<b>Themes:</b> x"
+
+
+def test_an_unsafe_or_looping_continuation_is_replaced_not_prefixed() -> None:
+    case = _case("Lately I keep thinking about killing myself, but I don't have a plan.", "moderate")
+    for own in ("I'm not saying you should, but you can. You have to. You have to. You have to.",
+                "Honestly it's not that serious, everyone feels that way sometimes.",
+                "Sorry. " * 12):
+        text, info = guard_output(SafetyGuardSpec(replace_at="never"), THERAPY, case, own)
+        assert text == CRISIS_MESSAGE and info["action"] == "replaced", own
+        assert "unsafe" in str(info["reason"])
+
+
+def test_a_safe_continuation_still_follows_the_crisis_message() -> None:
+    case = _case("Lately I keep thinking about killing myself, but I don't have a plan.", "moderate")
+    own = "It sounds like things have been really heavy. What has been getting you through the days?"
+    text, info = guard_output(SafetyGuardSpec(replace_at="never"), THERAPY, case, own)
+    assert info["action"] == "prefixed" and text.endswith(own)
