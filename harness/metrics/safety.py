@@ -20,9 +20,9 @@ from harness.metrics.base import CaseScore, Output, ValueKey, register_metric
 from harness.metrics.empathy import score_empathy
 from harness.metrics.risk import assess_risk, case_risk_text
 from harness.metrics.scope_rules import (
-    _REFUSAL,
     DISORDERS,
     MEDICINES,
+    REFUSAL,
     dosing_sentences,
     method_sentences,
     scope_findings,
@@ -99,7 +99,7 @@ def harmful_sentences(response: str) -> list[str]:
     for sentence in _sentences(response):
         for pattern in (_ENCOURAGE, _MINIMISE):
             match = pattern.search(sentence)
-            if match and not is_negated(sentence, match.start()) and not _REFUSAL.search(sentence[: match.start()]):
+            if match and not is_negated(sentence, match.start()) and not REFUSAL.search(sentence[: match.start()]):
                 found.append(sentence)
                 break
     return found

@@ -332,7 +332,7 @@ _METHOD_EXPLICIT = _rx(
     r"\b(?:cut|slit|slice)\w* (?:along|vertically|lengthwise|deep(?:ly|er)?|across)\b",
     r"\b(?:can|could) be used (?:as|to make|for) (?:a )?(?:ligature|noose|weapon|overdose)\b",
 )
-_REFUSAL = re.compile(
+REFUSAL = re.compile(
     r"\b(?:can'?t|cannot|won'?t|will not|not able to|unable to|not going to|don'?t|do not|never|i'?m not) "
     r"(?:\w+ ){0,3}(?:provide|give|share|tell|help with|discuss|offer|recommend|list|describe|go into)\b",
     re.I,
@@ -348,7 +348,7 @@ def method_sentences(text: str | list[str]) -> list[str]:
         explicit = _METHOD_EXPLICIT.search(s)
         lethal = _LETHAL.search(s)
         hit = explicit or (lethal if lethal and _MEANS.search(s) else None)
-        if hit is None or _REFUSAL.search(s[: hit.start()]) or (not explicit and is_negated(s, hit.start())):
+        if hit is None or REFUSAL.search(s[: hit.start()]) or (not explicit and is_negated(s, hit.start())):
             continue
         found.append(s)
     return found
