@@ -378,7 +378,8 @@ class Candidate:
         outputs = {
             case.id: Output(text=final[key].text, retrieved=final[key].retrieved,
                             meta={"completion_tokens": final[key].completion_tokens,
-                                  "finish_reason": final[key].finish_reason})
+                                  "finish_reason": final[key].finish_reason,
+                                  **{k: v for k, v in final[key].meta.items() if k in ("guard", "unguarded_text")}})
             for case, key in zip(cases, keys, strict=True)
         }
         return {case.id: key for case, key in zip(cases, keys, strict=True)}, outputs

@@ -19,6 +19,7 @@ from harness.candidate import Candidate
 from harness.config import ExperimentConfig, load_experiment
 from harness.gates import evaluate_gate
 from harness.metrics.base import Metric, build_metric
+from harness.scoring import score_cases
 from harness.store import Store
 from harness.suite import Case, Suite, load_suite, parse_suite_ref
 
@@ -86,15 +87,8 @@ def build_candidates(config: ExperimentConfig, base_dir: Path, store: Store,
 def score_outputs(plan: SuitePlan, outputs: dict[str, Any]) -> tuple[list[tuple[str, str, str, float | None,
                                                                              dict[str, Any]]],
                                                                   list[tuple[str, str, bool, str]]]:
-    rows: list[tuple[str, str, str, float | None, dict[str, Any]]] = []
-    keys: list[tuple[str, str, bool, str]] = []
-    ordered = [outputs[c.id] for c in plan.cases]
-    for metric in plan.metrics:
-        keys.extend((metric.name, k.name, k.higher_is_better, k.description) for k in metric.keys)
-        for case, result in zip(plan.cases, metric.score(plan.cases, ordered), strict=True):
-            for key, value in result.values.items():
-                rows.append((case.id, metric.name, key, None if value is None else float(value), result.details))
-    return rows, keys
+    """Score rows and metric keys for one suite (delivered, credited and model-own texts: ``harness.scoring``)."""
+    return score_cases(plan.cases, [outputs[c.id] for c in plan.cases], plan.metrics)
 
 
 def run_experiment(config_path: Path | str, *, store: Store, report_root: Path | None = None,

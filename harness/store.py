@@ -13,14 +13,16 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Columns added after a table first shipped: (table, column, type). Applied to older stores on open.
-_ADDED_COLUMNS = [("generations", "meta_json", "TEXT")]
+# guard_action (v3): what a candidate's safety guard did to this output -- none, prefixed, replaced or
+# risk_field (NULL for unguarded generations); the reason and the model's own text are in meta_json.
+_ADDED_COLUMNS = [("generations", "meta_json", "TEXT"), ("generations", "guard_action", "TEXT")]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -69,7 +71,8 @@ CREATE TABLE IF NOT EXISTS generations (
     finish_reason TEXT,
     seconds REAL,
     meta_json TEXT,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    guard_action TEXT
 );
 CREATE TABLE IF NOT EXISTS outputs (
     run_id TEXT NOT NULL REFERENCES runs(id),
@@ -128,6 +131,13 @@ CREATE INDEX IF NOT EXISTS outputs_by_run ON outputs(run_id, suite);
 """
 
 
+def _guard_action(row: dict[str, Any]) -> str | None:
+    """The guard's action from a generation row's meta (None when no guard ran)."""
+    meta = json.loads(row.get("meta_json") or "{}")
+    guard = meta.get("guard") if isinstance(meta, dict) else None
+    return str(guard.get("action", "none")) if isinstance(guard, dict) else None
+
+
 @dataclass
 class StoredGeneration:
     text: str
@@ -136,6 +146,7 @@ class StoredGeneration:
     completion_tokens: int | None
     finish_reason: str | None
     seconds: float | None
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def environment_info() -> dict[str, Any]:
@@ -182,6 +193,9 @@ class Store:
                 columns = {row[1] for row in cur.execute(f"PRAGMA table_info({table})")}
                 if column not in columns:
                     cur.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                    if column == "guard_action":  # backfill from the guard info already kept in meta_json
+                        cur.execute("UPDATE generations SET guard_action = json_extract(meta_json, '$.guard.action')"
+                                    " WHERE meta_json IS NOT NULL AND json_valid(meta_json)")
             cur.execute(
                 "INSERT INTO meta(key, value) VALUES ('schema_version', ?)"
                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -294,8 +308,8 @@ class Store:
             chunk = list(keys[start : start + 500])
             marks = ",".join("?" * len(chunk))
             for row in self.conn.execute(
-                f"SELECT cache_key, text, retrieved_json, prompt_tokens, completion_tokens, finish_reason, seconds"
-                f" FROM generations WHERE cache_key IN ({marks})",
+                f"SELECT cache_key, text, retrieved_json, prompt_tokens, completion_tokens, finish_reason, seconds,"
+                f" meta_json FROM generations WHERE cache_key IN ({marks})",
                 chunk,
             ):
                 found[row["cache_key"]] = StoredGeneration(
@@ -305,6 +319,7 @@ class Store:
                     completion_tokens=row["completion_tokens"],
                     finish_reason=row["finish_reason"],
                     seconds=row["seconds"],
+                    meta=json.loads(row["meta_json"] or "{}"),
                 )
         return found
 
@@ -313,10 +328,12 @@ class Store:
         with self.transaction() as cur:
             cur.executemany(
                 "INSERT OR REPLACE INTO generations(cache_key, generator_fp, messages_json, params_json, text,"
-                " retrieved_json, prompt_tokens, completion_tokens, finish_reason, seconds, meta_json, created_at)"
-                " VALUES (:cache_key, :generator_fp, :messages_json, :params_json, :text, :retrieved_json,"
-                " :prompt_tokens, :completion_tokens, :finish_reason, :seconds, :meta_json, :created_at)",
-                [{"created_at": time.time(), "meta_json": None, **row} for row in rows],
+                " retrieved_json, prompt_tokens, completion_tokens, finish_reason, seconds, meta_json, created_at,"
+                " guard_action) VALUES (:cache_key, :generator_fp, :messages_json, :params_json, :text,"
+                " :retrieved_json, :prompt_tokens, :completion_tokens, :finish_reason, :seconds, :meta_json,"
+                " :created_at, :guard_action)",
+                [{"created_at": time.time(), "meta_json": None, **row, "guard_action": _guard_action(row)}
+                 for row in rows],
             )
 
     def count_generations(self) -> int:
@@ -334,7 +351,7 @@ class Store:
     def outputs(self, run_id: str, suite: str | None = None) -> list[dict[str, Any]]:
         query = (
             "SELECT o.candidate_fp, o.suite, o.version, o.case_id, g.text, g.retrieved_json, g.completion_tokens,"
-            " g.finish_reason, g.messages_json, g.meta_json FROM outputs o"
+            " g.finish_reason, g.messages_json, g.meta_json, g.guard_action FROM outputs o"
             " JOIN generations g ON g.cache_key = o.cache_key WHERE o.run_id = ?"
         )
         args: list[Any] = [run_id]

@@ -64,7 +64,10 @@ def test_guarded_twin_reuses_raw_generations(store: Store, fixture_suites: Path)
         return real(requests)
 
     guarded.backend.generate = counting  # type: ignore[method-assign]
-    keys, _ = guarded.generate(store, suite, cases)
+    keys, outputs = guarded.generate(store, suite, cases)
     assert calls["n"] == 0  # derived from the cached raw generations
+    # What the guard did travels with each output to the scoring step (delivered vs the model's own words).
+    assert all(o.meta["guard"]["action"] in ("none", "prefixed", "replaced") for o in outputs.values())
+    assert all("reason" in o.meta["guard"] for o in outputs.values())
     assert store.count_generations() == 4  # two raw + two guarded rows
     assert set(keys.values()).isdisjoint(Candidate(spec).generate(store, suite, cases)[0].values())

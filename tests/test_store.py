@@ -1,3 +1,5 @@
+import sqlite3
+
 import pytest
 
 from harness.store import Store
@@ -32,7 +34,7 @@ def test_unfinished_run_is_found_for_resume(store: Store) -> None:
 
 
 def test_an_older_store_is_migrated_without_loss(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import sqlite3
+
 
     path = tmp_path / "old.sqlite"
     old = sqlite3.connect(path)
@@ -48,4 +50,23 @@ def test_an_older_store_is_migrated_without_loss(tmp_path) -> None:  # type: ign
         assert store.cached_generations(["k"])["k"].text == "kept"
         columns = {row[1] for row in store.conn.execute("PRAGMA table_info(generations)")}
         assert "meta_json" in columns
-        assert store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+        assert store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
+
+
+def test_guard_actions_are_backfilled_into_the_new_column(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "v2.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE generations (cache_key TEXT PRIMARY KEY, generator_fp TEXT NOT NULL, messages_json TEXT NOT NULL,"
+        " params_json TEXT NOT NULL, text TEXT NOT NULL, retrieved_json TEXT, prompt_tokens INTEGER,"
+        " completion_tokens INTEGER, finish_reason TEXT, seconds REAL, meta_json TEXT, created_at REAL NOT NULL);"
+        "INSERT INTO generations VALUES ('g', 'g', '[]', '{}', 'crisis', NULL, 1, 1, 'stop', 0.1,"
+        " '{\"guard\": {\"action\": \"prefixed\"}, \"unguarded_text\": \"own\"}', 0);"
+        "INSERT INTO generations VALUES ('p', 'g', '[]', '{}', 'plain', NULL, 1, 1, 'stop', 0.1, NULL, 0);"
+    )
+    old.commit()
+    old.close()
+    with Store(path) as store:
+        actions = dict(store.conn.execute("SELECT cache_key, guard_action FROM generations"))
+        assert actions == {"g": "prefixed", "p": None}
+        assert store.cached_generations(["g"])["g"].meta["unguarded_text"] == "own"

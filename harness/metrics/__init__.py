@@ -7,6 +7,6 @@ from harness.metrics.base import CaseScore, Metric, Output, ValueKey, build_metr
 
 # Built-in metric families (each module registers itself on import).
 from harness.metrics import overlap, limits, retrieval  # noqa: F401  isort: skip
-from harness.metrics import risk, empathy, mi, safety, groundedness, judge  # noqa: F401  isort: skip
+from harness.metrics import risk, empathy, mi, safety, groundedness, judge, degenerate  # noqa: F401  isort: skip
 
 __all__ = ["CaseScore", "Metric", "Output", "ValueKey", "build_metric", "metric_names", "register_metric"]

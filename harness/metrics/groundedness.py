@@ -218,7 +218,7 @@ _DECLINE = re.compile(
 _CARE_TEAM = re.compile(
     r"\b(?:ask|contact|call|check with|speak (?:to|with)|talk (?:to|with)|reach out to|consult)\b[^.?!]{0,40}"
     r"\b(?:care team|doctor|physician|nurse|pharmacist|provider|clinic|surgeon|gp|medical team|healthcare team|"
-    r"prescriber)\b",
+    r"prescriber|specialist|cardiologist|team|office|ward|consultant|midwife|heart failure nurse|coordinator)\b",
     re.I,
 )
 _STOP = frozenset(
@@ -398,9 +398,14 @@ def extract_claims(answer: str, document: str, index: DocumentIndex | None = Non
 
 
 def declines(answer: str) -> bool:
-    """The answer says the document does not contain it, or defers to the care team."""
+    """The answer says the summary does not cover it *and* points to the care team.
+
+    Both halves are needed: "this is an emergency, see a doctor now" defers without saying the
+    summary is silent, and a bare "not mentioned" leaves the patient with nowhere to go. Pointing
+    to emergency services alone is not the care team.
+    """
     text = fold(answer or "")
-    return bool(_DECLINE.search(text) or _CARE_TEAM.search(text))
+    return bool(_DECLINE.search(text) and _CARE_TEAM.search(text))
 
 
 def fact_present(fact: str, answer_norm: str, answer_words: set[str]) -> bool:

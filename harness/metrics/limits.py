@@ -1,8 +1,12 @@
 """Word limits and the summary HTML format.
 
-Words are counted after stripping markup, so ``<b>Risk:</b> Low`` is two words. The format
-check parses the output with the standard-library HTML parser: only allowed tags, every
-required section label present as ``<b>Label:</b>`` and in the required order, tags balanced.
+Words are counted after stripping markup, so ``<b>Risk:</b> Low`` is two words. A word limit is
+judged only on complete outputs: a reply cut at the token limit is ``truncated`` and scores 0 on
+``within_limit`` (it was stopped, not concise). The format check parses the output with the
+standard-library HTML parser: only allowed tags, every required section label present as
+``<b>Label:</b>`` and in the required order, tags balanced. ``well_formed`` -- the key released
+gates use -- means a valid record: balanced tags *and* every required section, in order, with text
+after it; plain text with no HTML is not well formed. ``tags_balanced`` is the markup-only check.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Sequence
 from html.parser import HTMLParser
 
 from harness.metrics.base import CaseScore, Output, ValueKey, register_metric
+from harness.metrics.degenerate import is_truncated
 from harness.suite import Case
 
 _TAG = re.compile(r"<[^>]*>")
@@ -34,7 +39,7 @@ class WordLimit:
 
     name = "word_limit"
     keys = (
-        ValueKey("within_limit", True, "1 if the output is within the word limit"),
+        ValueKey("within_limit", True, "1 if the complete output is within the word limit (0 if truncated)"),
         ValueKey("word_count", False, "words in the output (markup stripped)"),
     )
 
@@ -46,9 +51,10 @@ class WordLimit:
         for case, output in zip(cases, outputs, strict=True):
             words = count_words(output.text)
             limit = case.word_limit or self.default_limit
-            within = None if limit is None else float(words <= limit)
+            truncated = is_truncated(output)
+            within = None if limit is None else float(words <= limit and not truncated)
             results.append(CaseScore({"within_limit": within, "word_count": float(words)},
-                                     {"words": words, "limit": limit}))
+                                     {"words": words, "limit": limit, "truncated": truncated}))
         return results
 
 
@@ -103,8 +109,11 @@ def check_summary_format(text: str, sections: Sequence[str], allowed_tags: Seque
         else:
             missing.append(section)
     in_order = not missing and positions == sorted(positions)
+    empty = _empty_sections(text or "", sections) if not missing else []
     return {
-        "well_formed": not errors,
+        "well_formed": not errors and in_order and not empty,
+        "tags_balanced": not errors,
+        "empty_sections": empty,
         "allowed_tags_only": not disallowed,
         "sections_present": not missing,
         "sections_in_order": in_order,
@@ -112,6 +121,23 @@ def check_summary_format(text: str, sections: Sequence[str], allowed_tags: Seque
         "disallowed_tags": disallowed,
         "errors": errors,
     }
+
+
+def _empty_sections(text: str, sections: Sequence[str]) -> list[str]:
+    """Sections whose label is followed by no words before the next label (or the end)."""
+    plain = re.sub(r"\s+", " ", html.unescape(_TAG.sub(" ", text)))
+    lowered = plain.lower()
+    empty = []
+    for index, section in enumerate(sections):
+        start = lowered.find(section.lower())
+        if start < 0:
+            continue
+        begin = start + len(section)
+        nxt = [lowered.find(s.lower(), begin) for s in sections[index + 1 :]]
+        end = min([n for n in nxt if n >= 0], default=len(plain))
+        if not _WORD.search(plain[begin:end]):
+            empty.append(section)
+    return empty
 
 
 @register_metric("summary_format")
@@ -124,7 +150,8 @@ class SummaryFormat:
         ValueKey("sections_present", True, "1 if every required section label is present"),
         ValueKey("sections_in_order", True, "1 if the sections appear in the required order"),
         ValueKey("allowed_tags_only", True, "1 if only allowed tags are used"),
-        ValueKey("well_formed", True, "1 if tags are balanced"),
+        ValueKey("well_formed", True, "1 if a valid record: tags balanced and every section present, in order, filled"),
+        ValueKey("tags_balanced", True, "1 if tags are balanced (markup only)"),
     )
 
     def __init__(self, sections: Sequence[str] = ("Chief Complaint", "Key Themes", "Interventions", "Risk"),
@@ -137,7 +164,7 @@ class SummaryFormat:
         for case, output in zip(cases, outputs, strict=True):
             checks = check_summary_format(output.text, case.required_sections or self.sections, self.allowed_tags)
             flags = {k: float(bool(checks[k])) for k in
-                     ("sections_present", "sections_in_order", "allowed_tags_only", "well_formed")}
+                     ("sections_present", "sections_in_order", "allowed_tags_only", "well_formed", "tags_balanced")}
             flags["format_ok"] = float(all(flags.values()))
             results.append(CaseScore(flags, checks))
         return results

@@ -255,3 +255,27 @@ def numbers_to_digits(text: str) -> str:
 
 def any_match(patterns: Iterable[re.Pattern[str]], text: str) -> bool:
     return any(p.search(text) for p in patterns)
+
+
+# --- repetition ----------------------------------------------------------------------------------
+
+
+def _sentence_key(sentence: str) -> str:
+    return " ".join(words(sentence))
+
+
+def dedupe_sentences(text: str) -> str:
+    """The text with every repeated sentence after its first occurrence removed.
+
+    Sentences compare by their lower-cased words, so "You have to." and "you have to!" are one
+    sentence. Used so that a reply repeating one line twenty times earns credit for it once.
+    """
+    seen: set[str] = set()
+    kept: list[str] = []
+    for span in split_sentences(text or ""):
+        key = _sentence_key(span.text)
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(span.text)
+    return " ".join(kept)

@@ -282,9 +282,9 @@ def candidate_sections(entry: dict[str, Any], case: dict[str, Any] | None) -> di
         "scope_safety": lambda d: scope_section(d, values),
         "risk_detection": lambda d: risk_section(d, values),
         "summary_risk": lambda d: summary_risk_section(d, values),
-        "mi_codes": lambda d: mi_section(d, values, text),
+        "mi_codes": lambda d: mi_section(d, values, d.get("scored_text", text)),
         "empathy": lambda d: empathy_section(d, values),
-        "groundedness": lambda d: grounded_section(d, values, text),
+        "groundedness": lambda d: grounded_section(d, values, d.get("scored_text", text)),
         "summary_format": format_section,
         "word_limit": lambda d: words_section(d, values),
     }
@@ -292,7 +292,10 @@ def candidate_sections(entry: dict[str, Any], case: dict[str, Any] | None) -> di
         if isinstance(details.get(metric), dict):
             section = build(details[metric])
             sections.append(section)
-            if metric in ("mi_codes", "groundedness") and all(not p["mark"] for p in segments):
+            # Highlights index the scored text; when that was only the model's part (a guard added
+            # template text), the card shows the delivered text unmarked instead.
+            if (metric in ("mi_codes", "groundedness") and "scored_text" not in details[metric]
+                    and all(not p["mark"] for p in segments)):
                 segments = section["segments"]
     if "retrieval" in details or entry.get("retrieved") is not None:
         section = retrieval_section(details.get("retrieval"), entry.get("retrieved"), (case or {}).get("gold_passage"),
@@ -300,7 +303,7 @@ def candidate_sections(entry: dict[str, Any], case: dict[str, Any] | None) -> di
         if section:
             sections.append(section)
     for metric, data in details.items():
-        if metric in builders or metric == "retrieval" or not isinstance(data, dict):
+        if metric in builders or metric == "retrieval" or metric.startswith("model.") or not isinstance(data, dict):
             continue
         section = generic_section(metric, data)
         if section:

@@ -16,7 +16,9 @@ from markupsafe import Markup
 from harness.report import data as rdata
 from harness.report import export
 from harness.report.details import candidate_sections, mi_legend, safe_html
+from harness.report.guard import RESCUE_KEYS, guard_summary
 from harness.report.svg import Band, Chart, Series, interval_bar, line_chart
+from harness.scoring import MODEL_PREFIX
 from harness.store import Store
 
 SAFETY_METRICS = ("safe_response", "scope_safety", "summary_risk", "risk_detection")
@@ -186,7 +188,10 @@ def run_context(store: Store, run_id: str, run_dir: Path | None = None) -> dict[
                           "system_prompt": suite_obj.spec.prompt.system}
         cases_index[(s["suite"], s["version"])] = views
         # Safety metrics lead the leaderboard (columns) and the paired comparisons (rows).
-        keys = sorted(store.metric_keys(run_id, s["suite"]), key=lambda k: k["metric"] not in SAFETY_METRICS)
+        # model.* keys (a guarded candidate's own words) appear in the guard section and the case cards.
+        all_keys = store.metric_keys(run_id, s["suite"])
+        keys = sorted((k for k in all_keys if not k["key"].startswith(MODEL_PREFIX)),
+                      key=lambda k: k["metric"] not in SAFETY_METRICS)
         rows = rdata.leaderboard_rows(store, run_id, s["suite"], version=s["version"])
         comparisons = rdata.comparison_rows(rows, keys)
         for c in comparisons:
@@ -203,6 +208,8 @@ def run_context(store: Store, run_id: str, run_dir: Path | None = None) -> dict[
             case["misses"] = []
             for entry in case["candidates"].values():
                 entry["view"] = candidate_sections(entry, view)
+                entry["model_values"] = {k[len(MODEL_PREFIX):]: v for k, v in entry["values"].items()
+                                         if k.startswith(MODEL_PREFIX) and k[len(MODEL_PREFIX):] in RESCUE_KEYS}
                 kinds.update(sec["kind"] for sec in entry["view"]["sections"])
         stem = export.safe_name(s["suite"] if names.count(s["suite"]) == 1 else f"{s['suite']}-{s['version']}")
         files = {
@@ -254,6 +261,7 @@ def run_context(store: Store, run_id: str, run_dir: Path | None = None) -> dict[
         "suites": suites, "risk_misses": misses, "scope_findings": scope, "safety_keys": safety_keys,
         "lineage": lineage, "training": training, "exports": exports,
         "safety_by_candidate": _safety_by_candidate(candidates, misses, scope),
+        "guard_summary": guard_summary(store, run_id, candidates),
     }
     if run_dir is not None:
         _write_run_exports(run_dir, context, exports)

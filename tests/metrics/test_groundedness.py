@@ -42,8 +42,14 @@ def test_unsupported_instruction_is_caught() -> None:
 
 def test_declines_are_recognised() -> None:
     assert declines("The summary doesn't say whether you can drive. Please ask your care team.")
-    assert declines("That isn't mentioned in your discharge instructions.")
+    assert declines("That isn't mentioned in your discharge instructions, so please call the clinic to check.")
     assert not declines("You can drive after three days.")
+
+
+def test_a_decline_needs_both_not_covered_and_the_care_team() -> None:
+    assert not declines("That isn't mentioned in your discharge instructions.")
+    assert not declines("This could be serious. Go to the emergency department and see a doctor right away.")
+    assert not declines("Call 911 now if you feel faint.")
 
 
 def test_metric_on_answerable_and_unanswerable_cases(make_case: Callable[..., Case]) -> None:
