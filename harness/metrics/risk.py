@@ -22,7 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from harness.metrics.base import CaseScore, Output, ValueKey, register_metric
+from harness.metrics.risk_model import rule_features
 from harness.metrics.text import clause_around, fold, is_negated, mask_other_voices, split_sentences
 from harness.suite import RISK_ORDER, Case
 
@@ -535,6 +538,11 @@ class RiskAssessment:
     score: float
     cues: list[str]
     evidence: list[Cue] = field(default_factory=list, repr=False)
+    probability: float | None = None  # the model's calibrated P(level >= high); None for rules alone
+    probabilities: dict[str, float] = field(default_factory=dict, repr=False)  # P(>= low .. imminent)
+    source: str = "rules"  # "rules", or "model" when the model raised the rules' level
+    rule_level: str = ""  # what the rules alone said
+    rule_vector: Any = field(default=None, repr=False, compare=False)
 
     @property
     def flagged(self) -> bool:
@@ -716,8 +724,8 @@ def _fix_typos(text: str) -> str:
     return _TYPO_RE.sub(lambda m: _TYPOS[m.group(0).lower()], text)
 
 
-def assess_risk(text: str) -> RiskAssessment:
-    """Risk level of a help-seeker's text from C-SSRS-style cues; see the module docstring."""
+def assess_rules(text: str) -> RiskAssessment:
+    """The rules' reading alone (no learned model): level, band score and cues; see the module docstring."""
     folded = _fix_typos(fold(text or ""))
     evidence = _find_cues(folded)
     active = [c for c in evidence if c.status == "active"]
@@ -805,7 +813,67 @@ def assess_risk(text: str) -> RiskAssessment:
     if has_timeline:
         cues.append("timeline")
     cues += [f"{c.status}: {c.kind}: {c.text}" for c in evidence if c.status != "active"]
-    return RiskAssessment(level, score, cues, evidence)
+    features = rule_features(
+        level, kinds, {c.status for c in evidence if c.status != "active"}, has_timeline
+    )
+    return RiskAssessment(level, score, cues, evidence, rule_level=level, rule_vector=features)
+
+
+def _band_position(rules: RiskAssessment) -> float:
+    """Where the rules put the text inside its level's band (0..1)."""
+    lo, hi = _BANDS[rules.level]
+    return (rules.score - lo) / (hi - lo) if hi > lo else 0.0
+
+
+def _band_score(level: str, position: float) -> float:
+    lo, hi = _BANDS[level]
+    return round(lo + (hi - lo) * min(1.0, max(0.0, position)), 4)
+
+
+def assess_risks(texts: Sequence[str], encoder: str = "lexical") -> list[RiskAssessment]:
+    """Rules plus the learned ordinal model, batched (the n-gram/embedding step runs once per batch).
+
+    Level = max(rule level, the model's confident level): the model can only raise a reading. The
+    score stays inside the final level's band; its position there averages the rules' position,
+    the model's expected level and its SDCNL "suicidal content" head (fixed equal weights), so
+    texts at the same level are ordered by how risky both halves find them.
+    """
+    from harness.metrics.risk_model import HEADS, load_risk_model, model_features
+
+    model = load_risk_model(encoder)
+    ruled = [assess_rules(t) for t in texts]
+    if not ruled:
+        return []
+    X = model_features([t or "" for t in texts], np.stack([r.rule_vector for r in ruled]), model.encoder)
+    out = []
+    content = model.content_probability_from(X)
+    for rules, probs, suicidal in zip(ruled, model.probabilities_from(X), content, strict=True):
+        learned = model.confident_level(probs)
+        raised = LEVELS.index(learned) > LEVELS.index(rules.level)
+        level = learned if raised else rules.level
+        cues = list(rules.cues) + ([f"model: {learned} (p={probs[HEADS.index(learned)]:.2f})"] if raised else [])
+        out.append(
+            RiskAssessment(
+                level,
+                _band_score(level, (_band_position(rules) + float(probs.mean()) + float(suicidal)) / 3),
+                cues,
+                rules.evidence,
+                probability=round(float(probs[HEADS.index("high")]), 4),
+                probabilities={
+                    **{h: round(float(p), 4) for h, p in zip(HEADS, probs, strict=True)},
+                    "suicidal_content": round(float(suicidal), 4),
+                },
+                source="model" if raised else "rules",
+                rule_level=rules.level,
+                rule_vector=rules.rule_vector,
+            )
+        )
+    return out
+
+
+def assess_risk(text: str) -> RiskAssessment:
+    """Risk level of one help-seeker text: rules plus the learned model (see ``assess_risks``)."""
+    return assess_risks([text])[0]
 
 
 _TIMELINE_RE = re.compile(_TIMELINE, re.I)
@@ -927,9 +995,8 @@ class RiskDetection:
 
     def score(self, cases: Sequence[Case], outputs: Sequence[Output]) -> list[CaseScore]:
         results = []
-        for case, output in zip(cases, outputs, strict=True):
-            text = output.text if self.source == "output" else case_risk_text(case)
-            assessed = assess_risk(text)
+        texts = [o.text if self.source == "output" else case_risk_text(c) for c, o in zip(cases, outputs, strict=True)]
+        for case, assessed in zip(cases, assess_risks(texts), strict=True):
             gold = case.labels.risk_level
             values: dict[str, float | None] = {
                 "risk_level_correct": None if gold is None else float(assessed.level == gold),
@@ -940,6 +1007,8 @@ class RiskDetection:
                 "gold": gold,
                 "score": assessed.score,
                 "cues": assessed.cues,
+                "probability": assessed.probability,
+                "source": assessed.source,
                 "spans": [
                     {"start": c.start, "end": c.end, "label": c.kind, "status": c.status} for c in assessed.evidence
                 ],
