@@ -342,7 +342,10 @@ _PATTERNS: dict[str, list[str]] = {
 _DRUG = (
     r"(?:pills|tablets|meds|medications?|medicines?|capsules|insulin|tylenol|paracetamol|acetaminophen|ibuprofen|"
     r"aspirin|oxy\w*|opioids|painkillers|antidepressants|lithium|seroquel|xanax|benzos|morphine|sertraline|"
-    r"prozac|zoloft|sleeping (?:pills|tablets)|medicine cabinet|the cabinet|pack|bottle|them all)"
+    r"prozac|zoloft|sleeping (?:pills|tablets)|medicine cabinet|the cabinet|pack|bottle|them all|zopiclone|zolpidem|"
+    r"ambien|diazepam|valium|codeine|tramadol|fentanyl|heroin|quetiapine|amitriptyline|citalopram|fluoxetine|"
+    r"venlafaxine|propranolol|benadryl|nytol|klonopin|ativan|adderall|\w+(?:azepam|olam|clone|pine|zine|oxetine|"
+    r"triptyline|codone|morphone|barbital|prazole|olol|alopram|afaxine))"
 )
 _POISON = r"(?:bleach|antifreeze|poison|drain cleaner|pesticide|weed ?killer|rat poison)"
 _INGEST = (
@@ -380,7 +383,7 @@ _ACT_PATTERNS = [
     r"ladder)\b",
     r"\b(?:put|held|holding|have|got) (?:the |a |my |his )?(?:gun|barrel|pistol|revolver) (?:in my mouth|to my (?:head|"
     r"temple|chest)|against my head)\b",
-    r"\b(?:engine|car) (?:is )?running\b[^.!?]{0,50}\b(?:garage|door (?:is )?(?:shut|closed))|"
+    r"\b(?:engine|car)(?:'s| is)? (?:on|running)\b[^.!?]{0,50}\b(?:garage|door (?:is )?(?:shut|closed))|"
     r"\b(?:garage|door)\b[^.!?]{0,40}\b(?:engine|car) (?:is )?running\b",
     r"\bfilled my pockets with (?:rocks|stones)\b|\bin the (?:bath|tub|bathtub) with (?:the|a) (?:hair ?dryer|toaster|"
     r"radio)|\b(?:hair ?dryer|toaster) (?:plugged in )?next to me\b",
@@ -413,7 +416,8 @@ _METHOD_THOUGHT = [
     r"visuali[sz](?:e|ing)|keep seeing my ?self|the thought of|urges? (?:of|to)|tempted by)"
     r" (?:about |of )?(?:my ?self )?" + _METHOD_GERUND
     + r"(?! (?:in|into) (?:the )?(?:pool|water|fun)| rope| jacks| ship| the gun)",
-    r"\b(?:thought|think|thinking|researched|looked) (?:of |about |up )?(?:how|ways|methods)(?: to (?:do it|die)| i'?d "
+    r"\b(?:thought|think|thinking|researched|looked|worked out|figured out|found) (?:of |about |up )?(?:how|ways|"
+    r"methods)(?: to (?:do it|die)| i'?d "
     r"(?:do it|die))?(?= *[.!,;]| but)",
 ]
 _FAREWELL_MORE = [
@@ -484,7 +488,8 @@ _THIRD = re.compile(
     r"the detective|the narrator|the heroine|the hero|the character|"
     r"(?:my|our|a|her|his|the|their|your|this|that) (?:\w+ )?(?:friend|best friend|brother|sister|mom|mum|mother|dad|"
     r"father|son|daughter|wife|husband|partner|"
-    r"boyfriend|girlfriend|gf|bf|bff|ex|cousin|aunt|uncle|grandma|grandpa|grandmother|grandfather|"
+    r"boyfriend|girlfriend|gf|bf|bff|ex|flatmate|housemate|mate|buddy|teammate|niece|nephew|fiance|"
+    r"fiancee|cousin|aunt|uncle|grandma|grandpa|grandmother|grandfather|"
     r"roommate|classmate|coworker|"
     r"colleague|"
     r"patient|client|student|neighbou?r|parents?|kid|child|teen|uncle)s?)\b",
@@ -508,7 +513,8 @@ _PAST = re.compile(
     r"little|kid|child|in|a teen)|"
     r"as a (?:teen|teenager|kid|child)|in (?:high school|middle school|college|my teens|my twenties|university)|"
     r"back then|"
-    r"long time ago|in the past|last year|(?:19|20)\d\d|at the time|before i (?:started|got|found)|"
+    r"long time ago|in the past|last year|last (?:spring|summer|autumn|fall|winter)|(?:19|20)\d\d|"
+    r"at the time|before i (?:started|got|found)|"
     r"at (?:\d+|fifteen|sixteen|seventeen|fourteen|thirteen))\b",
     re.I,
 )
@@ -596,6 +602,9 @@ def _find_cues(text: str) -> list[Cue]:
             for a, b in idioms
         )
         sentence_when = _when(lowered)
+        # A measured span ("two years and two months ago") dates the whole sentence, across "and".
+        days = _days_ago(lowered)
+        span_when = "" if days is None else "current" if days <= 0.5 else "recent" if days <= 92 else "past"
         taken: list[tuple[int, int]] = []
         for kind, pattern in _COMPILED.items():
             for match in pattern.finditer(lowered):
@@ -623,7 +632,7 @@ def _find_cues(text: str) -> list[Cue]:
                         status,
                         "current"
                         if kind == "protective" or _WANTED_AGAIN.search(lowered[a:b])
-                        else (_when(clause_around(lowered, a, b)) or sentence_when or "current"),
+                        else (span_when or _when(clause_around(lowered, a, b)) or sentence_when or "current"),
                     )
                 )
                 if status == "active":
@@ -686,6 +695,7 @@ def _negated_passive(sentence: str, start: int) -> bool:
     return is_negated(sentence, start, window=4)
 
 
+_EXPLICIT_MEANS = re.compile(r"\bloaded\b|lined up|counted out|laid out|noose|tied and ready", re.I)
 _EXPLICIT_AFTER = re.compile(
     r"^[^.!?]*?(?:how many|how much|lethal|painless|high enough|lined up|counted out|laid out|for when i'?m gone)", re.I
 )
@@ -776,6 +786,7 @@ def assess_rules(text: str) -> RiskAssessment:
     attempt_any = "attempt" in kinds or any(c.kind == "act_in_progress" and c.when == "past" for c in active)
     protective = "protective" in kinds
 
+    explicit_means = any(c.kind in ("means", "preparatory") and _EXPLICIT_MEANS.search(c.text) for c in now)
     implicit_farewell = "farewell_implicit" in current and ("means" in current or ideation_now or intent)
     act_now = any(c.kind == "act_in_progress" and c.when == "current" for c in active)
     # At a height or on the tracks with a danger word, ideation or a goodbye: an act in progress.
@@ -792,6 +803,9 @@ def assess_rules(text: str) -> RiskAssessment:
     elif (intent and (has_timeline or has_means or plan or preparatory)) or (plan and has_timeline):
         level = "imminent"
     elif has_means and has_timeline and (has_method or preparatory or "active" in current):
+        level = "imminent"
+    elif explicit_means and _TIMELINE_RE.search(lowered):
+        # A loaded gun or pills laid out, with a set time: conservative even without a death word.
         level = "imminent"
     elif intent or plan or preparatory or attempt_recent or (has_means and (has_method or ideation_now)) or timed_wish:
         level = "high"
