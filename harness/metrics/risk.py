@@ -340,16 +340,16 @@ _PATTERNS: dict[str, list[str]] = {
 # --- acts, attempts told in any words, method thoughts, farewells (issue 14) ----------------------------
 
 _DRUG = (
-    r"(?:pills|tablets|meds|medications?|medicines?|capsules|insulin|tylenol|paracetamol|acetaminophen|ibuprofen|"
+    r"(?:pills?|tablets?|meds|medications?|medicines?|capsules?|insulin|tylenol|paracetamol|acetaminophen|ibuprofen|"
     r"aspirin|oxy\w*|opioids|painkillers|antidepressants|lithium|seroquel|xanax|benzos|morphine|sertraline|"
-    r"prozac|zoloft|sleeping (?:pills|tablets)|medicine cabinet|the cabinet|pack|bottle|them all|zopiclone|zolpidem|"
+    r"prozac|zoloft|sleeping (?:pills|tablets)|medicine cabinet|the cabinet|them all|zopiclone|zolpidem|"
     r"ambien|diazepam|valium|codeine|tramadol|fentanyl|heroin|quetiapine|amitriptyline|citalopram|fluoxetine|"
     r"venlafaxine|propranolol|benadryl|nytol|klonopin|ativan|adderall|\w+(?:azepam|olam|clone|pine|zine|oxetine|"
     r"triptyline|codone|morphone|barbital|prazole|olol|alopram|afaxine))"
 )
 _POISON = r"(?:bleach|antifreeze|poison|drain cleaner|pesticide|weed ?killer|rat poison)"
 _INGEST = (
-    r"(?:took|taken|swallowed|downed|drank|drunk|ate|chugged|necked|popped|finished|emptied|od'?d on|overdosed on)"
+    r"(?:took|taken|swallowed|downed|ate|popped|finished|emptied|od'?d on|overdosed on)"
 )
 _AMOUNT = (
     r"(?:like |about |around |maybe |over |nearly |almost |at least )?(?:\d{2,}|all|a (?:whole |full |entire )?"

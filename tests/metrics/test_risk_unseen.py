@@ -156,3 +156,15 @@ def test_missing_weights_fail_loudly(tmp_path: Path) -> None:
 
     with pytest.raises(ModelNotFoundError):
         load_risk_model("lexical", str(tmp_path / "absent.npz"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I drank the whole bottle of red on my own last night and felt awful.",
+        "Finished a whole pack of biscuits watching telly, no regrets.",
+    ],
+)
+def test_drinking_and_eating_a_whole_bottle_or_pack_is_not_an_overdose(text: str) -> None:
+    # Found when checking summarization/v1: "a bottle" alone was read as pills.
+    assert not at_least(text, "moderate")
