@@ -132,6 +132,9 @@ _PATTERNS: dict[str, list[str]] = {
         r"actually |definitely )?"
         r"(?:do it|go through with it|jump|end this)\b",
         rf"\b{_I} (?:am |'m |m )?doing it (?:this|tonight|today|tomorrow|on|at|after|before|when|once)\b",
+        r"\b(?:that'?s|thats) it\b(?=[^.!?]*$)|\bi'?m (?:finally )?finishing (?:this|it)\b|"
+        r"\bi (?:finally )?stop(?= *[.!]| *$)",
+        r"\b(?:i'?m|im|i am) (?:taking|swallowing) (?:them|it|the lot|them all)\b",
     ],
     "plan": [
         r"\b(?:thinking|thought|think|figuring out|worked out|working out) about how (?:i'?d|i would|i could|i'?ll|i "
@@ -185,11 +188,11 @@ _PATTERNS: dict[str, list[str]] = {
         r"my) "
         r"(?:kitchen table|table|desk|car|nightstand|drawer|bag)\b",
         rf"\b{_I} (?:have|'ve got|got|keep|own) (?:a |my |the |enough |all |lots of |access to )?(?:(?:dad'?s|his|"
-        rf"her|\w+'?s) )?(?:sleeping )?"
+        rf"her|\w+'?s) )?(?:sleeping |hunting |old |service )?"
         r"(?:gun|pistol|rifle|firearm|rope|pills|sleeping pills|tablets|meds|razor|blades?|knife|bottle of \w+)\b",
         r"\b(?:there'?s|there is) a (?:loaded |full )?(?:gun|rope|bottle of pills|knife) in (?:the|my)\b",
         rf"\b{_I} (?:have|'ve got|got) (?:a |an )?(?:whole |full )?(?:drawer|cabinet|bottle|box|bag|stash|stockpile) "
-        r"(?:full )?of (?:\w+ )?(?:pills|meds|tablets|morphine|oxy\w*)\b",
+        r"(?:full )?of (?:\w+'?s? ){0,2}(?:pills|meds|tablets|morphine|oxy\w*|insulin|lithium)\b",
         r"\b(?:the|a|my|his|dad'?s|\w+'s) (?:loaded )?(?:gun|rifle|pistol|revolver|shotgun|knives|knife|pills) "
         r"(?:is |are )?(?:in|under) (?:the|my|his|her) (?:\w+ )?(?:shed|closet|drawer|safe|garage|kitchen|car|glovebox|"
         r"bed|cabinet|room|lap)\b",
@@ -357,15 +360,16 @@ _AMOUNT = (
     r"twenty|thirty|forty|fifty|sixty|a hundred|a lot|(?:a )?(?:dozen|few dozen))"
 )
 _HEIGHT = (
-    r"(?:edge|ledge|railing|rail|roof|rooftop|bridge|cliff|tracks|platform|balcony|overpass|parapet|top floor|"
-    r"parking (?:garage|structure|deck)|car park|tower|"
+    r"(?:ledge|railing|rail|roof|rooftop|bridge|cliff|tracks|platform|balcony|overpass|parapet|top floor|"
+    r"parking (?:garage|structure|deck)|car park|multi-?storey|tower|lookout|viaduct|level crossing|reservoir|"
     r"window ?sill|gorge|quarry|dam|pier)"
 )
 _METHOD_GERUND = (
     r"(?:jumping|leaping|stepping (?:off|out|in front)|throwing my ?self|driving (?:my car |the car )?(?:off|into)|"
     r"crashing|swerving|walking (?:out )?into (?:the )?(?:sea|ocean|lake|river|traffic|water)|hanging|drowning|"
     r"overdosing|shooting|slitting|swallowing (?:all|every|a bottle|the)|taking (?:all|every|a bottle|the whole)|"
-    r"putting (?:a|the|my \w+'?s?) (?:gun|bullet|barrel)|using (?:it|one|the \w+) on my ?self|"
+    r"putting (?:a|the|my \w+'?s?) (?:gun|bullet|barrel)|putting it (?:in my mouth|to my head)|"
+    r"using (?:it|one|the \w+) on my ?self|"
     r"(?:my car|the car) (?:going|veering|flying) off|gassing|poisoning|bleeding out)"
 )
 _ACT_PATTERNS = [
@@ -390,15 +394,18 @@ _ACT_PATTERNS = [
     r"\bjumped (?:off|from|out of) (?:the|a|my) \w+[^.!?]{0,50}\b(?:still alive|broken|survived|can'?t move)\b",
 ]
 _AT_HEIGHT = [
-    rf"\b(?:{_I} |currently |now |right now )?(?:standing|sitting|perched|up|out|waiting|parked)? ?(?:on|at|in|by) "
-    rf"(?:the |a |my )?(?:top of the |edge of the |\w+ )?{_HEIGHT}\b",
+    rf"\b(?:{_I} )?(?:standing|sitting|perched) (?:on|at) the edge\b",
+    rf"\b(?:{_I} |currently |now |right now )?(?:standing|sitting|perched|up|out|waiting|parked)? ?(?:on|at|in|by|to|"
+    rf"up to|out to) (?:the |a |my )?(?:top of the |edge of the )?(?:\w+ ){{0,2}}{_HEIGHT}\b",
 ]
 _DANGER_HERE = re.compile(
-    r"\b(?:edge|ledge|railing|outside (?:of )?the (?:fence|barrier|railing)|over the (?:side|edge|railing)|"
+    r"\b(?:(?:standing|sitting|stood|perched|i'?m|im) on (?:the |a )?(?:edge|ledge|railing|parapet)|"
+    r"outside (?:of )?the (?:fence|barrier|railing)|over the (?:side|edge|railing)|"
     r"climb(?:ing|ed)? over|legs (?:are )?over|look(?:ing)? down|lean(?:ing)? forward|jump|not getting on|"
     r"next one (?:comes|is)|(?:train|express) (?:to )?come|let go|step off|one (?:more )?step|"
     r"not (?:going|driving|coming|walking) (?:back|home|down)|last (?:post|message|time)|goodbye|bye|"
-    r"this is it|windy up here|nobody(?:'?s| is) around)\b",
+    r"this is it|windy up here|nobody(?:'?s| is) around|keep (?:walking|going)|further out|up to my (?:chest|neck|"
+    r"waist)|it'?s cold|can'?t feel|no one knows where|i'?m ready|decided)\b",
     re.I,
 )
 _ATTEMPT_WORDS = [
@@ -427,6 +434,9 @@ _FAREWELL_MORE = [
     rf"\b{_I} (?:won'?t|will not|wont) (?:be (?:here|around|alive)|see (?:the )?(?:morning|sunrise|tomorrow))"
     r"(?: (?:when|by the time|tomorrow|to see))?",
     r"\b(?:i'?ll|ill|i will) be (?:dead|gone) (?:by|before|tonight|tomorrow|soon|in)\b",
+    r"\b(?:by|before) (?:morning|tomorrow|tonight|sunrise|the weekend|then),? (?:i'?ll|ill|i will) (?:be (?:dead|gone)|"
+    r"have gone)\b",
+    r"\byou won'?t (?:hear from|see) me (?:again|any ?more)\b|\bi can'?t be here any ?more\b",
 ]
 _FAREWELL_SIGNALS = re.compile(
     r"\b(?:sorry|goodbye|bye|love you|take care of \w+(?: \w+)? for me|feed my|passwords? (?:is|are)|"
@@ -434,6 +444,33 @@ _FAREWELL_SIGNALS = re.compile(
     r"i tried|thank you for trying|(?:please )?don'?t look for me)\b",
     re.I,
 )
+_PATTERNS["preparatory"] += [
+    r"\b(?:rope|noose|belt|cord|ligature) (?:is )?(?:hanging|set up|in place|tied|ready|up)\b",
+    rf"\b{_DRUG} (?:are |all )?(?:lined up|counted out|laid out|set out)\b",
+    rf"\b(?:stockpil|sav|hoard|collect)(?:e|ed|ing)?(?: up)? (?:my |some |all |all my |enough )?(?:\w+'?s )?(?:\w+ )?"
+    rf"{_DRUG}",
+    r"\bpracti[cs](?:ing|ed|e) with (?:the|a) (?:cord|rope|belt|ligature|scarf)\b|\bhow long it takes (?:me )?to "
+    r"(?:pass out|die|lose consciousness)\b",
+]
+_PATTERNS["plan"] += [rf"\b(?:picked|chose|chosen|found) (?:the|a) (?:\w+ ){{0,2}}{_HEIGHT}\b"]
+_PATTERNS["self_harm"] += [
+    r"\b(?:cutting|scratching|carv|carving|slic|slicing)\w* (?:into )?my (?:arms?|forearms?|legs?|thighs?|wrists?|"
+    r"skin|stomach|hips?)\b",
+    r"\b(?:burn|burning|burnt|burned|cut|cutting)\w* (?:my|into my) \w+ with (?:a|the) (?:lighter|cigarette|match|"
+    r"hot|iron|razor|blade|compass|knife)",
+    r"\buntil (?:my \w+|it|they) (?:bleeds?|bruises?)\b|\b(?:bash|bang|hit)\w* my head (?:against|on|into)\b"
+    r"[^.!?]{0,40}\b(?:till|until|only thing)",
+]
+_PATTERNS["passive"] += [
+    r"\b(?:hit by|run over|die|dying|crash|not wake|didn'?t wake|never woke)[^.!?]{0,40}\bwouldn'?t (?:mind|care)\b|"
+    r"\bwouldn'?t (?:mind|care) if i (?:didn'?t wake|died|never woke|got hit|was gone)\w*",
+    r"\bhope[sd]? (?:the|my) (?:plane|train|car|bus) (?:goes down|crashes|crash)\b",
+    r"\b(?:fall asleep|go to sleep|sleep) and (?:not|never) wake up\b",
+    r"\b(?:don'?t|do not|can'?t|cannot) (?:really |even )?see (?:the|any) point (?:of|in) (?:being alive|living|me|"
+    r"existing)\b",
+    r"\b(?:so bad|matter|care) if i (?:just )?(?:didn'?t exist|did not exist|died|was gone|disappeared)\b",
+    r"\bwelcome (?:a|an) (?:heart attack|accident|car crash)\b|\brelieved if i (?:was|were) gone\b",
+]
 _PATTERNS["act_in_progress"] += _ACT_PATTERNS
 _PATTERNS["attempt"] += _ATTEMPT_WORDS
 _PATTERNS["farewell"] += _FAREWELL_MORE
@@ -665,7 +702,7 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 _UNIT_DAYS = {"minute": 1 / 1440, "min": 1 / 1440, "hour": 1 / 24, "hr": 1 / 24, "day": 1, "week": 7, "month": 30,
               "year": 365}  # fmt: skip
-_SPAN_AGO = re.compile(r"((?:\b[\w']+\b[ ,-]*){1,8})\bago\b", re.I)
+_SPAN_AGO = re.compile(r"((?:\b[\w']+\b[ ,-]*){1,8})\b(?:ago|back)\b", re.I)
 _SPAN_PART = re.compile(r"\b(\d+(?:\.\d+)?|[a-z]+)(?: of)? (minute|min|hour|hr|day|week|month|year)s?\b", re.I)
 _JUST_NOW = re.compile(
     r"\b(?:just now|right now|a (?:few )?(?:minutes?|moments?) ago|earlier tonight|as we speak|currently)\b", re.I
@@ -695,9 +732,29 @@ def _negated_passive(sentence: str, start: int) -> bool:
     return is_negated(sentence, start, window=4)
 
 
-_EXPLICIT_MEANS = re.compile(r"\bloaded\b|lined up|counted out|laid out|noose|tied and ready", re.I)
+# Final arrangements: one is everyday life, two or more together read as preparation.
+_ARRANGEMENT = re.compile(
+    r"\b(?:gave|giving|given) (?:away )?my (?:\w+ )?(?:dog|cat|pets?|rabbit|things|stuff|records|bike|books|guitar)|"
+    r"\bwr(?:ote|itten|iting) (?:out )?who (?:gets|should (?:get|have))|\b(?:cancel+ed|cancel+ing) my (?:lease|"
+    r"subscriptions?|phone|contract|plans)|\bsold my (?:\w+ )?(?:guitar|car|things|stuff|bike|records)|"
+    r"\bpaid off (?:my|all my) debts?|\b(?:updated|made|wrote) (?:a|my) will\b|\baffairs in order|"
+    r"\bletters? (?:to|for) (?:each of )?my (?:kids|children|family|mum|mom|dad|parents|wife|husband|partner|sister|"
+    r"brother|son|daughter)|\bpasswords?\b|\bdeleted (?:all )?my (?:socials|accounts)",
+    re.I,
+)
+_IN_IT = re.compile(
+    r"\b(?:keep (?:walking|going)|further out|up to my (?:chest|neck|waist)|can'?t feel my|it'?s (?:so )?cold|"
+    r"still (?:bleeding|in the water))\b",
+    re.I,
+)
+_EXPLICIT_MEANS = re.compile(
+    r"\bloaded\b|lined up|counted out|laid out|noose|tied and ready|in my (?:lap|hand|mouth)|hanging|set up|in place",
+    re.I,
+)
 _EXPLICIT_AFTER = re.compile(
-    r"^[^.!?]*?(?:how many|how much|lethal|painless|high enough|lined up|counted out|laid out|for when i'?m gone)", re.I
+    r"^[^.!?]*?(?:how many|how much|lethal|painless|high enough|lined up|counted out|laid out|for when i'?m gone|"
+    r"it takes (?:to|me to)|would kill|to die|overdose|liver|fatal|pass out)",
+    re.I,
 )
 _EXPLICIT_PREP = re.compile(
     r"noose|charcoal|knots?\b|tying|lined up|counted out|laid out|without (?:them|anyone|anybody|people) knowing|"
@@ -769,11 +826,16 @@ def assess_rules(text: str) -> RiskAssessment:
         and (ideation_now or has_method or _KILL_SELF_RE.search(c.text) or _LETHAL_WORD.search(lowered))
         for c in now
     )
+    arrangements = len({m.group(0).lower() for m in _ARRANGEMENT.finditer(lowered)})
     preparatory = any(
         c.kind == "preparatory"
-        and (ideation_now or _EXPLICIT_PREP.search(c.text) or _EXPLICIT_AFTER.search(lowered[c.end : c.end + 40]))
+        and (
+            ideation_now
+            or _EXPLICIT_PREP.search(c.text)
+            or _EXPLICIT_AFTER.search(lowered[c.start : c.end + 50])
+        )
         for c in now
-    )
+    ) or arrangements >= 2
     # "I want to die tonight": a wish with a time attached reads as intent.
     timed_wish = any(
         (c.kind == "active" or (c.kind == "passive" and re.search(r"\bdie\b|\bdead\b", c.text, re.I)))
@@ -794,6 +856,9 @@ def assess_rules(text: str) -> RiskAssessment:
         "at_height" in current
         and (bool(_DANGER_HERE.search(lowered)) or ideation_now or intent or "farewell_implicit" in current)
     )
+    # An undated act told with the water or the cold still around the writer is happening now.
+    undated_attempt = any(c.kind == "attempt" and c.when == "current" for c in now)
+    act_now = act_now or (undated_attempt and bool(_IN_IT.search(lowered)))
     farewell_signals = len({m.group(0).lower() for m in _FAREWELL_SIGNALS.finditer(mask_other_voices(lowered))})
     implicit_farewell = implicit_farewell or (farewell_signals >= 3 and not _HYPOTHETICAL.search(lowered))
     if act_now or "farewell" in current or implicit_farewell:

@@ -168,3 +168,45 @@ def test_missing_weights_fail_loudly(tmp_path: Path) -> None:
 def test_drinking_and_eating_a_whole_bottle_or_pack_is_not_an_overdose(text: str) -> None:
     # Found when checking summarization/v1: "a bottle" alone was read as pills.
     assert not at_least(text, "moderate")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I rehomed nothing yet, but I sold my car, cancelled my phone contract and wrote out who gets my things.",
+        "Paid off all my debts this week and updated my will. It feels tidy now.",
+    ],
+)
+def test_two_final_arrangements_together_are_preparation(text: str) -> None:
+    assert at_least(text, "high")
+
+
+def test_one_arrangement_alone_is_everyday_life() -> None:
+    assert not at_least("I updated my will after the baby was born.", "moderate")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've been slicing my forearms with a pencil sharpener blade.",
+        "I burn my wrist with a lighter when the panic gets bad.",
+    ],
+)
+def test_self_harm_with_an_implement_is_moderate(text: str) -> None:
+    assert at_least(text, "moderate")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I burned my hand on the oven door.",
+        "I'm so on edge about the interview tomorrow.",
+        "I slipped on the ice and hit my back on the railing last night.",
+    ],
+)
+def test_accidents_and_anxiety_idioms_are_not_risk(text: str) -> None:
+    assert not at_least(text, "moderate")
+
+
+def test_back_reads_like_ago() -> None:
+    assert level("Three weeks back I hanged myself from the stairs and the rope snapped.") == "high"
