@@ -1059,6 +1059,8 @@ class RiskDetection:
     Args:
         source: "user" (default) reads the case's user text; "output" reads the model's output,
             e.g. to check what a summariser should have flagged.
+        encoder: the learned half's features: "lexical" (default, fast) or "minilm" (needs
+            weights from ``harness train-metric risk --encoder minilm``).
     """
 
     name = "risk_detection"
@@ -1067,15 +1069,18 @@ class RiskDetection:
         ValueKey("risk_flag_agrees", description="high-or-imminent flag agrees with the gold level"),
     )
 
-    def __init__(self, source: str = "user") -> None:
+    def __init__(self, source: str = "user", encoder: str = "lexical") -> None:
         if source not in ("user", "output"):
             raise TypeError(f"source must be 'user' or 'output', not {source!r}")
+        if encoder not in ("lexical", "minilm"):
+            raise TypeError(f"encoder must be 'lexical' or 'minilm', not {encoder!r}")
         self.source = source
+        self.encoder = encoder
 
     def score(self, cases: Sequence[Case], outputs: Sequence[Output]) -> list[CaseScore]:
         results = []
         texts = [o.text if self.source == "output" else case_risk_text(c) for c, o in zip(cases, outputs, strict=True)]
-        for case, assessed in zip(cases, assess_risks(texts), strict=True):
+        for case, assessed in zip(cases, assess_risks(texts, self.encoder), strict=True):
             gold = case.labels.risk_level
             values: dict[str, float | None] = {
                 "risk_level_correct": None if gold is None else float(assessed.level == gold),

@@ -1,8 +1,9 @@
 """Training the ordinal risk model (``harness train-metric risk``): data, grouped CV, thresholds, weights.
 
 Training material, all recorded by sha256 in the weights' JSON (never the text):
-- the development vignettes in tests/metrics/vignettes (risk_unseen_dev.jsonl, risk_vignettes.jsonl);
-  the two holdout files are never read here;
+- the development vignettes in tests/metrics/vignettes (risk_unseen_dev.jsonl, risk_vignettes.jsonl) and the
+  first unseen holdout once it had been opened and used for fixes (risk_unseen_holdout.jsonl);
+  risk_vignettes_holdout.jsonl and risk_unseen_holdout2.jsonl are never read here;
 - the suites' own risk-labelled cases, train and dev splits only;
 - SDCNL training-set.csv (r/SuicideWatch vs r/depression): weak labels, used only for a separate
   "suicidal content" head that orders texts inside a level (never raises a level), because the
@@ -29,7 +30,7 @@ from harness.errors import ConfigError
 from harness.metrics.risk_model import HEADS, OrdinalRiskModel, model_features, weights_path
 
 LEVELS = ("none", "low", "moderate", "high", "imminent")
-DEV_VIGNETTES = ("risk_unseen_dev.jsonl", "risk_vignettes.jsonl")
+DEV_VIGNETTES = ("risk_unseen_dev.jsonl", "risk_unseen_holdout.jsonl", "risk_vignettes.jsonl")
 WEAK_C_GRID = (0.3, 1.0, 3.0, 10.0)
 
 
