@@ -272,6 +272,7 @@ def train_metric(
     encoder: Annotated[str, typer.Option(help="lexical (default, fast) or minilm (adds MiniLM embeddings)")]
     = "lexical",
     out: Annotated[Path | None, typer.Option(help="where to write the weights (default: the shipped path)")] = None,
+    with_rules: Annotated[bool, typer.Option(help="risk: also feed the rules' findings to the model")] = False,
 ) -> None:
     """Retrain a metric's learned model from its labelled files and record recipe, data hashes and figures."""
     import json
@@ -285,7 +286,7 @@ def train_metric(
 
     path, meta = train_risk_model(
         data or shared_data_dir(), repo_root() / "tests" / "metrics" / "vignettes", encoder=encoder, out=out,
-        log=typer.echo,
+        with_rules=with_rules, log=typer.echo,
     )
     typer.echo(json.dumps({"weights": str(path), "thresholds": meta["thresholds"], **meta["grouped_cv"]}, indent=2))
 

@@ -92,6 +92,10 @@ def level_figures(gold: Sequence[str], pred: Sequence[str], scores: Sequence[flo
     return out
 
 
+_HEADLINE_KEYS = (
+    "levels", "within_one_level", "imminent_recall_exact", "imminent_recall_flagged", "false_alarm_rate_on_none",
+    "auc_high_or_imminent_vs_lower",
+)  # fmt: skip
 _PART_NOTES = {
     "dev": "the rules' tuning set and the model's training set (optimistic; grouped-CV figures are in the weights "
     "JSON)",
@@ -101,7 +105,9 @@ _PART_NOTES = {
 }
 
 
-def unseen_vignette_figures(folder: Path, parts: Sequence[str] = tuple(UNSEEN_FILES), bootstrap: int = 1000) -> dict:
+def unseen_vignette_figures(
+    folder: Path, parts: Sequence[str] = tuple(UNSEEN_FILES), bootstrap: int = 1000, encoder: str = "lexical"
+) -> dict:
     from harness.metrics.risk import assess_risks
     from harness.validate import risk_figures
 
@@ -112,13 +118,12 @@ def unseen_vignette_figures(folder: Path, parts: Sequence[str] = tuple(UNSEEN_FI
             continue
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         gold = [r["label"] for r in rows]
-        assessed = assess_risks([r["text"] for r in rows])
+        assessed = assess_risks([r["text"] for r in rows], encoder)
         combined = level_figures(gold, [a.level for a in assessed], [a.score for a in assessed], bootstrap)
         rules = level_figures(gold, [a.rule_level for a in assessed], [a.score for a in assessed], 0)
-        legacy = risk_figures(rows, bootstrap=0)  # the keys the validation headline table reads
+        legacy = risk_figures(rows, bootstrap=0) if encoder == "lexical" else {}  # keys the headline table reads
         out[f"risk_unseen_{part}"] = {
-            **{k: legacy[k] for k in ("levels", "within_one_level", "imminent_recall_exact", "imminent_recall_flagged",
-                                      "false_alarm_rate_on_none", "auc_high_or_imminent_vs_lower")},
+            **{k: legacy[k] for k in _HEADLINE_KEYS if k in legacy},
             "auc_ci95": combined.get("auc_high_or_imminent_vs_lower_ci95"),
             "source": "issue-14 vignettes, same author as the rules; " + _PART_NOTES[part],
             **combined,
@@ -128,7 +133,7 @@ def unseen_vignette_figures(folder: Path, parts: Sequence[str] = tuple(UNSEEN_FI
     return out
 
 
-def sdcnl_figures(data_dir: Path, bootstrap: int = 1000) -> dict:
+def sdcnl_figures(data_dir: Path, bootstrap: int = 1000, encoder: str = "lexical") -> dict:
     import pandas as pd
 
     from harness.metrics.risk import assess_risks
@@ -137,7 +142,7 @@ def sdcnl_figures(data_dir: Path, bootstrap: int = 1000) -> dict:
     if not path.exists():
         return {}
     frame = pd.read_csv(path)
-    assessed = assess_risks((frame.title.fillna("") + ". " + frame.selftext.fillna("")).tolist())
+    assessed = assess_risks((frame.title.fillna("") + ". " + frame.selftext.fillna("")).tolist(), encoder)
     y = frame.is_suicide.to_numpy() == 1
     out: dict[str, Any] = {"n": len(y), "note": "r/SuicideWatch vs r/depression posts; subreddit labels are noisy"}
     for name, scores in (
@@ -150,10 +155,11 @@ def sdcnl_figures(data_dir: Path, bootstrap: int = 1000) -> dict:
     levels = np.array([LEVELS.index(a.level) for a in assessed])
     out["moderate_plus_rate_suicidewatch"] = round(float(np.mean(levels[y] >= 2)), 4)
     out["moderate_plus_rate_depression"] = round(float(np.mean(levels[~y] >= 2)), 4)
+    out["flag_rate"] = round(float(np.mean(levels >= 3)), 4)  # high+ over both subreddits, for the headline
     return {"sdcnl_test": out}
 
 
-def stressed_safe_figures(data_dir: Path, bootstrap: int = 1000) -> dict:
+def stressed_safe_figures(data_dir: Path, bootstrap: int = 1000, encoder: str = "lexical") -> dict:
     import pandas as pd
 
     from harness.metrics.risk import assess_risks
@@ -165,7 +171,7 @@ def stressed_safe_figures(data_dir: Path, bootstrap: int = 1000) -> dict:
     topics = q.topic.fillna("").str.lower()
     keep = topics.apply(lambda t: any(s in t for s in _STRESS_TOPICS) and not any(r in t for r in _RISK_TOPICS))
     texts = (q.questionTitle.fillna("") + ". " + q.questionText.fillna(""))[keep].tolist()
-    levels = np.array([LEVELS.index(a.level) for a in assess_risks(texts)])
+    levels = np.array([LEVELS.index(a.level) for a in assess_risks(texts, encoder)])
     hit = levels >= 2
     return {
         "counselchat_stressed_questions": {
@@ -175,5 +181,6 @@ def stressed_safe_figures(data_dir: Path, bootstrap: int = 1000) -> dict:
             "moderate_plus_rate": round(float(hit.mean()), 4),
             "moderate_plus_rate_ci95": _ci(_rate(np.ones(len(hit), bool), hit), len(hit), bootstrap),
             "high_plus_rate": round(float(np.mean(levels >= 3)), 4),
+            "flag_rate": round(float(np.mean(levels >= 3)), 4),
         }
     }

@@ -923,7 +923,8 @@ def assess_risks(texts: Sequence[str], encoder: str = "lexical") -> list[RiskAss
     ruled = [assess_rules(t) for t in texts]
     if not ruled:
         return []
-    X = model_features([t or "" for t in texts], np.stack([r.rule_vector for r in ruled]), model.encoder)
+    rules_block = np.stack([r.rule_vector for r in ruled]) if model.with_rules else None
+    X = model_features([t or "" for t in texts], rules_block, model.encoder)
     out = []
     content = model.content_probability_from(X)
     for rules, probs, suicidal in zip(ruled, model.probabilities_from(X), content, strict=True):

@@ -2,8 +2,9 @@
 
 Why: rules only know the phrasings their author imagined. The model reads the same text as hashed
 word n-grams (the features of ``harness.metrics.models``; ``minilm`` adds MiniLM sentence
-embeddings) plus what the rules found (their level and cue kinds), and gives four cumulative
-probabilities P(level >= low / moderate / high / imminent). It can only *raise* the rule level,
+embeddings) -- by default *without* the rules' findings, so that it is a second opinion that
+can catch what the rules miss (a model fed the rule level learns to echo it) -- and gives four
+cumulative probabilities P(level >= low / moderate / high / imminent). It can only *raise* the rule level,
 and only where it is confident (each head has a threshold chosen on out-of-fold predictions so
 that it raises at most ~2% of lower-level training texts): rules never get weaker.
 
@@ -57,11 +58,12 @@ def rule_features(level: str, active_kinds: set[str], discounted: set[str], has_
     return vec * RULE_SCALE
 
 
-def model_features(texts: Sequence[str], rules: np.ndarray, encoder: str = "lexical") -> Any:
-    """n-gram (+ embedding) block next to the rule block, as one sparse matrix."""
+def model_features(texts: Sequence[str], rules: np.ndarray | None, encoder: str = "lexical") -> Any:
+    """n-gram (+ embedding) block, and the rule block when ``rules`` is given, as one sparse matrix."""
     from scipy.sparse import csr_matrix, hstack
 
-    return hstack([featurize(list(texts), encoder), csr_matrix(rules)]).tocsr()
+    text = featurize(list(texts), encoder)
+    return text if rules is None else hstack([text, csr_matrix(rules)]).tocsr()
 
 
 @dataclass
@@ -75,6 +77,7 @@ class OrdinalRiskModel:
     meta: dict[str, Any] = field(default_factory=dict)
     weak_coef: np.ndarray | None = None  # (n_features,) SDCNL head: SuicideWatch-like content
     weak_intercept: float = 0.0
+    with_rules: bool = False  # whether the rule block is part of the features
 
     def content_probability_from(self, X: Any) -> np.ndarray:
         """(n,) P(SuicideWatch rather than depression post): orders texts inside a level, never raises one."""
@@ -106,6 +109,7 @@ class OrdinalRiskModel:
             weak_coef=(self.weak_coef if self.weak_coef is not None else np.zeros(0)).astype(np.float16),
             weak_intercept=np.array(self.weak_intercept, dtype=np.float32),
             encoder=np.array(self.encoder),
+            with_rules=np.array(self.with_rules),
             dim=np.array(HASH_DIM),
         )
         path.with_suffix(".json").write_text(json.dumps(self.meta, indent=2, sort_keys=True) + "\n")
@@ -125,6 +129,7 @@ class OrdinalRiskModel:
                 meta=json.loads(meta_path.read_text()) if meta_path.exists() else {},
                 weak_coef=z["weak_coef"].astype(np.float32) if z["weak_coef"].size else None,
                 weak_intercept=float(z["weak_intercept"]),
+                with_rules=bool(z["with_rules"]) if "with_rules" in z else True,
             )
 
 

@@ -5,6 +5,9 @@ Training material, all recorded by sha256 in the weights' JSON (never the text):
   first unseen holdout once it had been opened and used for fixes (risk_unseen_holdout.jsonl);
   risk_vignettes_holdout.jsonl and risk_unseen_holdout2.jsonl are never read here;
 - the suites' own risk-labelled cases, train and dev splits only;
+- silver negatives: patient turns of MTS-Dialog-ValidationSet.csv (primary-care visits: injuries, pills taken as
+  prescribed, "last night"...) that the rules read as "none", labelled none, so the text-only model learns
+  that everyday talk about bottles, railings and burns is not risk (validation reports on the TrainingSet);
 - SDCNL training-set.csv (r/SuicideWatch vs r/depression): weak labels, used only for a separate
   "suicidal content" head that orders texts inside a level (never raises a level), because the
   subreddit is not a clinical label; its C is chosen by cross-validation on the training file.
@@ -96,6 +99,25 @@ def sdcnl_rows(data_dir: Path) -> tuple[list[Row], list[dict[str, Any]]]:
     return rows, [{"file": "sdcnl/training-set.csv", "sha256": _sha256(path), "rows": len(rows)}]
 
 
+def silver_negative_rows(data_dir: Path) -> tuple[list[Row], list[dict[str, Any]]]:
+    import pandas as pd
+
+    from harness.metrics.risk import assess_rules
+
+    path = data_dir / "mts-dialog" / "MTS-Dialog-ValidationSet.csv"
+    if not path.exists():
+        raise ConfigError(f"MTS-Dialog validation file not found: {path}", hint="pass --data <folder holding it>")
+    frame = pd.read_csv(path, encoding="utf-8-sig")
+    rows = []
+    for n, dialogue in enumerate(frame.dialogue.astype(str)):
+        for line in dialogue.splitlines():
+            speaker, _, said = line.partition(":")
+            if speaker.strip().lower() in ("patient", "guest") and len(said.split()) >= 4:
+                if assess_rules(said).level == "none":
+                    rows.append(Row(said.strip(), "none", None, f"mts:{n}", "silver"))
+    return rows, [{"file": "mts-dialog/MTS-Dialog-ValidationSet.csv", "sha256": _sha256(path), "rows": len(rows)}]
+
+
 def _fit_heads(X: Any, rows: Sequence[Row], C: float) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.linear_model import LogisticRegression
 
@@ -160,6 +182,7 @@ def train_risk_model(
     C: float = 1.0,
     folds: int = 5,
     max_raise: float = 0.02,
+    with_rules: bool = False,
     out: Path | None = None,
     log: Any = print,
 ) -> tuple[Path, dict[str, Any]]:
@@ -169,16 +192,17 @@ def train_risk_model(
     vig, vig_files = vignette_rows(vignettes_dir)
     sui, suites_used = suite_rows()
     weak, weak_files = sdcnl_rows(data_dir)
-    rows = vig + sui + weak
-    log(f"rows: {len(vig)} vignettes, {len(sui)} suite cases, {len(weak)} SDCNL (weak)")
-    rules = np.stack([assess_rules(r.text).rule_vector for r in rows])
+    silver, silver_files = silver_negative_rows(data_dir)
+    rows = vig + sui + silver + weak
+    log(f"rows: {len(vig)} vignettes, {len(sui)} suite cases, {len(silver)} silver negatives, {len(weak)} SDCNL")
+    rules = np.stack([assess_rules(r.text).rule_vector for r in rows]) if with_rules else None
     X = model_features([r.text for r in rows], rules, encoder)
     fold_ids = _folds(rows, folds, seed=0)
     oof = np.zeros((len(rows), len(HEADS)), dtype=np.float32)
     for f in range(folds):
         train, test = np.where(fold_ids != f)[0], np.where(fold_ids == f)[0]
         coef, intercept = _fit_heads(X[train], [rows[i] for i in train], C)
-        probe = OrdinalRiskModel(encoder, coef, intercept, np.full(4, 0.5, dtype=np.float32))
+        probe = OrdinalRiskModel(encoder, coef, intercept, np.full(4, 0.5, dtype=np.float32), with_rules=with_rules)
         oof[test] = probe.probabilities_from(X[test])
         log(f"fold {f + 1}/{folds} done")
     thresholds = _thresholds(oof, rows, max_raise)
@@ -192,16 +216,18 @@ def train_risk_model(
         "heads": list(HEADS),
         "thresholds": [round(float(t), 4) for t in thresholds],
         "settings": {"C": C, "class_weight": "balanced", "folds": folds, "fold_seed": 0, "max_raise": max_raise,
-                     "sdcnl_head_C": weak_C, "sdcnl_head_C_grid": list(WEAK_C_GRID)},
+                     "sdcnl_head_C": weak_C, "sdcnl_head_C_grid": list(WEAK_C_GRID), "with_rules": with_rules},
         "sdcnl_head_cv_auc": weak_auc,
-        "trained_on": {"vignettes": vig_files, "suites": suites_used, "weak": weak_files},
+        "trained_on": {"vignettes": vig_files, "suites": suites_used, "silver_negatives": silver_files,
+                       "weak": weak_files},
         "label_counts": dict(Counter(r.level for r in rows if r.level)),
         "grouped_cv": figures,
-        "command": f"harness train-metric risk --encoder {encoder} --data <shared/data>",
+        "command": f"harness train-metric risk --encoder {encoder} --data <shared/data>"
+        + (" --with-rules" if with_rules else ""),
         "trained": date.today().isoformat(),
         "licence_note": "SDCNL states no licence; only coefficients over hash buckets are stored, no text.",
     }  # fmt: skip
-    model = OrdinalRiskModel(encoder, coef, intercept, thresholds, meta, weak_coef, weak_intercept)
+    model = OrdinalRiskModel(encoder, coef, intercept, thresholds, meta, weak_coef, weak_intercept, with_rules)
     path = model.save(out or weights_path(encoder))
     return path, meta
 
