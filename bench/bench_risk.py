@@ -42,7 +42,8 @@ ENDINGS = ["What should I do?", "I just needed to say it.", "Sorry for the rant.
 
 def messages(n: int, seed: int = 0) -> list[str]:
     rng = random.Random(seed)
-    return [f"{rng.choice(OPENERS)} {rng.choice(MIDDLES)}. {rng.choice(ENDINGS)}".strip() for _ in range(n)]
+    # A day number makes every text unique, so no per-text cache (MiniLM's) can serve a repeat.
+    return [f"{rng.choice(OPENERS)} {rng.choice(MIDDLES)}. Day {i}. {rng.choice(ENDINGS)}".strip() for i in range(n)]
 
 
 def best_rate(fn: Callable[[], Any], n: int, repeat: int) -> float:
@@ -81,9 +82,13 @@ def run(texts: Sequence[str], repeat: int) -> dict[str, Any]:
         from harness.metrics.risk import assess_risks
 
         load_risk_model("minilm")
-        rates["risk:minilm variant, batched"] = best_rate(
-            lambda: assess_risks(list(texts), encoder="minilm"), len(texts), repeat
-        )
+        from harness.metrics import models
+
+        def minilm_cold() -> object:
+            models._EMBED_CACHE.clear()  # time the encoding, not the memo
+            return assess_risks(list(texts), encoder="minilm")
+
+        rates["risk:minilm variant, batched"] = best_rate(minilm_cold, len(texts), repeat)
     rouge = rates["baseline:rougeL"]
     return {
         name: {"texts_per_s": r, "x_slower_than_rougeL": round(rouge / r, 2)} for name, r in rates.items()
