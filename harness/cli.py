@@ -272,7 +272,9 @@ def train_metric(
     encoder: Annotated[str, typer.Option(help="lexical (default, fast) or minilm (adds MiniLM embeddings)")]
     = "lexical",
     out: Annotated[Path | None, typer.Option(help="where to write the weights (default: the shipped path)")] = None,
-    with_rules: Annotated[bool, typer.Option(help="risk: also feed the rules' findings to the model")] = False,
+    with_rules: Annotated[bool | None, typer.Option(
+        "--with-rules/--text-only",
+        help="risk: feed the rules' findings to the model (default: yes for lexical, no for minilm)")] = None,
 ) -> None:
     """Retrain a metric's learned model from its labelled files and record recipe, data hashes and figures."""
     import json

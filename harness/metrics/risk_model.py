@@ -2,11 +2,13 @@
 
 Why: rules only know the phrasings their author imagined. The model reads the same text as hashed
 word n-grams (the features of ``harness.metrics.models``; ``minilm`` adds MiniLM sentence
-embeddings) -- by default *without* the rules' findings, so that it is a second opinion that
-can catch what the rules miss (a model fed the rule level learns to echo it) -- and gives four
-cumulative probabilities P(level >= low / moderate / high / imminent). It can only *raise* the rule level,
-and only where it is confident (each head has a threshold chosen on out-of-fold predictions so
-that it raises at most ~2% of lower-level training texts): rules never get weaker.
+embeddings) and, for the shipped lexical model, what the rules found (level, cue kinds); the
+MiniLM variant reads the text only, so it is a second opinion that can catch what the rules miss
+(a model fed the rule level learns to echo it, and a text-only n-gram model false-raised everyday
+sentences). It gives four cumulative probabilities P(level >= low / moderate / high / imminent).
+It can only *raise* the rule level, and only where it is confident (each head has a threshold
+chosen on out-of-fold predictions so that it raises at most ~2% of lower-level training texts):
+rules never get weaker.
 
 The shipped weights (``weights/risk-ordinal-<encoder>.npz`` + ``.json`` recipe, data hashes and
 figures) are rebuilt by ``harness train-metric risk``. Missing weights are an error, not a silent

@@ -182,11 +182,16 @@ def train_risk_model(
     C: float = 1.0,
     folds: int = 5,
     max_raise: float = 0.02,
-    with_rules: bool = False,
+    with_rules: bool | None = None,
     out: Path | None = None,
     log: Any = print,
 ) -> tuple[Path, dict[str, Any]]:
-    """Fit the four heads, choose thresholds on grouped out-of-fold predictions, write weights + recipe."""
+    """Fit the four heads, choose thresholds on grouped out-of-fold predictions, write weights + recipe.
+
+    ``with_rules`` None means the shipped choice: the lexical model reads the rules' findings (text-only
+    hashed n-grams false-raised everyday sentences), the MiniLM model reads the text only.
+    """
+    with_rules = (encoder == "lexical") if with_rules is None else with_rules
     from harness.metrics.risk import assess_rules
 
     vig, vig_files = vignette_rows(vignettes_dir)
@@ -223,7 +228,7 @@ def train_risk_model(
         "label_counts": dict(Counter(r.level for r in rows if r.level)),
         "grouped_cv": figures,
         "command": f"harness train-metric risk --encoder {encoder} --data <shared/data>"
-        + (" --with-rules" if with_rules else ""),
+        + (" --with-rules" if with_rules else " --text-only"),
         "trained": date.today().isoformat(),
         "licence_note": "SDCNL states no licence; only coefficients over hash buckets are stored, no text.",
     }  # fmt: skip
