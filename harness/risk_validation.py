@@ -184,3 +184,37 @@ def stressed_safe_figures(data_dir: Path, bootstrap: int = 1000, encoder: str = 
             "flag_rate": round(float(np.mean(levels >= 3)), 4),
         }
     }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m harness.risk_validation --encoder minilm --out docs/risk-figures-minilm.json``."""
+    import argparse
+
+    from harness.paths import repo_root, shared_data_dir
+
+    parser = argparse.ArgumentParser(prog="python -m harness.risk_validation", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=None, help="shared data folder (default ../shared/data)")
+    parser.add_argument("--encoder", choices=("lexical", "minilm"), default="lexical")
+    parser.add_argument("--bootstrap", type=int, default=1000)
+    parser.add_argument("--out", type=Path, help="write the figures as JSON here")
+    args = parser.parse_args(argv)
+    data = args.data or shared_data_dir()
+    out = {
+        "risk_vignettes": unseen_vignette_figures(
+            repo_root() / "tests" / "metrics" / "vignettes", bootstrap=args.bootstrap, encoder=args.encoder
+        ),
+        "risk_real_text": {
+            **sdcnl_figures(data, args.bootstrap, args.encoder),
+            **stressed_safe_figures(data, args.bootstrap, args.encoder),
+        },
+        "meta": {"command": f"python -m harness.risk_validation --encoder {args.encoder}"},
+    }
+    text = json.dumps(out, indent=2)
+    if args.out:
+        args.out.write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
