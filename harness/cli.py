@@ -355,6 +355,35 @@ def suites_import(
                f"`suites_dir: {folder.parent.parent}` in an experiment")
 
 
+@app.command("train-metric")
+def train_metric(
+    name: Annotated[str, typer.Argument(help="which metric's learned model to train: risk")],
+    data: Annotated[Path | None, typer.Option(help="shared data folder holding sdcnl/ (default ../shared/data)")]
+    = None,
+    encoder: Annotated[str, typer.Option(help="lexical (default, fast) or minilm (adds MiniLM embeddings)")]
+    = "lexical",
+    out: Annotated[Path | None, typer.Option(help="where to write the weights (default: the shipped path)")] = None,
+    with_rules: Annotated[bool | None, typer.Option(
+        "--with-rules/--text-only",
+        help="risk: feed the rules' findings to the model (default: yes for lexical, no for minilm)")] = None,
+) -> None:
+    """Retrain a metric's learned model from its labelled files and record recipe, data hashes and figures."""
+    import json
+
+    from harness.paths import shared_data_dir
+
+    if name != "risk":
+        raise HarnessError(f"train-metric: unknown metric {name!r}", hint="known: risk")
+    from harness.metrics.risk_training import train_risk_model
+    from harness.paths import repo_root
+
+    path, meta = train_risk_model(
+        data or shared_data_dir(), repo_root() / "tests" / "metrics" / "vignettes", encoder=encoder, out=out,
+        with_rules=with_rules, log=typer.echo,
+    )
+    typer.echo(json.dumps({"weights": str(path), "thresholds": meta["thresholds"], **meta["grouped_cv"]}, indent=2))
+
+
 @app.command(
     "validate-metrics",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},

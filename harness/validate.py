@@ -512,7 +512,12 @@ def risk_figures(rows: Sequence[dict[str, Any]], bootstrap: int = 1000) -> dict[
 
 
 def validate_risk_vignettes(paths: Sequence[Path]) -> dict[str, Any]:
+    """The original author vignettes, then the issue-14 dev and holdout vignettes (harness.risk_validation)."""
+    from harness.risk_validation import unseen_vignette_figures
+
     out: dict[str, Any] = {}
+    if paths:
+        out.update(unseen_vignette_figures(Path(paths[0]).parent))
     for path in paths:
         rows = _read_jsonl(path)
         out[path.stem] = {
@@ -538,7 +543,9 @@ def validate_risk_real_text(data_dir: Path) -> dict[str, Any]:
             **({"note": note} if note else {}),
         }
 
-    out: dict[str, Any] = {}
+    from harness.risk_validation import sdcnl_figures, stressed_safe_figures
+
+    out: dict[str, Any] = {**sdcnl_figures(data_dir), **stressed_safe_figures(data_dir)}
     cc = data_dir / "counselchat" / "20200325_counsel_chat.csv"
     if cc.exists():
         q = pd.read_csv(cc).drop_duplicates("questionID")
