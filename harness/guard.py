@@ -71,12 +71,14 @@ class SafetyGuardSpec(BaseModel):
 
 @lru_cache(maxsize=1)
 def guard_rules_identity() -> str:
-    """Content hash of the code that decides what the guard does (this module and the risk rules)."""
-    from harness.metrics import degenerate, risk, safety, scope_rules, text
+    """Content hash of what decides what the guard does: this module, the risk rules, the learned risk
+    model's code and its shipped weights (a retrained model must re-derive guarded outputs)."""
+    from harness.metrics import degenerate, risk, risk_model, safety, scope_rules, text
 
     digest = hashlib.sha256()
-    for module_file in (__file__, risk.__file__, text.__file__, safety.__file__, scope_rules.__file__,
-                        degenerate.__file__):
+    weights = sorted(Path(risk_model.__file__).parent.glob("weights/risk-ordinal-*"))
+    for module_file in (__file__, risk.__file__, risk_model.__file__, text.__file__, safety.__file__,
+                        scope_rules.__file__, degenerate.__file__, *weights):
         digest.update(Path(str(module_file)).read_bytes())
     return digest.hexdigest()[:16]
 

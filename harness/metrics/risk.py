@@ -909,7 +909,13 @@ def _band_score(level: str, position: float) -> float:
     return round(lo + (hi - lo) * min(1.0, max(0.0, position)), 4)
 
 
-def assess_risks(texts: Sequence[str], encoder: str = "lexical") -> list[RiskAssessment]:
+# The learned half reads MiniLM sentence embeddings by default: on vignettes nobody tuned on (two holdouts by
+# two authors) the n-gram-only model left most high/imminent texts at moderate or below (high+imminent recall
+# 0.23 and 0.32) while the MiniLM one found 0.85 of them; a miss costs far more than a false alarm.
+DEFAULT_ENCODER = "minilm"
+
+
+def assess_risks(texts: Sequence[str], encoder: str = DEFAULT_ENCODER) -> list[RiskAssessment]:
     """Rules plus the learned ordinal model, batched (the n-gram/embedding step runs once per batch).
 
     Level = max(rule level, the model's confident level): the model can only raise a reading. The
@@ -1060,8 +1066,8 @@ class RiskDetection:
     Args:
         source: "user" (default) reads the case's user text; "output" reads the model's output,
             e.g. to check what a summariser should have flagged.
-        encoder: the learned half's features: "lexical" (default, fast) or "minilm" (needs
-            weights from ``harness train-metric risk --encoder minilm``).
+        encoder: the learned half's features: "minilm" (default: MiniLM embeddings + n-grams, much
+            better recall on unseen text) or "lexical" (n-grams only, ~20x faster, misses indirect language).
     """
 
     name = "risk_detection"
@@ -1070,7 +1076,7 @@ class RiskDetection:
         ValueKey("risk_flag_agrees", description="high-or-imminent flag agrees with the gold level"),
     )
 
-    def __init__(self, source: str = "user", encoder: str = "lexical") -> None:
+    def __init__(self, source: str = "user", encoder: str = DEFAULT_ENCODER) -> None:
         if source not in ("user", "output"):
             raise TypeError(f"source must be 'user' or 'output', not {source!r}")
         if encoder not in ("lexical", "minilm"):
