@@ -299,14 +299,31 @@ def playground(
 def serve(
     model: Annotated[str, typer.Option(help="model to serve")] = "smollm2-135m-instruct",
     adapter: Annotated[str | None, typer.Option(help="LoRA adapter directory")] = None,
-    host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="bind address (default: this machine only)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8088,
+    config: Annotated[Path | None, typer.Option(help="YAML file of limits (see harness/serve/limits.py)")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="cap on a request's max_tokens (default 512)")] = None,
+    max_prompt_chars: Annotated[int | None, typer.Option(help="cap on prompt characters (default 16000)")] = None,
+    max_prompt_tokens: Annotated[int | None, typer.Option(help="cap on prompt tokens (default 2048)")] = None,
+    max_batch: Annotated[int | None, typer.Option(help="requests per generate call (default 16)")] = None,
+    max_queue: Annotated[int | None, typer.Option(help="waiting requests before 503 (default 64)")] = None,
+    request_timeout: Annotated[float | None, typer.Option(help="seconds per request (default 120)")] = None,
 ) -> None:
-    """Serve a local model as an OpenAI-compatible endpoint (/v1/chat/completions)."""
+    """Serve a local model as an OpenAI-compatible endpoint (/v1/chat/completions), batched and capped.
+
+    For production traffic use vLLM or llama.cpp's server; this one is for a team's own box and tests.
+    """
+    from harness.serve import load_limits
     from harness.serve import serve as run_server
 
-    typer.echo(f"serving {model} at http://{host}:{port}/v1")
-    run_server(model, adapter, host, port)
+    limits = load_limits(config, max_tokens=max_tokens, max_prompt_chars=max_prompt_chars,
+                         max_prompt_tokens=max_prompt_tokens, max_batch=max_batch, max_queue=max_queue,
+                         request_timeout_s=request_timeout)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: binding {host}: the endpoint has no authentication", err=True)
+    typer.echo(f"serving {model} at http://{host}:{port}/v1 (max_tokens <= {limits.max_tokens}, "
+               f"prompt <= {limits.max_prompt_tokens} tokens, batches of <= {limits.max_batch})")
+    run_server(model, adapter, host, port, limits)
 
 
 def main() -> None:
