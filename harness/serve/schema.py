@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from harness.models.base import ChatRequest, GenerationParams
 from harness.serve.limits import ServeLimits
 
+DEFAULT_MAX_TOKENS = 128
+
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -33,7 +35,7 @@ class ChatBody(BaseModel):
     top_p: float = Field(default=1.0, gt=0.0, le=1.0)
     top_k: int | None = Field(default=None, ge=0)
     min_p: float | None = Field(default=None, ge=0.0, le=1.0)
-    max_tokens: int = Field(default=128, gt=0)
+    max_tokens: int | None = Field(default=None, gt=0)  # None: min(128, the server's cap)
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
     stop: list[str] | str | None = None
     repetition_penalty: float = Field(default=1.0, gt=0.0, le=10.0)
@@ -51,8 +53,8 @@ class ChatBody(BaseModel):
     def to_request(self) -> ChatRequest:
         stop = [self.stop] if isinstance(self.stop, str) else (self.stop or [])
         params = GenerationParams(temperature=self.temperature, top_p=self.top_p, top_k=self.top_k,
-                                  min_p=self.min_p, max_new_tokens=self.max_tokens, seed=self.seed,
-                                  stop=tuple(stop), repetition_penalty=self.repetition_penalty)
+                                  min_p=self.min_p, max_new_tokens=self.max_tokens or DEFAULT_MAX_TOKENS,
+                                  seed=self.seed, stop=tuple(stop), repetition_penalty=self.repetition_penalty)
         return ChatRequest([m.model_dump() for m in self.messages], params)
 
 
@@ -80,6 +82,8 @@ def parse_body(raw: Any, limits: ServeLimits) -> ChatBody:
         body = ChatBody.model_validate(raw)
     except ValidationError as exc:
         raise validation_rejection(exc) from None
+    if body.max_tokens is None:
+        body.max_tokens = min(DEFAULT_MAX_TOKENS, limits.max_tokens)
     if body.max_tokens > limits.max_tokens:
         raise RequestRejected(400, f"max_tokens {body.max_tokens} is over this server's cap of {limits.max_tokens}",
                               param="max_tokens")
