@@ -63,6 +63,8 @@ class CandidateSpec(BaseModel):
     api_key_env: str | None = None
     batch_size: int = Field(default=16, gt=0)
     concurrency: int = Field(default=4, gt=0)
+    max_connections: int | None = Field(default=None, gt=0)  # openai: connections to the server (default: concurrency)
+    max_retries: int = Field(default=4, ge=0, le=20)  # openai: retries on 429 / 5xx / timeouts, exponential backoff
 
     @field_validator("safety_guard", mode="before")
     @classmethod
@@ -169,7 +171,8 @@ class Candidate:
         if not spec.base_url:
             raise ConfigError(f"candidate {self.name!r}: backend 'openai' needs field 'base_url'")
         return OpenAIBackend(spec.model, base_url=spec.base_url, api_key_env=spec.api_key_env,
-                             concurrency=spec.concurrency)
+                             concurrency=spec.concurrency, max_connections=spec.max_connections,
+                             max_retries=spec.max_retries)
 
     @property
     def retriever(self) -> Any:
