@@ -26,7 +26,9 @@ app = typer.Typer(
 models_app = typer.Typer(help="List, prepare and create models (embedded, hub, Ollama).", no_args_is_help=True)
 suites_app = typer.Typer(help="List and check test suites.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+reviewers_app = typer.Typer(help="Reviewer accounts for the playground's login.", no_args_is_help=True)
 app.add_typer(suites_app, name="suites")
+app.add_typer(reviewers_app, name="reviewers")
 
 StoreOption = Annotated[Path | None, typer.Option("--store", help="SQLite store (default $HARNESS_HOME/store.sqlite)")]
 
@@ -324,6 +326,35 @@ def serve(
     typer.echo(f"serving {model} at http://{host}:{port}/v1 (max_tokens <= {limits.max_tokens}, "
                f"prompt <= {limits.max_prompt_tokens} tokens, batches of <= {limits.max_batch})")
     run_server(model, adapter, host, port, limits)
+
+
+def _read_password() -> str:
+    """Asked twice on a terminal; otherwise the first line of stdin (for scripts: never an argument)."""
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != first:
+            raise HarnessError("the two passwords differ; nothing was written")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@reviewers_app.command("add")
+def reviewers_add(
+    name: Annotated[str, typer.Argument(help="username (letters, digits, _ . @ -)")],
+    file: Annotated[Path, typer.Option("--file", help="reviewers YAML file (created if missing)")],
+    role: Annotated[str, typer.Option(help="reviewer, or admin (assigns cases, sees results, exports)")]
+    = "reviewer",
+) -> None:
+    """Add or replace a reviewer; the password is prompted for (or read from stdin) and stored as a salted
+    scrypt hash."""
+    from playground.reviewer_file import add_reviewer
+
+    legacy = add_reviewer(file, name, _read_password(), role=role)
+    typer.echo(f"{file}: {'admin' if role == 'admin' else 'reviewer'} {name!r} saved (salted scrypt hash)")
+    if legacy:
+        typer.echo(f"warning: still unsalted, re-create before use: {', '.join(legacy)}", err=True)
 
 
 def main() -> None:

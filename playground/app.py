@@ -38,7 +38,7 @@ from harness.reviews import (
     queue_counts,
     review_summary,
 )
-from playground.accounts import ReviewerAccounts, resolve_accounts
+from playground.accounts import ClientAddressMiddleware, ReviewerAccounts, resolve_accounts
 from playground.engine import Comparison, Playground, settings_summary
 
 log = logging.getLogger(__name__)
@@ -92,8 +92,14 @@ class ReviewBlocks(gr.Blocks):
 
     def launch(self, **kwargs: Any) -> Any:  # type: ignore[override]
         if self.accounts is not None:
+            from starlette.middleware import Middleware
+
             kwargs.setdefault("auth", self.accounts.check)
-            kwargs.setdefault("auth_message", "Clinical review playground: sign in with your reviewer account.")
+            kwargs.setdefault("auth_message", "Clinical review playground: sign in with your reviewer account. "
+                                              "Repeated wrong passwords lock the account for a while.")
+            app_kwargs = dict(kwargs.get("app_kwargs") or {})
+            app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), Middleware(ClientAddressMiddleware)]
+            kwargs["app_kwargs"] = app_kwargs
         kwargs.setdefault("server_name", "127.0.0.1")
         kwargs.setdefault("share", False)
         kwargs.setdefault("theme", THEME)
