@@ -148,6 +148,8 @@ def results_markdown(summary: dict[str, Any]) -> str:
     lines = [f"**{summary['reviews']} reviews** by {len(summary['reviewers'])} reviewer(s)"
              + (f"; {summary['excluded_non_blind']} non-blind review(s) excluded" if summary["excluded_non_blind"]
                 else "")
+             + (f"; {summary['superseded_repeats']} earlier repeat vote(s) by the same reviewer on the same "
+                "comparison not counted (only the latest)" if summary.get("superseded_repeats") else "")
              + f". Votes: {summary['votes']['decisive']} decisive, {summary['votes']['tie']} tie, "
                f"{summary['votes']['both_bad']} both bad.", ""]
     lines += ["### Ranking (Bradley-Terry, 95% bootstrap CI over reviews)", "",
@@ -333,7 +335,8 @@ def build_app(store_path: Path | str | None = None, candidates_config: Path | st
             reviewer = identify(request, None)
             admin = is_admin(request)
             who_text = f"Signed in as **{reviewer}**" + (" (admin)" if admin else "") if accounts else ""
-            choices = q_reviewer_choices()
+            # The reviewer list goes to admins only: a hidden component's value still reaches the browser.
+            choices = q_reviewer_choices() if admin else []
             heading, text, ref = case_view(first_suite, first_version, first_cases[0][1] if first_cases else None)
             return (who_text, queue_text(reviewer), gr.update(visible=admin), gr.update(visible=admin),
                     gr.update(choices=choices), heading, text, ref)
@@ -438,7 +441,9 @@ def build_app(store_path: Path | str | None = None, candidates_config: Path | st
                     return
                 message = (f"Generating response {i + 2} of {n}…" if i + 1 < n else
                            "Ready. Read every response, rate it, then vote."
-                           + (" Names are hidden until you vote." if comparison.blind else ""))
+                           + (" Names are hidden until you vote." if comparison.blind else "")
+                           + (f" You voted on this comparison before (review #{comparison.edit_of}): a new vote "
+                              "replaces that one." if comparison.edit_of else ""))
                 yield render(comparison, message, reset=False, ready=i + 1 == n)
 
         gen_inputs = [source, suite_dd, version_dd, case_dd, free_text, consent, candidates_cb, blind_cb,
@@ -502,10 +507,12 @@ def build_app(store_path: Path | str | None = None, candidates_config: Path | st
                 review_id = engine.save(comparison, vote=choice, rubric=rubric, comment=note or "")
             except ValueError as exc:
                 return refuse(str(exc))
+            edited = comparison.edit_of is not None
             comparison.review_id = review_id
             missing = sum(v is None for r in rubric.values() for v in r.values())
             reveal = ", ".join(f"{r['label']} = **{r['candidate']}**" for r in comparison.responses)
-            message = (f"✓ Saved review #{review_id} as **{reviewer}**. Revealed: {reveal}."
+            message = (f"✓ {'Updated' if edited else 'Saved'} review #{review_id} as **{reviewer}**. "
+                       f"Revealed: {reveal}."
                        + (f" {missing} rubric scale(s) left empty." if missing else "")
                        + " Next: *Next assigned case*, or pick another case and generate.")
             headers = [_header(comparison, i, True) for i in range(len(slots))]
@@ -557,7 +564,7 @@ def build_app(store_path: Path | str | None = None, candidates_config: Path | st
                       reviewers: list[str], extra: str, overlap: float | None, seed: float | None,
                       request: gr.Request) -> tuple[str, str]:
             if not is_admin(request):
-                return "Only admins can assign cases.", progress_markdown()
+                return "Only admins can assign cases.", ""
             people = list(reviewers or []) + [x for x in (extra or "").split(",") if x.strip()]
             try:
                 loaded = engine.suite(suite, version)
@@ -574,7 +581,10 @@ def build_app(store_path: Path | str | None = None, candidates_config: Path | st
 
         assign_btn.click(on_assign, [q_suite, q_version, q_splits, q_limit, q_candidates, q_reviewers, q_extra,
                                      q_overlap, q_seed], [assign_status, progress_md], concurrency_limit=1)
-        queue_tab.select(lambda: progress_markdown(), None, progress_md)
+        def on_queue_tab(request: gr.Request) -> str:
+            return progress_markdown() if is_admin(request) else ""
+
+        queue_tab.select(on_queue_tab, None, progress_md)
         results_tab.select(on_refresh, None, results_md)
 
     # Keep the endpoints out of the API page and the login page's embedded API info; the UI still calls them.
