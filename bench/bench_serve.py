@@ -95,7 +95,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
     command = [sys.executable, "-c", "from harness.cli import main; main()", "serve", "--port", str(port),
-               "--max-batch", str(args.max_batch), "--max-queue", str(max(64, args.requests))]
+               "--max-batch", str(args.max_batch), "--max-queue", str(max(64, args.requests)),
+               "--request-timeout", str(args.timeout)]
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_up(url, process)
