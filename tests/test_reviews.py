@@ -128,8 +128,11 @@ def test_one_vote_per_reviewer_per_comparison_unless_edited(db: Store) -> None:
 
 def test_repeat_votes_in_an_old_store_count_once_and_are_reported(db: Store) -> None:
     save_review(db, make_review("alice", "A"))
-    db.conn.execute("UPDATE reviews SET comparison_key = NULL")  # as written before the one-vote rule
-    db.conn.commit()
+    # A store from before the one-vote rule: no comparison_key / edited_at columns, no unique index.
+    db.conn.executescript("DROP INDEX reviews_one_vote; ALTER TABLE reviews DROP COLUMN comparison_key;"
+                          " ALTER TABLE reviews DROP COLUMN edited_at;")
+    ensure_review_schema(db)  # migrates in place, keeping the old vote
+    assert db.conn.execute("SELECT comparison_key FROM reviews").fetchone()[0] is None
     save_review(db, make_review("alice", "B"))
     save_review(db, make_review("bob", "A"))
     summary = review_summary(db, resamples=10)
