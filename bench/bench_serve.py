@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
     command = [sys.executable, "-c", "from harness.cli import main; main()", "serve", "--port", str(port),
                "--max-batch", str(args.max_batch), "--max-queue", str(max(64, args.requests)),
-               "--request-timeout", str(args.timeout)]
+               "--request-timeout", str(args.timeout), *(["--threads", str(args.threads)] if args.threads else [])]
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_up(url, process)
@@ -116,7 +116,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         began = time.perf_counter()
         process.send_signal(signal.SIGTERM)
         exit_code = process.wait(timeout=60)
-        return {"max_tokens": args.max_tokens, "max_batch": args.max_batch, "cpu_count": os.cpu_count(),
+        return {"max_tokens": args.max_tokens, "max_batch": args.max_batch, "threads": args.threads,
+                "cpu_count": os.cpu_count(),
                 "load_average_1m": round(os.getloadavg()[0], 2),
                 "sequential": _summary(sequential, sequential_total),
                 "concurrent": _summary(concurrent, concurrent_total),
@@ -134,6 +135,7 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--max-batch", type=int, default=16)
     parser.add_argument("--timeout", type=float, default=600, help="per request, seconds")
+    parser.add_argument("--threads", type=int, default=None, help="the server's CPU threads (default: torch's)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     result = run(args)

@@ -310,6 +310,7 @@ def serve(
     max_batch: Annotated[int | None, typer.Option(help="requests per generate call (default 16)")] = None,
     max_queue: Annotated[int | None, typer.Option(help="waiting requests before 503 (default 64)")] = None,
     request_timeout: Annotated[float | None, typer.Option(help="seconds per request (default 120)")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads for generation (default: torch's)")] = None,
 ) -> None:
     """Serve a local model as an OpenAI-compatible endpoint (/v1/chat/completions), batched and capped.
 
@@ -320,7 +321,7 @@ def serve(
 
     limits = load_limits(config, max_tokens=max_tokens, max_prompt_chars=max_prompt_chars,
                          max_prompt_tokens=max_prompt_tokens, max_batch=max_batch, max_queue=max_queue,
-                         request_timeout_s=request_timeout)
+                         request_timeout_s=request_timeout, torch_threads=threads)
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"warning: binding {host}: the endpoint has no authentication", err=True)
     typer.echo(f"serving {model} at http://{host}:{port}/v1 (max_tokens <= {limits.max_tokens}, "

@@ -85,6 +85,10 @@ def create_app(model: str = "smollm2-135m-instruct", adapter: str | None = None,
 
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
+        if limits.torch_threads:
+            import torch
+
+            torch.set_num_threads(limits.torch_threads)
         load_model_and_tokenizer(model, adapter)  # fail at start, not on the first request
         batcher.start()
         yield

@@ -29,6 +29,8 @@ class ServeLimits(BaseModel):
     max_queue: int = Field(default=64, gt=0, description="waiting requests; more get 503 with Retry-After")
     request_timeout_s: float = Field(default=120.0, gt=0, description="queue wait plus generation")
     shutdown_grace_s: float = Field(default=10.0, ge=0, description="SIGTERM: how long in-flight work may finish")
+    torch_threads: int | None = Field(default=None, gt=0, description="CPU threads for generation (default: "
+                                      "torch's); 1 is much faster on a machine shared with other busy processes")
 
 
 def load_limits(path: Path | str | None, **overrides: object) -> ServeLimits:

@@ -43,8 +43,15 @@ def start_server() -> Iterator[Callable[..., tuple[Any, str]]]:
 
     yield start
     for server, thread in running:
-        server.should_exit = True
-        thread.join(timeout=15)
+        stop(server, thread)
+
+
+def stop(server: Any, thread: threading.Thread) -> None:
+    """Stop the server and wait for its batch worker: a daemon thread still inside torch when the
+    interpreter exits aborts the process."""
+    server.should_exit = True
+    thread.join(timeout=30)
+    server.config.app.state.batcher.close(wait_s=600)
 
 
 def chat(content: str = "Name one way to relax before bed.", **extra: Any) -> dict[str, Any]:

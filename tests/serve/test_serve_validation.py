@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.serve.conftest import MODEL, chat
+from tests.serve.conftest import MODEL, chat, stop
 
 USER = [{"role": "user", "content": "Hi"}]
 
@@ -56,8 +56,7 @@ def url() -> Any:
     while not server.started:
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=15)
+    stop(server, thread)
 
 
 def _assert_clean_error(response: httpx.Response, status: int, needle: str) -> None:
