@@ -581,6 +581,7 @@ def build_app(store_path: Path | str | None = None, candidates_config: Path | st
 
         assign_btn.click(on_assign, [q_suite, q_version, q_splits, q_limit, q_candidates, q_reviewers, q_extra,
                                      q_overlap, q_seed], [assign_status, progress_md], concurrency_limit=1)
+
         def on_queue_tab(request: gr.Request) -> str:
             return progress_markdown() if is_admin(request) else ""
 
