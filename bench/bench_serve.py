@@ -1,11 +1,13 @@
 """Load test of `harness serve` on loopback: 20 concurrent requests vs. the same 20 sent one by one.
 
-    python bench/bench_serve.py [--requests 20] [--max-tokens 32] [--max-batch 16] [--out bench_serve.json]
+    python bench/bench_serve.py [--requests 20] [--max-tokens 32] [--max-batch 16] [--threads N] [--unbatched]
+                                [--out bench_serve.json]
 
 Starts the server as a subprocess on a free 127.0.0.1 port (nothing else is contacted), sends the
-sequential baseline and then the concurrent burst, then a 5 MB prompt beside a normal request
-(the big one must be refused, the normal one answered, the process must not grow), then SIGTERM
-(the process must exit). Stops by itself: every request and the whole run have timeouts.
+sequential baseline and then the concurrent burst (with --unbatched, first the same burst to a second
+server that generates one request at a time, as `harness serve` did before batching), then a 5 MB
+prompt beside a normal request (the big one must be refused, the normal one answered, the process must
+not grow), then SIGTERM (the process must exit). Stops by itself: every request and the whole run have timeouts.
 """
 
 from __future__ import annotations
@@ -90,38 +92,64 @@ def _oversized(client: httpx.Client, pid: int, max_tokens: int) -> dict[str, Any
             "rss_mb_after": round(_rss_mb(pid), 1)}
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def _start(args: argparse.Namespace, max_batch: int) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
     command = [sys.executable, "-c", "from harness.cli import main; main()", "serve", "--port", str(port),
-               "--max-batch", str(args.max_batch), "--max-queue", str(max(64, args.requests)),
+               "--max-batch", str(max_batch), "--max-queue", str(max(64, args.requests)),
                "--request-timeout", str(args.timeout), *(["--threads", str(args.threads)] if args.threads else [])]
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
     try:
         _wait_up(url, process)
-        bodies = [_body(i, args.max_tokens) for i in range(args.requests)]
+    except BaseException:
+        process.kill()
+        raise
+    return process, url
+
+
+def _burst(client: httpx.Client, bodies: list[dict[str, Any]]) -> dict[str, Any]:
+    began = time.perf_counter()
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        samples = list(pool.map(lambda b: _timed(client, b), bodies))
+    return _summary(samples, time.perf_counter() - began)
+
+
+def _unbatched_burst(args: argparse.Namespace, bodies: list[dict[str, Any]]) -> dict[str, Any]:
+    """The same burst against a server that generates one request at a time (--max-batch 1)."""
+    process, url = _start(args, 1)
+    try:
         with httpx.Client(base_url=url, timeout=args.timeout,
                           limits=httpx.Limits(max_connections=args.requests + 2)) as client:
-            _timed(client, bodies[0])  # warm-up: first-call overheads stay out of both figures
+            _timed(client, bodies[0])
+            return _burst(client, bodies)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    bodies = [_body(i, args.max_tokens) for i in range(args.requests)]
+    unbatched = _unbatched_burst(args, bodies) if args.unbatched else None
+    process, url = _start(args, args.max_batch)
+    try:
+        with httpx.Client(base_url=url, timeout=args.timeout,
+                          limits=httpx.Limits(max_connections=args.requests + 2)) as client:
+            _timed(client, bodies[0])  # warm-up: first-call overheads stay out of every figure
             began = time.perf_counter()
             sequential = [_timed(client, body) for body in bodies]
             sequential_total = time.perf_counter() - began
-            began = time.perf_counter()
-            with ThreadPoolExecutor(args.requests) as pool:
-                concurrent = list(pool.map(lambda b: _timed(client, b), bodies))
-            concurrent_total = time.perf_counter() - began
+            concurrent = _burst(client, bodies)
             oversized = _oversized(client, process.pid, args.max_tokens)
             health = client.get("/health").json()
         began = time.perf_counter()
         process.send_signal(signal.SIGTERM)
         exit_code = process.wait(timeout=60)
         return {"max_tokens": args.max_tokens, "max_batch": args.max_batch, "threads": args.threads,
-                "cpu_count": os.cpu_count(),
-                "load_average_1m": round(os.getloadavg()[0], 2),
-                "sequential": _summary(sequential, sequential_total),
-                "concurrent": _summary(concurrent, concurrent_total),
-                "speedup_total": round(sequential_total / concurrent_total, 2), "oversized": oversized,
+                "cpu_count": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2),
+                "sequential": _summary(sequential, sequential_total), "concurrent": concurrent,
+                "concurrent_unbatched": unbatched,
+                "speedup_total": round(sequential_total / concurrent["total_s"], 2), "oversized": oversized,
                 "server_stats": health["queued"], "sigterm_exit_s": round(time.perf_counter() - began, 2),
                 "sigterm_exit_code": exit_code}
     finally:
@@ -136,6 +164,8 @@ def main() -> None:
     parser.add_argument("--max-batch", type=int, default=16)
     parser.add_argument("--timeout", type=float, default=600, help="per request, seconds")
     parser.add_argument("--threads", type=int, default=None, help="the server's CPU threads (default: torch's)")
+    parser.add_argument("--unbatched", action="store_true",
+                        help="also send the burst to a second server with --max-batch 1 (the old behaviour)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     result = run(args)
