@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-
-MODEL = "smollm2-135m-instruct"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from serve_helpers import MODEL, free_port, stop
 
 
 @pytest.fixture
@@ -44,15 +36,3 @@ def start_server() -> Iterator[Callable[..., tuple[Any, str]]]:
     yield start
     for server, thread in running:
         stop(server, thread)
-
-
-def stop(server: Any, thread: threading.Thread) -> None:
-    """Stop the server and wait for its batch worker: a daemon thread still inside torch when the
-    interpreter exits aborts the process."""
-    server.should_exit = True
-    thread.join(timeout=30)
-    server.config.app.state.batcher.close(wait_s=600)
-
-
-def chat(content: str = "Name one way to relax before bed.", **extra: Any) -> dict[str, Any]:
-    return {"model": MODEL, "messages": [{"role": "user", "content": content}], "max_tokens": 8, **extra}

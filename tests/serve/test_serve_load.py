@@ -15,8 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from tests.serve.conftest import chat, free_port
+from serve_helpers import chat, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 LONG = "Count from 1 to 400, separated by commas, with no other text."

@@ -6,8 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from tests.serve.conftest import MODEL, chat, stop
+from serve_helpers import MODEL, chat, stop
 
 USER = [{"role": "user", "content": "Hi"}]
 
@@ -42,9 +41,9 @@ def url() -> Any:
     import time
 
     import uvicorn
+    from serve_helpers import free_port
 
     from harness.serve import ServeLimits, create_app
-    from tests.serve.conftest import free_port
 
     limits = ServeLimits(max_tokens=64, max_prompt_chars=500, max_prompt_tokens=60, max_messages=8,
                          max_body_bytes=4096)
