@@ -48,8 +48,8 @@ def test_full_queue_is_503_with_retry_after(start_server: Any) -> None:
 
 
 def test_request_timeout_is_504_and_the_server_keeps_answering(start_server: Any) -> None:
-    _, url = start_server(request_timeout_s=0.3, max_tokens=64, max_batch=1)
-    slow = _post(url, chat(LONG, max_tokens=64))
+    _, url = start_server(request_timeout_s=0.3, max_tokens=32, max_batch=1)
+    slow = _post(url, chat(LONG, max_tokens=32))
     assert slow.status_code == 504 and "timed out" in slow.json()["error"]["message"]
 
 
