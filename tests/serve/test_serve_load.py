@@ -37,14 +37,14 @@ def test_concurrent_requests_share_generate_calls(start_server: Any) -> None:
 
 @pytest.mark.slow
 def test_full_queue_is_503_with_retry_after(start_server: Any) -> None:
-    _, url = start_server(max_batch=1, max_queue=1, batch_wait_ms=0, max_tokens=16)
+    _, url = start_server(max_batch=1, max_queue=1, batch_wait_ms=0, max_tokens=16, request_timeout_s=900)
     with ThreadPoolExecutor(6) as pool:
         responses = list(pool.map(lambda _: _post(url, chat(LONG, max_tokens=16)), range(6)))
     codes = sorted(r.status_code for r in responses)
     assert 200 in codes and 503 in codes, codes
     busy = next(r for r in responses if r.status_code == 503)
     assert busy.headers["retry-after"] == "1" and "busy" in busy.json()["error"]["message"]
-    assert _post(url, chat()).status_code == 200  # still serving afterwards
+    assert _post(url, chat(), timeout=900).status_code == 200  # still serving afterwards
 
 
 def test_request_timeout_is_504_and_the_server_keeps_answering(start_server: Any) -> None:
