@@ -39,7 +39,7 @@ def test_concurrent_requests_share_generate_calls(start_server: Any) -> None:
 def test_full_queue_is_503_with_retry_after(start_server: Any) -> None:
     _, url = start_server(max_batch=1, max_queue=1, batch_wait_ms=0, max_tokens=16, request_timeout_s=900)
     with ThreadPoolExecutor(6) as pool:
-        responses = list(pool.map(lambda _: _post(url, chat(LONG, max_tokens=16)), range(6)))
+        responses = list(pool.map(lambda _: _post(url, chat(LONG, max_tokens=16), timeout=900), range(6)))
     codes = sorted(r.status_code for r in responses)
     assert 200 in codes and 503 in codes, codes
     busy = next(r for r in responses if r.status_code == 503)
