@@ -82,6 +82,8 @@ class CandidateSpec(BaseModel):
     # transformers only: bfloat16 is ~1.8x faster on CPUs with bf16 matmul; outputs differ, so it is in the identity.
     dtype: Literal["float32", "bfloat16"] = "float32"
     concurrency: int = Field(default=4, gt=0)
+    max_connections: int | None = Field(default=None, gt=0)  # openai: connections to the server (default: concurrency)
+    max_retries: int = Field(default=4, ge=0, le=20)  # openai: retries on 429 / 5xx / timeouts, exponential backoff
 
     @field_validator("safety_guard", mode="before")
     @classmethod
@@ -203,7 +205,8 @@ class Candidate:
         if not spec.base_url:
             raise ConfigError(f"candidate {self.name!r}: backend 'openai' needs field 'base_url'")
         return OpenAIBackend(spec.model, base_url=spec.base_url, api_key_env=spec.api_key_env,
-                             concurrency=spec.concurrency)
+                             concurrency=spec.concurrency, max_connections=spec.max_connections,
+                             max_retries=spec.max_retries)
 
     def _chat_template(self) -> str | None:
         """The candidate's template, else the one its adapter was trained with (a .jinja file is read here)."""

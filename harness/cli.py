@@ -26,7 +26,9 @@ app = typer.Typer(
 models_app = typer.Typer(help="List, prepare and create models (embedded, hub, Ollama).", no_args_is_help=True)
 suites_app = typer.Typer(help="List, check and import test suites.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+reviewers_app = typer.Typer(help="Reviewer accounts for the playground's login.", no_args_is_help=True)
 app.add_typer(suites_app, name="suites")
+app.add_typer(reviewers_app, name="reviewers")
 
 StoreOption = Annotated[Path | None, typer.Option("--store", help="SQLite store (default $HARNESS_HOME/store.sqlite)")]
 
@@ -419,14 +421,61 @@ def playground(
 def serve(
     model: Annotated[str, typer.Option(help="model to serve")] = "smollm2-135m-instruct",
     adapter: Annotated[str | None, typer.Option(help="LoRA adapter directory")] = None,
-    host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="bind address (default: this machine only)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8088,
+    config: Annotated[Path | None, typer.Option(help="YAML file of limits (see harness/serve/limits.py)")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="cap on a request's max_tokens (default 512)")] = None,
+    max_prompt_chars: Annotated[int | None, typer.Option(help="cap on prompt characters (default 16000)")] = None,
+    max_prompt_tokens: Annotated[int | None, typer.Option(help="cap on prompt tokens (default 2048)")] = None,
+    max_batch: Annotated[int | None, typer.Option(help="requests per generate call (default 16)")] = None,
+    max_queue: Annotated[int | None, typer.Option(help="waiting requests before 503 (default 64)")] = None,
+    request_timeout: Annotated[float | None, typer.Option(help="seconds per request (default 120)")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads for generation (default: torch's)")] = None,
 ) -> None:
-    """Serve a local model as an OpenAI-compatible endpoint (/v1/chat/completions)."""
+    """Serve a local model as an OpenAI-compatible endpoint (/v1/chat/completions), batched and capped.
+
+    For production traffic use vLLM or llama.cpp's server; this one is for a team's own box and tests.
+    """
+    from harness.serve import load_limits
     from harness.serve import serve as run_server
 
-    typer.echo(f"serving {model} at http://{host}:{port}/v1")
-    run_server(model, adapter, host, port)
+    limits = load_limits(config, max_tokens=max_tokens, max_prompt_chars=max_prompt_chars,
+                         max_prompt_tokens=max_prompt_tokens, max_batch=max_batch, max_queue=max_queue,
+                         request_timeout_s=request_timeout, torch_threads=threads)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: binding {host}: the endpoint has no authentication", err=True)
+    typer.echo(f"serving {model} at http://{host}:{port}/v1 (max_tokens <= {limits.max_tokens}, "
+               f"prompt <= {limits.max_prompt_tokens} tokens, batches of <= {limits.max_batch})")
+    run_server(model, adapter, host, port, limits)
+
+
+def _read_password() -> str:
+    """Asked twice on a terminal; otherwise the first line of stdin (for scripts: never an argument)."""
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != first:
+            raise HarnessError("the two passwords differ; nothing was written")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@reviewers_app.command("add")
+def reviewers_add(
+    name: Annotated[str, typer.Argument(help="username (letters, digits, _ . @ -)")],
+    file: Annotated[Path, typer.Option("--file", help="reviewers YAML file (created if missing)")],
+    role: Annotated[str, typer.Option(help="reviewer, or admin (assigns cases, sees results, exports)")]
+    = "reviewer",
+) -> None:
+    """Add or replace a reviewer; the password is prompted for (or read from stdin) and stored as a salted
+    scrypt hash."""
+    from playground.reviewer_file import add_reviewer
+
+    legacy = add_reviewer(file, name, _read_password(), role=role)
+    typer.echo(f"{file}: {'admin' if role == 'admin' else 'reviewer'} {name!r} saved (salted scrypt hash)")
+    if legacy:
+        typer.echo(f"warning: still unsalted, re-create before use: {', '.join(legacy)}", err=True)
 
 
 def main() -> None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import secrets
+import sqlite3
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -75,7 +77,7 @@ CREATE TABLE IF NOT EXISTS reviews (
     prompt_json TEXT,                  -- the conversation without system prompt; NULL without consent
     consent INTEGER NOT NULL DEFAULT 0,
     blind INTEGER NOT NULL,
-    order_seed TEXT,                   -- what seeded the shown order (reviewer|suite/version|case|candidates)
+    order_seed TEXT,                   -- the random seed of the shown order (from review_comparisons)
     shown_json TEXT NOT NULL,          -- [{{label, candidate, fingerprint}}] in the order shown
     vote TEXT NOT NULL CHECK (vote IN ({", ".join(repr(v) for v in (*LABELS, *NON_DECISIVE))})),
     winner_fp TEXT,
@@ -83,7 +85,18 @@ CREATE TABLE IF NOT EXISTS reviews (
     assignment_id INTEGER,
     shown_at REAL,
     created_at REAL NOT NULL,
-    context_json TEXT NOT NULL DEFAULT '{{}}'
+    context_json TEXT NOT NULL DEFAULT '{{}}',
+    comparison_key TEXT,               -- suite/version/case/fingerprints: one vote per reviewer per key
+    edited_at REAL
+);
+CREATE TABLE IF NOT EXISTS review_comparisons (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    reviewer TEXT NOT NULL,
+    comparison_key TEXT NOT NULL,
+    order_seed TEXT NOT NULL,          -- random (secrets.token_hex), drawn when the comparison is first shown
+    order_json TEXT NOT NULL,          -- candidate names in the order shown (A, B, ...)
+    created_at REAL NOT NULL,
+    UNIQUE (reviewer, comparison_key)
 );
 CREATE TABLE IF NOT EXISTS review_responses (
     review_id INTEGER NOT NULL REFERENCES reviews(id),
@@ -103,10 +116,20 @@ CREATE INDEX IF NOT EXISTS assignments_by_reviewer ON review_assignments(reviewe
 """
 
 
+_ADDED_COLUMNS = {"comparison_key": "TEXT", "edited_at": "REAL"}
+
+
 def ensure_review_schema(store: Store) -> None:
-    """Create the review tables if missing (idempotent; safe while another process writes)."""
+    """Create the review tables if missing and add columns newer versions need (idempotent; safe while
+    another process writes). Votes stored before ``comparison_key`` existed keep NULL there."""
     store.conn.executescript(_SCHEMA)
-    store.conn.commit()
+    with store.transaction() as cur:
+        have = {row[1] for row in cur.execute("PRAGMA table_info(reviews)")}
+        for column, kind in _ADDED_COLUMNS.items():
+            if column not in have:
+                cur.execute(f"ALTER TABLE reviews ADD COLUMN {column} {kind}")
+        cur.execute("CREATE UNIQUE INDEX IF NOT EXISTS reviews_one_vote ON reviews(reviewer, comparison_key)"
+                    " WHERE comparison_key IS NOT NULL")
 
 
 def sha256_text(text: str) -> str:
@@ -146,17 +169,41 @@ def clean_reviewer_name(name: str | None) -> str | None:
 # ----------------------------------------------------------------------------- blind order
 
 
-def blind_order(reviewer: str, suite: str, version: str, case_key: str,
-                candidates: Sequence[str]) -> tuple[list[str], str]:
-    """Display order of ``candidates`` for this reviewer and case, and the seed that made it.
+def comparison_key(suite: str, version: str, case_key: str, fingerprints: Iterable[str]) -> str:
+    """What one comparison is: the same case (or free prompt) and the same candidate versions, in any order."""
+    return sha256_text(json.dumps([suite, version, case_key, sorted(fingerprints)]))[:32]
 
-    Seeded (not random per page load) so a reviewer who reloads sees the same A/B assignment,
-    while different reviewers see different ones, which cancels position bias across reviewers.
-    """
-    seed = f"{reviewer}|{suite}/{version}|{case_key}|{','.join(sorted(candidates))}"
+
+def blind_order(candidates: Sequence[str], seed: str | None = None) -> tuple[list[str], str]:
+    """Display order of ``candidates`` and its seed: a fresh random seed unless one is given (to replay a
+    stored order). Not derived from reviewer, case or names, so it cannot be predicted from the source."""
+    seed = seed or secrets.token_hex(16)
     order = sorted(candidates)
-    random.Random(sha256_text(seed)).shuffle(order)
+    random.Random(seed).shuffle(order)
     return order, seed
+
+
+def comparison_order(store: Store, reviewer: str, key: str, candidates: Sequence[str]) -> tuple[list[str], str]:
+    """The blind order this reviewer gets for this comparison: drawn at random the first time, then stored,
+    so a reload shows the same A/B assignment."""
+    row = store.conn.execute("SELECT order_seed, order_json FROM review_comparisons WHERE reviewer = ? AND"
+                             " comparison_key = ?", (reviewer, key)).fetchone()
+    if row is not None and sorted(json.loads(row["order_json"])) == sorted(candidates):
+        return json.loads(row["order_json"]), row["order_seed"]
+    order, seed = blind_order(candidates)
+    with store.transaction() as cur:
+        cur.execute("INSERT OR IGNORE INTO review_comparisons(reviewer, comparison_key, order_seed, order_json,"
+                    " created_at) VALUES (?, ?, ?, ?, ?)", (reviewer, key, seed, json.dumps(order), time.time()))
+    stored = store.conn.execute("SELECT order_seed, order_json FROM review_comparisons WHERE reviewer = ? AND"
+                                " comparison_key = ?", (reviewer, key)).fetchone()
+    return json.loads(stored["order_json"]), stored["order_seed"]  # a concurrent first view may have won
+
+
+def existing_vote(store: Store, reviewer: str, key: str) -> int | None:
+    """The id of this reviewer's vote on this comparison, if any."""
+    row = store.conn.execute("SELECT id FROM reviews WHERE reviewer = ? AND comparison_key = ?",
+                             (reviewer, key)).fetchone()
+    return int(row["id"]) if row else None
 
 
 # ----------------------------------------------------------------------------- saving reviews
@@ -196,6 +243,11 @@ class ReviewInput:
     assignment_id: int | None = None
     shown_at: float | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    edit_of: int | None = None  # the reviewer's earlier vote on this comparison that this one replaces
+
+    @property
+    def key(self) -> str:
+        return comparison_key(self.suite, self.version, self.case_id, (s.fingerprint for s in self.shown))
 
 
 def valid_votes(n_shown: int) -> tuple[str, ...]:
@@ -222,9 +274,54 @@ def _check(review: ReviewInput) -> None:
                 raise ValueError(f"rubric {dim} for {shown.label} must be 1-5, got {value!r}")
 
 
+class DuplicateVoteError(ValueError):
+    """A reviewer voted on a comparison they have already voted on, without editing that vote."""
+
+
 def save_review(store: Store, review: ReviewInput) -> int:
-    """Store one judgement atomically and close the matching queue assignment; returns its id."""
+    """Store one judgement atomically and close the matching queue assignment; returns its id.
+
+    One vote per reviewer per comparison: a second vote is refused unless it names the first as
+    ``edit_of``, in which case the first is updated in place (same id, ``edited_at`` set).
+    """
     _check(review)
+    key = review.key
+    earlier = existing_vote(store, review.reviewer, key)
+    if earlier is not None and review.edit_of != earlier:
+        raise DuplicateVoteError(f"{review.reviewer} already voted on this comparison (review #{earlier}); "
+                                 "open it again to edit that vote")
+    if review.edit_of is not None and earlier is None:
+        raise ValueError(f"review #{review.edit_of} is not {review.reviewer}'s vote on this comparison")
+    if earlier is not None:
+        return _edit_review(store, earlier, review)
+    try:
+        return _insert_review(store, review, key)
+    except sqlite3.IntegrityError:  # the same reviewer's vote from another tab got in first
+        raise DuplicateVoteError(f"{review.reviewer} already voted on this comparison; open it again to edit "
+                                 "that vote") from None
+
+
+def _edit_review(store: Store, review_id: int, review: ReviewInput) -> int:
+    """Replace vote, rubric and comment of an earlier vote; labels are mapped through fingerprints, since a
+    non-blind view may have shown the candidates in another order."""
+    old_label = {r["fingerprint"]: r["label"] for r in store.conn.execute(
+        "SELECT label, fingerprint FROM review_responses WHERE review_id = ?", (review_id,))}
+    new_fp = {s.label: s.fingerprint for s in review.shown}
+    vote = old_label[new_fp[review.vote]] if review.vote in new_fp else review.vote
+    winner = new_fp.get(review.vote)
+    with store.transaction() as cur:
+        cur.execute("UPDATE reviews SET vote = ?, winner_fp = ?, comment = ?, blind = blind AND ?, edited_at = ?"
+                    " WHERE id = ?", (vote, winner, review.comment.strip()[:4000], int(review.blind), time.time(),
+                                      review_id))
+        cur.executemany(
+            f"UPDATE review_responses SET {', '.join(f'{d} = ?' for d in RUBRIC)} WHERE review_id = ?"
+            " AND fingerprint = ?",
+            [(*[s.rubric.get(d) for d in RUBRIC], review_id, s.fingerprint) for s in review.shown],
+        )
+    return review_id
+
+
+def _insert_review(store: Store, review: ReviewInput, key: str) -> int:
     keep_text = review.source == "suite" or review.consent
     winner = next((s.fingerprint for s in review.shown if s.label == review.vote), None)
     shown = [{"label": s.label, "candidate": s.candidate, "fingerprint": s.fingerprint} for s in review.shown]
@@ -233,13 +330,14 @@ def save_review(store: Store, review: ReviewInput) -> int:
         cur.execute(
             "INSERT INTO reviews(reviewer, source, suite, version, suite_hash, case_id, split, prompt_hash,"
             " prompt_json, consent, blind, order_seed, shown_json, vote, winner_fp, comment, assignment_id,"
-            " shown_at, created_at, context_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " shown_at, created_at, context_json, comparison_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (review.reviewer, review.source, review.suite, review.version, review.suite_hash, review.case_id,
              review.split, prompt_hash(review.conversation),
              json.dumps(review.conversation, ensure_ascii=False) if keep_text else None,
              int(review.consent), int(review.blind), review.order_seed, json.dumps(shown), review.vote, winner,
              review.comment.strip()[:4000],
-             review.assignment_id, review.shown_at, now, json.dumps(review.context, default=str)),
+             review.assignment_id, review.shown_at, now, json.dumps(review.context, default=str), key),
         )
         review_id = int(cur.lastrowid or 0)
         cur.executemany(
@@ -458,6 +556,8 @@ def review_summary(store: Store, *, blind_only: bool = True, resamples: int = 10
         "reviews": len(reviews),
         "reviews_stored": len(every),
         "excluded_non_blind": len(every) - len(used),
+        # Stores from before one-vote-per-comparison may hold repeats; only each reviewer's latest counts.
+        "superseded_repeats": len(used) - len(reviews),
         "blind_only": blind_only,
         "reviewers": raters,
         "votes": {"decisive": votes.get("decisive", 0), "tie": votes.get("tie", 0),

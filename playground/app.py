@@ -38,7 +38,7 @@ from harness.reviews import (
     queue_counts,
     review_summary,
 )
-from playground.accounts import ReviewerAccounts, resolve_accounts
+from playground.accounts import ClientAddressMiddleware, ReviewerAccounts, resolve_accounts
 from playground.engine import Comparison, Playground, settings_summary
 
 log = logging.getLogger(__name__)
@@ -92,8 +92,14 @@ class ReviewBlocks(gr.Blocks):
 
     def launch(self, **kwargs: Any) -> Any:  # type: ignore[override]
         if self.accounts is not None:
+            from starlette.middleware import Middleware
+
             kwargs.setdefault("auth", self.accounts.check)
-            kwargs.setdefault("auth_message", "Clinical review playground: sign in with your reviewer account.")
+            kwargs.setdefault("auth_message", "Clinical review playground: sign in with your reviewer account. "
+                                              "Repeated wrong passwords lock the account for a while.")
+            app_kwargs = dict(kwargs.get("app_kwargs") or {})
+            app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), Middleware(ClientAddressMiddleware)]
+            kwargs["app_kwargs"] = app_kwargs
         kwargs.setdefault("server_name", "127.0.0.1")
         kwargs.setdefault("share", False)
         kwargs.setdefault("theme", THEME)
@@ -142,6 +148,8 @@ def results_markdown(summary: dict[str, Any]) -> str:
     lines = [f"**{summary['reviews']} reviews** by {len(summary['reviewers'])} reviewer(s)"
              + (f"; {summary['excluded_non_blind']} non-blind review(s) excluded" if summary["excluded_non_blind"]
                 else "")
+             + (f"; {summary['superseded_repeats']} earlier repeat vote(s) by the same reviewer on the same "
+                "comparison not counted (only the latest)" if summary.get("superseded_repeats") else "")
              + f". Votes: {summary['votes']['decisive']} decisive, {summary['votes']['tie']} tie, "
                f"{summary['votes']['both_bad']} both bad.", ""]
     lines += ["### Ranking (Bradley-Terry, 95% bootstrap CI over reviews)", "",
@@ -327,7 +335,8 @@ def build_app(store_path: Path | str | None = None, candidates_config: Path | st
             reviewer = identify(request, None)
             admin = is_admin(request)
             who_text = f"Signed in as **{reviewer}**" + (" (admin)" if admin else "") if accounts else ""
-            choices = q_reviewer_choices()
+            # The reviewer list goes to admins only: a hidden component's value still reaches the browser.
+            choices = q_reviewer_choices() if admin else []
             heading, text, ref = case_view(first_suite, first_version, first_cases[0][1] if first_cases else None)
             return (who_text, queue_text(reviewer), gr.update(visible=admin), gr.update(visible=admin),
                     gr.update(choices=choices), heading, text, ref)
@@ -432,7 +441,9 @@ def build_app(store_path: Path | str | None = None, candidates_config: Path | st
                     return
                 message = (f"Generating response {i + 2} of {n}…" if i + 1 < n else
                            "Ready. Read every response, rate it, then vote."
-                           + (" Names are hidden until you vote." if comparison.blind else ""))
+                           + (" Names are hidden until you vote." if comparison.blind else "")
+                           + (f" You voted on this comparison before (review #{comparison.edit_of}): a new vote "
+                              "replaces that one." if comparison.edit_of else ""))
                 yield render(comparison, message, reset=False, ready=i + 1 == n)
 
         gen_inputs = [source, suite_dd, version_dd, case_dd, free_text, consent, candidates_cb, blind_cb,
@@ -496,10 +507,12 @@ def build_app(store_path: Path | str | None = None, candidates_config: Path | st
                 review_id = engine.save(comparison, vote=choice, rubric=rubric, comment=note or "")
             except ValueError as exc:
                 return refuse(str(exc))
+            edited = comparison.edit_of is not None
             comparison.review_id = review_id
             missing = sum(v is None for r in rubric.values() for v in r.values())
             reveal = ", ".join(f"{r['label']} = **{r['candidate']}**" for r in comparison.responses)
-            message = (f"✓ Saved review #{review_id} as **{reviewer}**. Revealed: {reveal}."
+            message = (f"✓ {'Updated' if edited else 'Saved'} review #{review_id} as **{reviewer}**. "
+                       f"Revealed: {reveal}."
                        + (f" {missing} rubric scale(s) left empty." if missing else "")
                        + " Next: *Next assigned case*, or pick another case and generate.")
             headers = [_header(comparison, i, True) for i in range(len(slots))]
@@ -551,7 +564,7 @@ def build_app(store_path: Path | str | None = None, candidates_config: Path | st
                       reviewers: list[str], extra: str, overlap: float | None, seed: float | None,
                       request: gr.Request) -> tuple[str, str]:
             if not is_admin(request):
-                return "Only admins can assign cases.", progress_markdown()
+                return "Only admins can assign cases.", ""
             people = list(reviewers or []) + [x for x in (extra or "").split(",") if x.strip()]
             try:
                 loaded = engine.suite(suite, version)
@@ -568,7 +581,11 @@ def build_app(store_path: Path | str | None = None, candidates_config: Path | st
 
         assign_btn.click(on_assign, [q_suite, q_version, q_splits, q_limit, q_candidates, q_reviewers, q_extra,
                                      q_overlap, q_seed], [assign_status, progress_md], concurrency_limit=1)
-        queue_tab.select(lambda: progress_markdown(), None, progress_md)
+
+        def on_queue_tab(request: gr.Request) -> str:
+            return progress_markdown() if is_admin(request) else ""
+
+        queue_tab.select(on_queue_tab, None, progress_md)
         results_tab.select(on_refresh, None, results_md)
 
     # Keep the endpoints out of the API page and the login page's embedded API info; the UI still calls them.

@@ -30,9 +30,11 @@ from harness.reviews import (
     RUBRIC,
     ReviewInput,
     ShownResponse,
-    blind_order,
     clean_reviewer_name,
+    comparison_key,
+    comparison_order,
     ensure_review_schema,
+    existing_vote,
     register_reviewer,
     save_review,
 )
@@ -70,6 +72,7 @@ class Comparison:
     shown_at: float = field(default_factory=time.time)
     responses: list[dict[str, Any]] = field(default_factory=list)  # per label, filled as generated
     review_id: int | None = None
+    edit_of: int | None = None  # this reviewer's earlier vote on the same comparison (a new vote edits it)
 
     @property
     def complete(self) -> bool:
@@ -182,7 +185,8 @@ class Playground:
     def start(self, *, reviewer: str, suite: str, version: str, candidates: list[str], blind: bool,
               case_id: str | None = None, free_text: str | None = None, consent: bool = False,
               assignment_id: int | None = None) -> Comparison:
-        """Validate the request and fix the display order (seeded per reviewer and case)."""
+        """Validate the request and fix the display order: blind, from a random seed stored with the
+        comparison (the same order on reload); the reviewer's earlier vote, if any, becomes ``edit_of``."""
         names = list(dict.fromkeys(candidates))
         unknown = [n for n in names if n not in self.candidate_names]
         if unknown:
@@ -201,13 +205,19 @@ class Playground:
                 raise ValueError("pick a case")
             case = self.case(loaded, case_id)
             case_key, source, split, text = case.id, "suite", case.split, None
-        if blind:
-            order, seed = blind_order(reviewer, suite, version, case_key, names)
-        else:
-            order, seed = names, None
+        order, seed, earlier = names, None, None
+        who = clean_reviewer_name(reviewer)
+        if who:
+            key = comparison_key(suite, version, case_key, (self.candidate(n).fingerprint() for n in names))
+            with self.store() as store:
+                if blind:
+                    order, seed = comparison_order(store, who, key, names)
+                earlier = existing_vote(store, who, key)
+        elif blind:
+            raise ValueError("enter your name first: the blind order is kept per reviewer")
         return Comparison(reviewer=reviewer, suite=suite, version=version, suite_hash=loaded.hash, case_id=case_key,
                           source=source, split=split, order=order, blind=blind, order_seed=seed,
-                          consent=consent, free_text=text, assignment_id=assignment_id)
+                          consent=consent, free_text=text, assignment_id=assignment_id, edit_of=earlier)
 
     def _suite_and_case(self, comparison: Comparison) -> tuple[Suite, Case]:
         suite = self.suite(comparison.suite, comparison.version)
@@ -279,6 +289,7 @@ class Playground:
             order_seed=comparison.order_seed, comment=comment or "", assignment_id=comparison.assignment_id,
             shown_at=comparison.shown_at,
             context={"candidates_config": str(self.config_path), "experiment": self.config.name},
+            edit_of=comparison.edit_of,
         )
         with self.store() as store:
             if self.accounts is None:

@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 
 from harness.reviews import (
+    DuplicateVoteError,
     ReviewInput,
     ShownResponse,
     assign_cases,
     assignment_progress,
     blind_order,
+    comparison_key,
+    comparison_order,
     ensure_review_schema,
     export_preference_pairs,
     load_reviews,
@@ -73,7 +76,7 @@ def test_invalid_reviews_are_refused(db: Store, bad: dict) -> None:
 def test_free_prompt_without_consent_keeps_only_hashes(db: Store) -> None:
     secret = [{"role": "user", "content": "My patient J. Smith, DOB 1970, said ..."}]
     save_review(db, make_review("alice", "A", source="free", case_id="free:abc", conversation=secret))
-    save_review(db, make_review("alice", "A", source="free", case_id="free:abc", conversation=secret, consent=True))
+    save_review(db, make_review("bob", "A", source="free", case_id="free:abc", conversation=secret, consent=True))
     no_consent, consented = load_reviews(db)
     assert no_consent["conversation"] is None and no_consent["prompt_hash"] == consented["prompt_hash"]
     assert all(r["response_text"] is None for r in no_consent["responses"])
@@ -84,12 +87,56 @@ def test_free_prompt_without_consent_keeps_only_hashes(db: Store) -> None:
     assert len(pairs) == 1 and skipped == {"no_consent": 1}
 
 
-def test_blind_order_is_seeded_per_reviewer_and_case() -> None:
-    first, seed = blind_order("alice", "mini", "v1", "m-1", ["terse", "base"])
-    assert blind_order("alice", "mini", "v1", "m-1", ["base", "terse"])[0] == first  # input order irrelevant
-    assert "alice" in seed and "m-1" in seed
-    orders = {tuple(blind_order(r, "mini", "v1", c, ["base", "terse"])[0]) for r in "abcdefgh" for c in "xyz"}
-    assert len(orders) == 2  # both positions occur across reviewers/cases
+def test_blind_order_comes_from_a_random_seed_stored_with_the_comparison(db: Store) -> None:
+    first, seed = blind_order(["terse", "base"])
+    assert blind_order(["base", "terse"], seed)[0] == first  # replayable from the stored seed
+    assert "alice" not in seed and "m-1" not in seed and "base" not in seed and len(seed) == 32
+    orders = {tuple(blind_order(["base", "terse"])[0]) for _ in range(40)}
+    assert len(orders) == 2  # not a function of reviewer, case or names
+    key = comparison_key("mini", "v1", "m-1", ["fp-base", "fp-terse"])
+    assert key == comparison_key("mini", "v1", "m-1", ["fp-terse", "fp-base"])
+    shown, stored_seed = comparison_order(db, "alice", key, ["base", "terse"])
+    assert all(comparison_order(db, "alice", key, ["terse", "base"]) == (shown, stored_seed) for _ in range(5))
+    row = db.conn.execute("SELECT * FROM review_comparisons WHERE reviewer = 'alice'").fetchone()
+    assert row["order_seed"] == stored_seed and blind_order(["base", "terse"], stored_seed)[0] == shown
+    seeds = {comparison_order(db, f"r{i}", key, ["base", "terse"])[1] for i in range(10)}
+    assert len(seeds) == 10  # every reviewer gets an independent draw
+
+
+def test_one_vote_per_reviewer_per_comparison_unless_edited(db: Store) -> None:
+    first = save_review(db, make_review("alice", "A", rubric={"safety": 2}))
+    with pytest.raises(DuplicateVoteError, match=f"review #{first}"):
+        save_review(db, make_review("alice", "B"))
+    # The same comparison shown in the other order: still the same comparison.
+    with pytest.raises(DuplicateVoteError):
+        save_review(db, make_review("alice", "A", order=("fp-terse", "fp-base")))
+    edit = make_review("alice", "A", order=("fp-terse", "fp-base"), rubric={"safety": 5})
+    edit.edit_of = first
+    assert save_review(db, edit) == first  # updated in place
+    [row] = load_reviews(db)
+    assert row["winner_fp"] == "fp-terse" and row["vote"] == "B" and row["edited_at"] is not None  # mapped label
+    assert {r["fingerprint"]: r["rubric"]["safety"] for r in row["responses"]} == {"fp-base": 5, "fp-terse": 5}
+    save_review(db, make_review("bob", "A"))  # other reviewers vote freely
+    save_review(db, make_review("alice", "A", case_id="m-2"))  # and alice on other cases
+    summary = review_summary(db, resamples=10)
+    assert summary["reviews"] == 3 and summary["superseded_repeats"] == 0
+    wrong = make_review("carol", "A")
+    wrong.edit_of = first
+    with pytest.raises(ValueError, match="not carol's vote"):
+        save_review(db, wrong)
+
+
+def test_repeat_votes_in_an_old_store_count_once_and_are_reported(db: Store) -> None:
+    save_review(db, make_review("alice", "A"))
+    # A store from before the one-vote rule: no comparison_key / edited_at columns, no unique index.
+    db.conn.executescript("DROP INDEX reviews_one_vote; ALTER TABLE reviews DROP COLUMN comparison_key;"
+                          " ALTER TABLE reviews DROP COLUMN edited_at;")
+    ensure_review_schema(db)  # migrates in place, keeping the old vote
+    assert db.conn.execute("SELECT comparison_key FROM reviews").fetchone()[0] is None
+    save_review(db, make_review("alice", "B"))
+    save_review(db, make_review("bob", "A"))
+    summary = review_summary(db, resamples=10)
+    assert summary["reviews"] == 2 and summary["superseded_repeats"] == 1 and summary["reviews_stored"] == 3
 
 
 def test_queue_with_overlap(db: Store) -> None:

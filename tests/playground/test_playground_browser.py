@@ -133,8 +133,9 @@ def test_blind_review_two_reviewers_and_restart(browser: Any, serve: Any, playgr
     assert set(reviews) == {"alice", "bob"}
     a = reviews["alice"]
     shown = json.loads(a["shown_json"])
-    expected_order, seed = blind_order("alice", "mini", "v1", "m-1", ["base", "terse"])
-    assert [s["candidate"] for s in shown] == expected_order and a["order_seed"] == seed
+    [drawn] = rows(store_path, "SELECT * FROM review_comparisons WHERE reviewer = 'alice'")
+    assert a["order_seed"] == drawn["order_seed"] and len(a["order_seed"]) == 32  # random, stored, replayable
+    assert [s["candidate"] for s in shown] == blind_order(["base", "terse"], a["order_seed"])[0]
     assert a["vote"] == "A" and a["winner_fp"] == shown[0]["fingerprint"] and a["blind"] == 1
     assert (a["suite"], a["version"], a["case_id"], a["suite_hash"]) == ("mini", "v1", "m-1", suite.hash)
     assert a["comment"] == "A reflects the feeling; B is curt."
@@ -149,7 +150,7 @@ def test_blind_review_two_reviewers_and_restart(browser: Any, serve: Any, playgr
     assert b["vote"] == "B" and b["assignment_id"] is not None
     bob_order = [s["candidate"] for s in json.loads(b["shown_json"])]
     assert b["winner_fp"] == json.loads(b["shown_json"])[1]["fingerprint"]
-    assert bob_order == blind_order("bob", "mini", "v1", "m-1", ["base", "terse"])[0]
+    assert bob_order == blind_order(["base", "terse"], b["order_seed"])[0] and b["order_seed"] != a["order_seed"]
     assert rows(store_path, "SELECT done_at FROM review_assignments WHERE reviewer = 'bob'")[0]["done_at"]
     assert rows(store_path, "SELECT COUNT(*) AS n FROM generations")[0]["n"] == 2  # one generation per candidate
     alice_ctx.close()

@@ -154,7 +154,7 @@ def test_badges_for_known_missing_and_failing_metrics(tmp_path: Path) -> None:
 def test_accounts_from_yaml_env_and_strings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "reviewers.yaml"
     path.write_text("reviewers:\n"
-                    f"  - {{username: lead, password_sha256: {hash_password('s3cret')}, admin: true}}\n"
+                    f"  - {{username: lead, password_scrypt: '{hash_password('s3cret')}', admin: true}}\n"
                     "  - {username: ana, password_env: ANA_PW}\n")
     monkeypatch.setenv("ANA_PW", "pw-ana")
     accounts = ReviewerAccounts.from_file(path)
@@ -165,7 +165,7 @@ def test_accounts_from_yaml_env_and_strings(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(ConfigError, match="ANA_PW"):
         ReviewerAccounts.from_file(path)
     bad = tmp_path / "bad.yaml"
-    bad.write_text("reviewers:\n  - {username: x, password_sha256: abc}\n")
+    bad.write_text("reviewers:\n  - {username: x, password_scrypt: abc}\n")
     with pytest.raises(ConfigError, match=r"bad\.yaml"):
         ReviewerAccounts.from_file(bad)
     monkeypatch.setenv("HARNESS_REVIEWERS", "alice:pw:with:colons, bob:pw2")
