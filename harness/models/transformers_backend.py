@@ -6,7 +6,6 @@ on padding; results are returned in the caller's order.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,7 +33,6 @@ def _load_locked(model: str, adapter: str | None) -> tuple[Any, Any]:
     key = (model, adapter)
     if key in _MODEL_CACHE:
         return _MODEL_CACHE[key]
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import sys
 import time
@@ -209,8 +208,6 @@ def train_from_config(
         base_dir = config_path.resolve().parent if config_path else Path.cwd()
     base_model = base_model or config.base_model or EMBEDDED_LLM
     device = select_device(config)
-    if Path(resolve_model_path(base_model)).is_dir():
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model needs no hub; never wait on one
 
     built = build_datasets(config, base_dir, suites_dir)
     base_identity = model_identity(base_model)
