@@ -28,8 +28,16 @@ PRIVACY_DEFAULTS: dict[str, str] = {
 }
 
 
+_FALSE = {"0", "false", "no", "off"}
+
+
 def _apply_privacy_defaults() -> None:
+    # DO_NOT_TRACK also switches hub telemetry off, so it is not defaulted when the user explicitly
+    # turned hub telemetry on (HF_HUB_DISABLE_TELEMETRY=0): an explicit choice always wins.
+    telemetry_opt_in = os.environ.get("HF_HUB_DISABLE_TELEMETRY", "").lower() in _FALSE
     for name, value in PRIVACY_DEFAULTS.items():
+        if name == "DO_NOT_TRACK" and telemetry_opt_in:
+            continue
         os.environ.setdefault(name, value)
     # huggingface_hub reads its switches once, at import: if a caller imported it before the
     # harness, carry the (still default) telemetry switch into the already-loaded constants.

@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.errors import ConfigError
 from harness.guard import SafetyGuardSpec, guard_output, guard_rules_identity
@@ -78,6 +78,12 @@ class CandidateSpec(BaseModel):
             raise ValueError(
                 f"unknown generation params {sorted(unknown)} (known: {', '.join(GenerationParams.model_fields)})"
             )
+        try:  # out-of-range values (temperature -1, top_p 0) fail here, before any run exists
+            GenerationParams().merged(value)
+        except ValidationError as exc:
+            raise ValueError("; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} (got {err.get('input')!r})"
+                for err in exc.errors())) from None
         return value
 
 
