@@ -116,13 +116,12 @@ def check_gate_session(targets: list[GateTarget], *, allow_draft: bool = False) 
     """Before any gate runs: every gated suite is its pinned release (or an allowed draft) and every
     gate names a metric the suite measures, a real case field, and a threshold in range."""
     from harness.gates import validate_gates
-    from harness.metrics.base import build_metric
     from harness.releases import check_release
+    from harness.runner import suite_metrics
 
     releases = {}
     for suite in {t.suite.key: t.suite for t in targets}.values():
         releases[suite.key] = check_release(suite, allow_draft=allow_draft)
-        metrics = [build_metric(m.name, m.params, where=f"{suite.directory / 'suite.yaml'}: metrics")
-                   for m in suite.spec.metrics]
+        metrics = suite_metrics(suite)
         validate_gates(suite, [key for metric in metrics for key in metric.keys])
     return releases

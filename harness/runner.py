@@ -19,14 +19,14 @@ from typing import Any
 
 from harness.candidate import Candidate
 from harness.config import ExperimentConfig, load_experiment
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 from harness.gates import evaluate_gate, validate_gates
 from harness.hashing import payload_digest
 from harness.metrics.base import Metric, build_metric
 from harness.releases import ReleaseStatus, check_release
 from harness.store import Store
 from harness.suite import Case, Suite, load_suite, parse_suite_ref
-from harness.yamlio import config_location
+from harness.yamlio import config_location, with_location
 
 
 @dataclass
@@ -61,16 +61,23 @@ def plan_suites(config: ExperimentConfig, base_dir: Path | None = None, *, allow
     plans = []
     for index, selection in enumerate(config.suites):
         name, version = parse_suite_ref(selection.suite)
-        suite = load_suite(name, version, suites_dir)
+        where = config_location(config_path, "suites", index)
+        try:
+            suite = load_suite(name, version, suites_dir)
+        except HarnessError as exc:
+            raise with_location(exc, where(None)) from None
         release = check_release(suite, allow_draft=allow_draft)
-        cases = _select_cases(suite, selection, config.limit, config_location(config_path, "suites", index))
-        metrics = [
-            build_metric(m.name, m.params, where=f"{suite.directory / 'suite.yaml'}: metrics")
-            for m in suite.spec.metrics
-        ]
+        cases = _select_cases(suite, selection, config.limit, where)
+        metrics = suite_metrics(suite)
         validate_gates(suite, [key for metric in metrics for key in metric.keys])
         plans.append(SuitePlan(suite, cases, metrics, release))
     return plans
+
+
+def suite_metrics(suite: Suite) -> list[Metric]:
+    """Build a suite's metrics; a bad name or parameter names suite.yaml's line and field."""
+    return [build_metric(m.name, m.params, where=suite.spec_where("metrics", index))
+            for index, m in enumerate(suite.spec.metrics)]
 
 
 def _select_cases(suite: Suite, selection: Any, default_limit: int | None,
@@ -99,22 +106,32 @@ def _select_cases(suite: Suite, selection: Any, default_limit: int | None,
 
 
 def build_candidates(config: ExperimentConfig, base_dir: Path, store: Store,
-                     log: Callable[[str], None] = print) -> list[Candidate]:
+                     log: Callable[[str], None] = print, config_path: str | None = None) -> list[Candidate]:
+    """Build every candidate; an error names the config file and the candidate's line."""
     candidates = []
-    for spec in config.candidates:
-        adapter_path = None
-        lineage: dict[str, Any] = {}
-        if spec.train:
-            from harness.variants import TrainingSkipped, train_adapter_for_candidate
-
-            try:
-                trained = train_adapter_for_candidate(spec, base_dir, store, log=log)
-            except TrainingSkipped as skipped:  # e.g. a QLoRA config on a machine without CUDA
-                log(f"candidate {spec.name!r} skipped: {skipped}")
-                continue
-            adapter_path, lineage = trained.adapter_path, trained.lineage
-        candidates.append(Candidate(spec, base_dir, adapter_path=adapter_path, lineage=lineage))
+    for index, spec in enumerate(config.candidates):
+        try:
+            built = _build_candidate(spec, base_dir, store, log)
+        except HarnessError as exc:
+            raise with_location(exc, config_location(config_path, "candidates", index)(None)) from None
+        if built is not None:
+            candidates.append(built)
     return candidates
+
+
+def _build_candidate(spec: Any, base_dir: Path, store: Store, log: Callable[[str], None]) -> Candidate | None:
+    adapter_path = None
+    lineage: dict[str, Any] = {}
+    if spec.train:
+        from harness.variants import TrainingSkipped, train_adapter_for_candidate
+
+        try:
+            trained = train_adapter_for_candidate(spec, base_dir, store, log=log)
+        except TrainingSkipped as skipped:  # e.g. a QLoRA config on a machine without CUDA
+            log(f"candidate {spec.name!r} skipped: {skipped}")
+            return None
+        adapter_path, lineage = trained.adapter_path, trained.lineage
+    return Candidate(spec, base_dir, adapter_path=adapter_path, lineage=lineage)
 
 
 def score_outputs(plan: SuitePlan, outputs: dict[str, Any]) -> tuple[list[tuple[str, str, str, float | None,
@@ -158,11 +175,15 @@ def execute(config: ExperimentConfig, *, base_dir: Path, store: Store, config_pa
 
     started = time.perf_counter()
     plans = plan_suites(config, base_dir, allow_draft=allow_draft, config_path=config_path)
-    candidates = build_candidates(config, base_dir, store, log=log)
+    candidates = build_candidates(config, base_dir, store, log=log, config_path=config_path)
     for candidate in candidates:  # backends, adapters, Modelfile + candidate params: fail now, not mid-run
-        candidate.fingerprint()
-        for plan in plans:
-            candidate.prompt_setup(plan.suite)
+        try:
+            candidate.fingerprint()
+            for plan in plans:
+                candidate.prompt_setup(plan.suite)
+        except HarnessError as exc:
+            index = [c.name for c in config.candidates].index(candidate.name)
+            raise with_location(exc, config_location(config_path, "candidates", index)(None)) from None
     config_hash = config.config_hash()
     report_root = report_root or Path(config.report_dir)
     with exclusive_lock(f"run-{payload_digest(str(store.path.resolve()))[:12]}-{config_hash}", on_wait=log):

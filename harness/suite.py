@@ -193,6 +193,11 @@ class Suite:
         """Line in suite.yaml of a key path such as ``("gates", 0, "where")`` (None if unknown)."""
         return self._line_of(loc) if self._line_of else None
 
+    def spec_where(self, *loc: Any) -> str:
+        """``suite.yaml:LINE: field 'a.0.b'`` for error messages."""
+        line = self.spec_line(*loc)
+        return f"{self.directory / 'suite.yaml'}{f':{line}' if line else ''}: field '{'.'.join(map(str, loc))}'"
+
     @property
     def name(self) -> str:
         return self.spec.name
@@ -302,7 +307,8 @@ def load_suite(name: str, version: str | None = None, suites_dir: Path | None = 
     spec = validate_yaml_model(SuiteSpec, located)
     if spec.name != name or spec.version != version:
         raise ConfigError(
-            f"{directory / 'suite.yaml'}: name/version ({spec.name}/{spec.version}) "
+            f"{directory / 'suite.yaml'}:{located.line_of(('name',)) or 1}: field 'name'/'version':"
+            f" ({spec.name}/{spec.version}) "
             f"do not match the folder ({name}/{version})"
         )
     documents = _load_documents(directory / "documents.jsonl")

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -136,13 +136,22 @@ def config_location(path: str | Path | None, *prefix: Any) -> Callable[..., str]
         except ConfigError:
             located = None
 
-    def where(field: str, top: bool = False) -> str:
-        loc = (field,) if top else (*prefix, field)
+    def where(field: str | None, top: bool = False) -> str:
+        """``file:line: field 'a.b'``; ``field=None`` gives just ``file:line`` of the prefix."""
+        loc = (field,) if top else (*prefix, *([field] if field is not None else []))
         line = located.line_of(loc) if located is not None else None
         source = str(path) if path is not None else "experiment config"
-        return f"{source}{f':{line}' if line else ''}: field '{'.'.join(str(p) for p in loc)}'"
+        place = f"{source}{f':{line}' if line else ''}"
+        return place if field is None else f"{place}: field '{'.'.join(str(p) for p in loc)}'"
 
     return where
+
+
+def with_location(exc: HarnessError, place: str) -> HarnessError:
+    """The same error, its message prefixed with ``place`` (``file:line``) unless it names a file already."""
+    if str(exc).startswith(place.split(":")[0]):
+        return exc
+    return type(exc)(f"{place}: {exc}", hint=exc.hint)
 
 
 def format_validation_error(

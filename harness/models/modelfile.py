@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.yamlio import decode_text
 
 ParamValue = int | float | bool | str
 
@@ -220,11 +221,13 @@ def load_modelfile(path: str | Path) -> Modelfile:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read Modelfile: {exc}") from None
     # Like Ollama, honour a UTF-16 byte-order mark (Windows editors and PowerShell write one).
-    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not valid {encoding} text: {exc}; expected a UTF-8 Modelfile") from None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not valid UTF-16 text: {exc}; expected a UTF-8 Modelfile") from None
+    else:
+        text = decode_text(data, path, "Modelfile text")
     return parse_modelfile(text, source=str(path))
 
 
