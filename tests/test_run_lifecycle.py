@@ -96,6 +96,8 @@ def test_a_second_run_of_one_config_waits_then_reuses_instead_of_generating(tmp_
     assert sum(r.generated for r in done) == 6  # type: ignore[attr-defined]
     assert sorted(r.reused for r in done) == [0, 6]  # type: ignore[attr-defined]
     assert any("waiting for" in line for line in logs["first"] + logs["second"])
+    html = done[0].report_path.read_text()  # type: ignore[attr-defined]
+    assert "unreleased (not in suites/released.json)" in html  # a team suite is labelled, not refused
 
 
 def test_stale_staging_of_a_killed_prepare_is_removed_on_the_next_start() -> None:
