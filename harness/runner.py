@@ -209,7 +209,11 @@ def _open_run(store: Store, config: ExperimentConfig, config_hash: str, config_p
     run_id = store.find_unfinished_run(config_hash)
     resumed = run_id is not None
     if run_id is None:
-        run_id = f"{config.name}-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
+        run_id = base_id = f"{config.name}-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
+        suffix = 1
+        while store.get_run(run_id) is not None:  # another config of the same name started this second
+            suffix += 1
+            run_id = f"{base_id}-{suffix}"
     releases = {p.suite.key: p.release.as_dict() for p in plans if p.release is not None}
     store.start_run(run_id, config.name, config_path, config_hash,
                     {**config.model_dump(mode="json"), "suite_release": releases})
