@@ -10,7 +10,6 @@ Two fingerprints:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -19,11 +18,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.errors import ConfigError
 from harness.guard import SafetyGuardSpec, guard_output, guard_rules_identity
-from harness.hashing import payload_digest
+from harness.hashing import content_digest, is_bookkeeping, payload_digest
 from harness.metrics.base import Output
 from harness.models.base import Backend, ChatRequest, GenerationParams
 from harness.models.embedded import EMBEDDED_LLM
@@ -100,6 +99,12 @@ class CandidateSpec(BaseModel):
             raise ValueError(
                 f"unknown generation params {sorted(unknown)} (known: {', '.join(GenerationParams.model_fields)})"
             )
+        try:  # out-of-range values (temperature -1, top_p 0) fail here, before any run exists
+            GenerationParams().merged(value)
+        except ValidationError as exc:
+            raise ValueError("; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} (got {err.get('input')!r})"
+                for err in exc.errors())) from None
         return value
 
 
@@ -421,11 +426,5 @@ class Candidate:
 
 
 def _adapter_identity(path: str) -> str:
-    folder = Path(path)
-    digest = hashlib.sha256()
-    files = sorted(folder.glob("*.safetensors")) + sorted(folder.glob("adapter_config.json")) if folder.is_dir() \
-        else [folder]
-    for file in files:
-        digest.update(file.name.encode())
-        digest.update(file.read_bytes())
-    return digest.hexdigest()[:16]
+    """Content hash of an adapter file or folder, whatever its weight format (safetensors, bin, pt, GGUF)."""
+    return content_digest(path, skip=is_bookkeeping)[:16]

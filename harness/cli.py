@@ -6,7 +6,6 @@ Every ``HarnessError`` becomes a clear message on stderr and exit code 2.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,15 +32,6 @@ app.add_typer(reviewers_app, name="reviewers")
 StoreOption = Annotated[Path | None, typer.Option("--store", help="SQLite store (default $HARNESS_HOME/store.sqlite)")]
 
 
-def _offline_defaults() -> None:
-    # Nothing leaves the machine: no telemetry, no hub downloads unless the user opts in.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
 def _open_store(path: Path | None) -> Any:
     from harness.paths import default_store_path
     from harness.store import Store
@@ -53,9 +43,11 @@ def _open_store(path: Path | None) -> Any:
 def run(
     config: Annotated[Path, typer.Argument(help="configs/experiments/<name>.yaml")],
     store: StoreOption = None,
-    limit: Annotated[int | None, typer.Option(help="at most N cases per suite (quick look)")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="at most N cases per suite (quick look; N > 0)")] = None,
     report_dir: Annotated[Path | None, typer.Option(help="where reports go (default: config's report_dir)")] = None,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    allow_draft: Annotated[bool, typer.Option(
+        help="run a released suite version whose files changed, as an unreleased draft (labelled DRAFT)")] = False,
 ) -> None:
     """Build candidates, generate (cached), score, store, and write reports/<run>/index.html."""
     from rich.console import Console
@@ -64,10 +56,15 @@ def run(
     from harness.summary import noop_adapter_warnings, print_summary
 
     console = Console()
-    with _open_store(store) as db:
-        summary = run_experiment(config, store=db, report_root=report_dir, limit=limit, progress=progress,
-                                 log=lambda msg: console.print(f"[dim]{msg}[/dim]"))
-        warnings = noop_adapter_warnings(db, summary.run_id)
+    try:
+        with _open_store(store) as db:
+            summary = run_experiment(config, store=db, report_root=report_dir, limit=limit, progress=progress,
+                                     log=lambda msg: console.print(f"[dim]{msg}[/dim]"), allow_draft=allow_draft)
+            warnings = noop_adapter_warnings(db, summary.run_id)
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: finished batches are saved. To resume: harness run {config}"
+                   f"{' --allow-draft' if allow_draft else ''}", err=True)
+        raise typer.Exit(130) from None
     print_summary(console, summary)
     for line in warnings:
         console.print(f"[yellow]{line}[/yellow]")
@@ -318,17 +315,19 @@ def report(
 
 
 @suites_app.command("list")
-def suites_list() -> None:
-    """Suites, versions, case counts per split, and whether each matches its released hash."""
-    from harness.suite import available_suites, available_versions, load_suite, released_hashes
+def suites_list(
+    suites_dir: Annotated[Path | None, typer.Option(help="suites folder (default: the repository's suites/)")] = None,
+) -> None:
+    """Suites, versions, case counts per split, and whether each matches its pinned release."""
+    from harness.releases import check_release
+    from harness.suite import available_suites, available_versions, load_suite
 
-    released = released_hashes()
-    for name in available_suites():
-        for version in available_versions(name):
-            suite = load_suite(name, version)
+    for name in available_suites(suites_dir):
+        for version in available_versions(name, suites_dir):
+            suite = load_suite(name, version, suites_dir)
             splits = {s: sum(1 for c in suite.cases if c.split == s) for s in ("train", "dev", "test")}
-            pinned = released.get(suite.key)
-            state = "unreleased" if pinned is None else ("released" if pinned == suite.hash else "CHANGED!")
+            release = check_release(suite, allow_draft=True)
+            state = "CHANGED! " + "; ".join(release.changes) if release.state == "draft" else release.state
             typer.echo(f"{suite.key:22} {len(suite.cases):4} cases  {splits}  {suite.hash[:12]}  {state}")
 
 
@@ -384,6 +383,23 @@ def train_metric(
         with_rules=with_rules, log=typer.echo,
     )
     typer.echo(json.dumps({"weights": str(path), "thresholds": meta["thresholds"], **meta["grouped_cv"]}, indent=2))
+
+
+@suites_app.command("release")
+def suites_release(
+    ref: Annotated[str, typer.Argument(help="name/version to pin as released, e.g. my-suite/v1")],
+    suites_dir: Annotated[Path | None, typer.Option(help="suites folder (default: the repository's suites/)")] = None,
+) -> None:
+    """Pin a suite version: its content hash and per-case hashes go to released.json / released_cases.json."""
+    from harness.releases import pin_release
+    from harness.suite import load_suite, parse_suite_ref
+
+    name, version = parse_suite_ref(ref)
+    if version is None:
+        raise HarnessError(f"{ref!r}: name the version to release, e.g. {ref}/v1")
+    suite = load_suite(name, version, suites_dir)
+    pin_release(suite, suites_dir)
+    typer.echo(f"released {suite.key} ({suite.hash[:12]}, {len(suite.cases)} cases)")
 
 
 @app.command(
@@ -479,7 +495,6 @@ def reviewers_add(
 
 
 def main() -> None:
-    _offline_defaults()
     try:
         app()
     except HarnessError as exc:

@@ -13,6 +13,7 @@ from harness.config import ExperimentConfig, SuiteSelection, load_experiment
 from harness.errors import ConfigError
 from harness.gates import GateResult, evaluate_gate
 from harness.paths import repo_root
+from harness.releases import ReleaseStatus
 from harness.runner import execute
 from harness.store import Store
 from harness.suite import Suite, available_suites, available_versions, load_suite
@@ -52,7 +53,7 @@ def gate_targets(only: list[str] | None = None, suites_dir: Path | None = None) 
 
 def evaluate_candidate_gates(
     store: Store, suites: list[Suite], candidate: str, *, candidates_config: Path = DEFAULT_CANDIDATES,
-    baseline: str = "base", baseline_run: str | None = None, progress: bool = True,
+    baseline: str = "base", baseline_run: str | None = None, progress: bool = True, allow_draft: bool = False,
 ) -> dict[tuple[str, str], GateResult]:
     """Run ``candidate`` (and the in-run baseline) on the suites' eval splits; evaluate every gate."""
     catalogue = load_experiment(candidates_config)
@@ -70,7 +71,8 @@ def evaluate_candidate_gates(
         seed=catalogue.seed,
     )
     summary = execute(config, base_dir=candidates_config.resolve().parent, store=store,
-                      config_path=str(candidates_config), write_report=False, progress=progress)
+                      config_path=str(candidates_config), write_report=False, progress=progress,
+                      allow_draft=allow_draft)
     labels = {c["label"]: c["fingerprint"] for c in store.run_candidates(summary.run_id)}
     fp = labels[candidate]
     results: dict[tuple[str, str], GateResult] = {}
@@ -78,10 +80,11 @@ def evaluate_candidate_gates(
         if row["candidate_fp"] != fp:
             continue
         details = row["details"]
+        passed = None if row["passed"] == -1 else bool(row["passed"])
         results[(f"{row['suite']}/{row['version']}", row["gate_id"])] = GateResult(
-            row["gate_id"], details.get("type", ""), details.get("metric", ""),
-            None if row["passed"] == -1 else bool(row["passed"]), row["observed"], details.get("message", ""),
-            details.get("failing_cases", []),
+            row["gate_id"], details.get("type", ""), details.get("metric", ""), passed, row["observed"],
+            details.get("message", ""), details.get("failing_cases", []), details,
+            details.get("status") or ("skipped" if passed is None else "passed" if passed else "failed"),
         )
     if baseline_run:
         _apply_stored_baseline(store, summary.run_id, fp, baseline_run, baseline, suites, results)
@@ -107,3 +110,18 @@ def _apply_stored_baseline(store: Store, run_id: str, fp: str, baseline_run: str
             cases = suite.select()
             results[(suite.key, gate.gate_id)] = evaluate_gate(
                 gate, cases, mine, theirs, higher_is_better=directions.get(gate.metric, True))
+
+
+def check_gate_session(targets: list[GateTarget], *, allow_draft: bool = False) -> dict[str, ReleaseStatus]:
+    """Before any gate runs: every gated suite is its pinned release (or an allowed draft) and every
+    gate names a metric the suite measures, a real case field, and a threshold in range."""
+    from harness.gates import validate_gates
+    from harness.releases import check_release
+    from harness.runner import suite_metrics
+
+    releases = {}
+    for suite in {t.suite.key: t.suite for t in targets}.values():
+        releases[suite.key] = check_release(suite, allow_draft=allow_draft)
+        metrics = suite_metrics(suite)
+        validate_gates(suite, [key for metric in metrics for key in metric.keys])
+    return releases

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -134,6 +134,11 @@ class GateSpec(_Strict):
     margin: float | None = None
     where: dict[str, list[Any]] = Field(default_factory=dict)
     rationale: str = ""
+    allow_skip: str | None = Field(
+        default=None, min_length=10,
+        description="reviewed reason why this gate may be skipped when it cannot be evaluated; without it,"
+        " a gate that cannot be evaluated fails. Shown in the output and JUnit XML.",
+    )
 
     @model_validator(mode="after")
     def _check_fields(self) -> GateSpec:
@@ -176,11 +181,22 @@ class SuiteSpec(_Strict):
 class Suite:
     """A loaded suite version: spec, cases (documents resolved) and content hash."""
 
-    def __init__(self, spec: SuiteSpec, cases: list[Case], directory: Path, content_hash: str) -> None:
+    def __init__(self, spec: SuiteSpec, cases: list[Case], directory: Path, content_hash: str,
+                 line_of: Callable[[Sequence[Any]], int | None] | None = None) -> None:
         self.spec = spec
         self.cases = cases
         self.directory = directory
         self.hash = content_hash
+        self._line_of = line_of
+
+    def spec_line(self, *loc: Any) -> int | None:
+        """Line in suite.yaml of a key path such as ``("gates", 0, "where")`` (None if unknown)."""
+        return self._line_of(loc) if self._line_of else None
+
+    def spec_where(self, *loc: Any) -> str:
+        """``suite.yaml:LINE: field 'a.0.b'`` for error messages."""
+        line = self.spec_line(*loc)
+        return f"{self.directory / 'suite.yaml'}{f':{line}' if line else ''}: field '{'.'.join(map(str, loc))}'"
 
     @property
     def name(self) -> str:
@@ -287,15 +303,17 @@ def load_suite(name: str, version: str | None = None, suites_dir: Path | None = 
             hint=f"versions live in {suites_dir / name}/<version>/suite.yaml",
         )
     directory = suites_dir / name / version
-    spec = validate_yaml_model(SuiteSpec, load_yaml(directory / "suite.yaml"))
+    located = load_yaml(directory / "suite.yaml")
+    spec = validate_yaml_model(SuiteSpec, located)
     if spec.name != name or spec.version != version:
         raise ConfigError(
-            f"{directory / 'suite.yaml'}: name/version ({spec.name}/{spec.version}) "
+            f"{directory / 'suite.yaml'}:{located.line_of(('name',)) or 1}: field 'name'/'version':"
+            f" ({spec.name}/{spec.version}) "
             f"do not match the folder ({name}/{version})"
         )
     documents = _load_documents(directory / "documents.jsonl")
     cases = load_cases(directory / "cases.jsonl", documents)
-    return Suite(spec, cases, directory, content_hash(directory))
+    return Suite(spec, cases, directory, content_hash(directory), located.line_of)
 
 
 def parse_suite_ref(ref: str) -> tuple[str, str | None]:

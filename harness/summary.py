@@ -98,5 +98,8 @@ def print_summary(console: Any, summary: RunSummary) -> None:
         f" {summary.reused} outputs reused from cache,"
         f" {summary.seconds:.1f} s" + (" (resumed)" if summary.resumed else "")
     )
+    for suite, release in summary.suite_release.items():
+        if release.get("state") != "released":
+            console.print(f"[bold yellow]{suite}: {release['label']}[/bold yellow]")
     if summary.report_path:
         console.print(f"report: {summary.report_path}")

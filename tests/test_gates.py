@@ -44,7 +44,8 @@ def test_non_inferiority_uses_paired_cases() -> None:
     assert same.passed
     worse = evaluate_gate(gate, _cases(), {f"c{i}": 0.3 for i in range(5)}, baseline)
     assert worse.passed is False
-    assert evaluate_gate(gate, _cases(), baseline, None).passed is None  # no baseline: skipped
+    no_baseline = evaluate_gate(gate, _cases(), baseline, None)  # cannot be evaluated: fails, never skips
+    assert no_baseline.passed is False and no_baseline.status == "not_evaluated"
 
 
 def test_a_newer_version_without_gates_keeps_the_older_gates(fixture_suites: Path, tmp_path: Path) -> None:

@@ -19,11 +19,16 @@ from harness.suite import Case
 
 @dataclass(frozen=True)
 class ValueKey:
-    """One number a metric emits per case. ``None`` values mean 'not applicable'."""
+    """One number a metric emits per case. ``None`` values mean 'not applicable'.
+
+    ``bounds`` is the range a value can take (None: unbounded on that side); gate thresholds
+    outside it are config errors, since such a gate could never pass (or never fail).
+    """
 
     name: str
     higher_is_better: bool = True
     description: str = ""
+    bounds: tuple[float | None, float | None] = (0.0, 1.0)
 
 
 @dataclass

@@ -219,10 +219,10 @@ class Empathy:
 
     name = "empathy"
     keys = (
-        ValueKey("empathy_er", description="emotional reactions 0-2 (EPITOME)"),
-        ValueKey("empathy_ip", description="interpretations 0-2 (EPITOME)"),
-        ValueKey("empathy_ex", description="explorations 0-2 (EPITOME)"),
-        ValueKey("empathy_total", description="sum of the three, 0-6"),
+        ValueKey("empathy_er", description="emotional reactions 0-2 (EPITOME)", bounds=(0.0, 2.0)),
+        ValueKey("empathy_ip", description="interpretations 0-2 (EPITOME)", bounds=(0.0, 2.0)),
+        ValueKey("empathy_ex", description="explorations 0-2 (EPITOME)", bounds=(0.0, 2.0)),
+        ValueKey("empathy_total", description="sum of the three, 0-6", bounds=(0.0, 6.0)),
     )
 
     def __init__(self, models: dict[str, str] | None = None) -> None:

@@ -445,7 +445,8 @@ class Groundedness:
     name = "groundedness"
     keys = (
         ValueKey("grounded", description="fraction of checkable claims supported by the document (1.0 if none)"),
-        ValueKey("unsupported_claims", higher_is_better=False, description="claims not found in the document"),
+        ValueKey("unsupported_claims", higher_is_better=False, description="claims not found in the document",
+                 bounds=(0.0, None)),
         ValueKey(
             "declined_correctly", description="unanswerable: declined without inventing facts (None if answerable)"
         ),

@@ -40,7 +40,7 @@ class WordLimit:
     name = "word_limit"
     keys = (
         ValueKey("within_limit", True, "1 if the complete output is within the word limit (0 if truncated)"),
-        ValueKey("word_count", False, "words in the output (markup stripped)"),
+        ValueKey("word_count", False, "words in the output (markup stripped)", (0.0, None)),
     )
 
     def __init__(self, default_limit: int | None = None) -> None:

@@ -466,7 +466,8 @@ class MICodes:
     name = "mi_codes"
     keys = (
         ValueKey(
-            "mi_reflection_question_ratio", description="reflections / max(questions, 1); MITI: >=1 fair, >=2 good"
+            "mi_reflection_question_ratio", description="reflections / max(questions, 1); MITI: >=1 fair, >=2 good",
+            bounds=(0.0, None),
         ),
         ValueKey("mi_pct_open_questions", description="open / all questions (None without questions)"),
         ValueKey("mi_pct_complex_reflections", description="complex / all reflections (None without reflections)"),
@@ -474,6 +475,7 @@ class MICodes:
             "mi_non_adherent",
             higher_is_better=False,
             description="count of confront/warn/direct/persuade/unasked advice",
+            bounds=(0.0, None),
         ),
         ValueKey("mi_adherent", description="1 when the response has no MI-non-adherent sentence"),
     )

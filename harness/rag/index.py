@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError, ModelNotFoundError
+from harness.hashing import file_digest, folder_files
 from harness.models.embedded import minilm_path as embedded_model_path  # the shipped all-MiniLM-L6-v2
 from harness.paths import harness_home
 from harness.rag.chunking import Chunk
@@ -34,37 +34,21 @@ def default_index_dir() -> Path:
     return harness_home() / "rag"
 
 
-def set_offline_env() -> None:
-    """Never reach the model hub or send telemetry, whatever the caller's environment says."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ["ANONYMIZED_TELEMETRY"] = "False"
-
-
-@lru_cache(maxsize=256)
-def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def model_fingerprint(model_path: Path | str, *, normalize: bool = True) -> str:
     """sha256 over the model folder's files (weights included) and the normalisation setting."""
     root = Path(model_path)
     if not root.is_dir():
         raise ModelNotFoundError(f"{root}: embedding model folder not found (expected sentence-transformers format)")
     digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        rel = path.relative_to(root)
-        if rel.name in _FINGERPRINT_SKIP or any(part.startswith((".", "checkpoint-")) for part in rel.parts):
-            continue
-        stat = path.stat()
-        digest.update(rel.as_posix().encode())
-        digest.update(_file_sha256(str(path), stat.st_size, stat.st_mtime_ns).encode())
+    for path in folder_files(root, skip=_not_model_content):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(file_digest(path).encode())
     digest.update(json.dumps({"normalize": normalize}).encode())
     return digest.hexdigest()
+
+
+def _not_model_content(relative: Path) -> bool:
+    return relative.name in _FINGERPRINT_SKIP or any(part.startswith((".", "checkpoint-")) for part in relative.parts)
 
 
 class Encoder:
@@ -82,7 +66,6 @@ class Encoder:
     @property
     def model(self) -> Any:
         if self._model is None:
-            set_offline_env()
             from sentence_transformers import SentenceTransformer
 
             try:
@@ -110,7 +93,6 @@ class Encoder:
 @lru_cache(maxsize=1)
 def _embedding_function_class() -> type:
     """Chroma's EmbeddingFunction subclass, built on first use so chromadb loads lazily."""
-    set_offline_env()
     from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 
     class HarnessSentenceTransformerEF(EmbeddingFunction[Documents]):
@@ -172,7 +154,6 @@ class ChunkIndex:
     @property
     def collection(self) -> Any:
         if self._collection is None:
-            set_offline_env()
             import chromadb
             from chromadb.config import Settings
 

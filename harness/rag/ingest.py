@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from harness.errors import ConfigError
 from harness.rag.chunking import Chunk, ChunkingConfig, chunk_document
 from harness.suite import Document
+from harness.yamlio import decode_text
 
 if TYPE_CHECKING:
     from harness.rag.index import ChunkIndex
@@ -28,13 +29,7 @@ def _read_text_file(path: Path) -> str:
     data = path.read_bytes()
     if b"\x00" in data[:8192]:
         raise ConfigError(f"{path}: looks like a binary file (NUL bytes), expected UTF-8 text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{path}: not valid UTF-8 (byte {exc.start}: {exc.reason})",
-            hint="re-save the file as UTF-8",
-        ) from None
+    return decode_text(data, path, "text")
 
 
 def _read_pdf(path: Path) -> str:

@@ -44,7 +44,7 @@ from harness.leakage import find_near_duplicate_questions, other_versions_test_c
 from harness.paths import harness_home
 from harness.rag.chunking import Chunk, ChunkingConfig, chunk_document, split_sections
 from harness.rag.chunking import locate_passage as locate
-from harness.rag.index import embedded_model_path, model_fingerprint, set_offline_env
+from harness.rag.index import embedded_model_path, model_fingerprint
 from harness.rag.retriever import suite_documents
 from harness.suite import Case, Suite, load_suite, parse_suite_ref
 from harness.yamlio import load_yaml_config, validate_yaml_model
@@ -571,7 +571,6 @@ def train_embedding(
     force: bool = False,
 ) -> EmbeddingTrainResult:
     """Fine-tune the encoder, or reuse ``<output_dir>/<fingerprint>/`` when it is already complete."""
-    set_offline_env()
     if suite is None:
         suite = config.load_suite()
     base = config.resolve(config.base_model) or embedded_model_path()

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import sys
 import time
@@ -236,8 +235,6 @@ def train_from_config(
     suites_dir = suites_dir or config_suites_dir(config, config_path)
     base_model = _resolve_base_model(base_model or config.base_model or EMBEDDED_LLM, base_dir)
     device = select_device(config)
-    if Path(resolve_model_path(base_model)).is_dir():
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model needs no hub; never wait on one
     from harness.variants.passthrough import check_passthrough
 
     check_passthrough(config, str(config_path or config.name))
