@@ -264,6 +264,21 @@ def suites_list() -> None:
             typer.echo(f"{suite.key:22} {len(suite.cases):4} cases  {splits}  {suite.hash[:12]}  {state}")
 
 
+@app.command("train-metric")
+def train_metric(
+    name: Annotated[str, typer.Argument(help="metric model to train: empathy (EPITOME CSVs) or mi (AnnoMI CSVs)")],
+    data: Annotated[Path | None, typer.Option(help="folder with the labelled CSVs (default: shared data folder)")]
+    = None,
+    encoder: Annotated[str, typer.Option(help="lexical (default, fast) or minilm")] = "lexical",
+    out_dir: Annotated[Path | None, typer.Option(help="write weights here (default: the shipped weights folder)")]
+    = None,
+) -> None:
+    """Train a metric's classifiers from labelled files; records data hashes, settings and CV figures."""
+    from harness.metrics.trainers import train_metric as run_training
+
+    run_training(name, data, encoder, out_dir, log=typer.echo)
+
+
 @app.command(
     "validate-metrics",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},

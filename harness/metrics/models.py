@@ -470,9 +470,11 @@ def train_metric_model(
     return target
 
 
-def train_default_weights(data_dir: Path, encoders: Sequence[str] = ENCODERS, with_cv: bool = True) -> list[Path]:
-    """Rebuild the shipped weights from ``<data_dir>/annomi-dev`` and record provenance + CV figures."""
-    annomi = data_dir / "annomi-dev"
+def train_default_weights(
+    data_dir: Path, encoders: Sequence[str] = ENCODERS, with_cv: bool = True, out_dir: Path | None = None
+) -> list[Path]:
+    """Rebuild the shipped weights from ``<data_dir>/annomi-dev`` (or an AnnoMI folder itself) with provenance + CV."""
+    annomi = data_dir if (data_dir / "AnnoMI-simple.csv").exists() else data_dir / "annomi-dev"
     if not (annomi / "AnnoMI-simple.csv").exists():
         raise ConfigError(f"AnnoMI-dev not found under {data_dir}", hint="pass --data pointing at shared/data")
     written = []
@@ -510,7 +512,8 @@ def train_default_weights(data_dir: Path, encoders: Sequence[str] = ENCODERS, wi
                     **meta_extra,
                 }
             )
-            written.append(model.save(default_weights_path(kind, encoder)))
+            target = default_weights_path(kind, encoder) if out_dir is None else out_dir / f"{kind}-{encoder}.npz"
+            written.append(model.save(target))
     load_model.cache_clear()
     return written
 
