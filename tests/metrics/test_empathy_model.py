@@ -83,7 +83,8 @@ def _write_epitome(folder: Path, rows: list[tuple[str, str, str, str]]) -> None:
 def _toy_rows() -> list[tuple[str, str, str, str]]:
     warm = ["I'm so sorry, that sounds awful.", "Sending you hugs, I'm really sorry.", "So sorry you're hurting."]
     flat = ["Try going for a run.", "Read a book about it.", "Post this on another forum."]
-    return [(f"s{i}", f"seeker post {i}", text, lvl) for i in range(8) for text, lvl in zip(warm + flat, "222000")]
+    levels = ["2", "2", "2", "0", "0", "0"]
+    return [(f"s{i}", f"post {i}", text, lvl) for i in range(8) for text, lvl in zip(warm + flat, levels, strict=True)]
 
 
 def test_training_writes_weights_with_hashes_and_figures(tmp_path: Path) -> None:

@@ -71,7 +71,8 @@ def test_unknown_annomi_label_names_the_column(tmp_path: Path) -> None:
 
 def test_predictions_are_written_beside_the_figures(tmp_path: Path) -> None:
     path = tmp_path / "mi_question_team.jsonl"
-    path.write_text('{"text": "What brings you here?", "label": "open"}\n{"text": "Do you smoke?", "label": "closed"}\n')
+    lines = ['{"text": "What brings you here?", "label": "open"}', '{"text": "Do you smoke?", "label": "closed"}']
+    path.write_text("\n".join(lines) + "\n")
     out = tmp_path / "figures.json"
     assert validate_main(["--file", str(path), "--out", str(out)]) == 0
     figures = json.loads(out.read_text())
