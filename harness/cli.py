@@ -285,10 +285,11 @@ def train_metric(
     add_help_option=False,
 )
 def validate_metrics(ctx: typer.Context) -> None:
-    """Measure how well the metrics agree with expert labels (AnnoMI, MTS-Dialog, your JSONL).
+    """Measure how well the metrics agree with expert labels (AnnoMI, EPITOME, WeLiVita, MTS-Dialog) or yours.
 
-    Options (--data, --out, --update-docs, --encoder, --section, --file KIND=PATH): see
-    `harness validate-metrics --help`.
+    Your files: --file [KIND=]PATH (JSONL, EPITOME- or AnnoMI-format CSV), scored with the shipped models,
+    per-item predictions beside --out. Other options (--data, --out, --update-docs, --encoder, --section,
+    --predictions): see `harness validate-metrics --help`.
     """
     from harness.validate import main as validate_main
 

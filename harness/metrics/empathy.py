@@ -315,7 +315,7 @@ def score_empathy_batch(
     scored = [score_empathy(s, r) for s, r in zip(seekers, responses, strict=True)]
     if model is None:
         return scored
-    for result, levels in zip(scored, model.predict(seekers, responses), strict=True):
+    for result, levels in zip(scored, model.predict(seekers, responses, scored), strict=True):
         for dim, level in levels.items():
             result[f"{dim}_rules"] = result[dim]
             result[dim] = level

@@ -57,8 +57,11 @@ def _tokens(text: str) -> list[str]:
     return _TOK.findall(text.lower())
 
 
-def pair_features(seeker: str | None, response: str) -> list[str]:
-    """Named features of one (seeker post, response) pair; see the module docstring for why each."""
+def pair_features(seeker: str | None, response: str, rule: dict[str, Any] | None = None) -> list[str]:
+    """Named features of one (seeker post, response) pair; see the module docstring for why each.
+
+    ``rule`` = ``score_empathy(seeker, response)`` when the caller already has it (saves a second pass).
+    """
     from harness.metrics.empathy import rule_cues, score_empathy
 
     sents = unique_sentences(response)
@@ -82,7 +85,7 @@ def pair_features(seeker: str | None, response: str) -> list[str]:
             mine = {w for w in st if len(w) > 3}
             out.append(f"qov:{_bucket(len(mine & seeker_words))}")
             out.append(f"qlen:{_bucket(len(st))}")
-    rule = score_empathy(seeker, text)
+    rule = rule or score_empathy(seeker, text)
     out += [f"rule_{d}:{rule[d]}" for d in DIMENSIONS]
     out += ["cue:" + c for c in rule_cues(text)]
     out.append(f"nq:{min(questions, 3)}")
@@ -95,16 +98,22 @@ def pair_features(seeker: str | None, response: str) -> list[str]:
     return out
 
 
-def hash_pairs(seekers: Sequence[str | None], responses: Sequence[str], dim: int = HASH_DIM) -> Any:
+def hash_pairs(
+    seekers: Sequence[str | None],
+    responses: Sequence[str],
+    dim: int = HASH_DIM,
+    rules: Sequence[dict[str, Any]] | None = None,
+) -> Any:
     """Sparse L2-normalised hashed matrix of ``pair_features`` (crc32: stable across runs)."""
     from scipy.sparse import csr_matrix
 
     rows: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
-    for i, (seeker, response) in enumerate(zip(seekers, responses, strict=True)):
+    rules = rules if rules is not None else [None] * len(responses)  # type: ignore[list-item]
+    for i, (seeker, response, rule) in enumerate(zip(seekers, responses, rules, strict=True)):
         counts: dict[int, float] = {}
-        for feat in pair_features(seeker, response):
+        for feat in pair_features(seeker, response, rule):
             h = zlib.crc32(feat.encode()) % dim
             counts[h] = counts.get(h, 0.0) + 1.0
         norm = float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
@@ -115,12 +124,16 @@ def hash_pairs(seekers: Sequence[str | None], responses: Sequence[str], dim: int
 
 
 def featurize_pairs(
-    seekers: Sequence[str | None], responses: Sequence[str], encoder: str = "lexical", dim: int = HASH_DIM
+    seekers: Sequence[str | None],
+    responses: Sequence[str],
+    encoder: str = "lexical",
+    dim: int = HASH_DIM,
+    rules: Sequence[dict[str, Any]] | None = None,
 ) -> Any:
     """The feature matrix of the empathy heads: hashed pair features (+ MiniLM of response and seeker)."""
     from scipy.sparse import csr_matrix, hstack
 
-    lexical = hash_pairs(seekers, responses, dim)
+    lexical = hash_pairs(seekers, responses, dim, rules)
     if encoder == "lexical":
         return lexical
     if encoder == "minilm":
@@ -149,10 +162,16 @@ class EmpathyModel:
                 )
         return cls(heads, encoder)
 
-    def predict(self, seekers: Sequence[str | None], responses: Sequence[str]) -> list[dict[str, int]]:
+    def predict(
+        self,
+        seekers: Sequence[str | None],
+        responses: Sequence[str],
+        rules: Sequence[dict[str, Any]] | None = None,
+    ) -> list[dict[str, int]]:
+        """Levels per pair; ``rules`` = the pairs' ``score_empathy`` results if already computed."""
         if not responses:
             return []
         dim = next(iter(self.heads.values())).dim
-        X = featurize_pairs(seekers, responses, self.encoder, dim)
+        X = featurize_pairs(seekers, responses, self.encoder, dim, rules)
         per_dim = {d: head.predict_from(X) for d, head in self.heads.items()}
         return [{d: int(per_dim[d][i]) for d in DIMENSIONS} for i in range(len(responses))]

@@ -471,14 +471,17 @@ def code_utterance(text: str, context: str | None = None, encoder: str = "lexica
 def utterance_subtype(codes: Sequence[str], family: str) -> str | None:
     """One open/closed (``family="question"``) or simple/complex (``"reflection"``) label for a whole turn.
 
-    A turn that stacks questions ("What happened? Did you call him?") is coded open when any of them is
-    open, as coders hear an invitation to talk; likewise complex when any reflection is complex.
+    Stacked questions ("What happened? Did you call him?") take the subtype of the last question: on
+    AnnoMI-dev (grouped 5-fold CV, annotator 3 excluded) the last question agrees with the experts 0.822
+    and "open if any is open" 0.817 (the first question did worse still with the shipped models), so coders
+    there hear the last question. A turn is complex when any of its reflections is complex.
     """
     found = [c.split("_")[0] for c in codes if c.endswith(f"_{family}")]
     if not found:
         return None
-    strong = "open" if family == "question" else "complex"
-    return strong if strong in found else found[0]
+    if family == "reflection":
+        return "complex" if "complex" in found else found[-1]
+    return found[-1]
 
 
 def summarize_codes(codes: Iterable[str]) -> dict[str, float | int | None]:

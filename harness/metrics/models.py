@@ -440,6 +440,11 @@ def train_metric_model(
     ``models`` parameter (``mi_codes: {models: {mi_behaviour: <path>}}``, same for ``empathy``).
     """
     source = Path(path)
+    if kind.startswith("empathy_"):
+        raise ConfigError(
+            f"{kind}: the empathy heads read (seeker, response) pairs",
+            hint="train them with: harness train-metric empathy --data <folder with EPITOME-format CSVs>",
+        )
     if source.is_dir():
         if not kind.startswith("mi_"):
             raise ConfigError(f"{source}: a folder is only understood for mi_* kinds (AnnoMI); give a JSONL file")
@@ -508,7 +513,8 @@ def train_default_weights(
                     if kind == "mi_question"
                     else None,
                     "trained": date.today().isoformat(),
-                    "script": "python -m harness.metrics train-defaults --data <shared/data>",
+                    "script": "harness train-metric mi --data <shared/data>/annomi-dev "
+                    "(or python -m harness.metrics train-defaults --data <shared/data>)",
                     **meta_extra,
                 }
             )

@@ -157,11 +157,12 @@ def test_question_and_reflection_forms(text: str, expected: str) -> None:
     assert code.endswith(expected)
 
 
-def test_a_turn_with_stacked_questions_is_open_when_any_question_is() -> None:
+def test_a_turn_with_stacked_questions_takes_its_last_question() -> None:
     from harness.metrics.mi import utterance_subtype
 
     turn = codes("What has the week been like for you? Did you manage the walk?")
     assert turn == ["open_question", "closed_question"]
-    assert utterance_subtype(turn, "question") == "open"
-    assert utterance_subtype(["closed_question", "closed_question"], "question") == "closed"
+    assert utterance_subtype(turn, "question") == "closed"
+    assert utterance_subtype(["closed_question", "open_question"], "question") == "open"
+    assert utterance_subtype(["complex_reflection", "simple_reflection"], "reflection") == "complex"
     assert utterance_subtype(["affirmation"], "reflection") is None
