@@ -230,7 +230,10 @@ def _declarative(s: str) -> bool:
     """Statement word order ("So you feel stuck?", "The evenings are hardest?"), whatever the end mark."""
     if _REFLECTIVE_QUESTION.search(s) or _TAG_QUESTION.search(s):
         return True
-    return not (_AUX_START.search(s) or _OPEN_START.search(s) or _INVITATION.search(s) or _CLOSED_WH.search(s))
+    clauses = [s, *[c for c in _CLAUSE_BREAK.split(s)[1:] if c.strip()]]  # "So, Rick, ..., what do you ...?"
+    return not any(
+        _AUX_START.search(c) or _OPEN_START.search(c) or _INVITATION.search(c) or _CLOSED_WH.search(c) for c in clauses
+    )
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from harness.metrics.base import Output, build_metric
 from harness.suite import Case
 
@@ -13,6 +15,6 @@ def test_bleu_rewards_overlap_and_skips_cases_without_reference(make_case: Calla
     cases = [make_case("q", reference=ref), make_case("q", reference=ref), make_case("q")]
     outputs = [Output(ref), Output("Rest and drink plenty of water."), Output("anything")]
     exact, unrelated, none = build_metric("bleu").score(cases, outputs)
-    assert exact.values["bleu"] == 100.0
+    assert exact.values["bleu"] == pytest.approx(100.0)
     assert unrelated.values["bleu"] < 10.0
     assert none.values["bleu"] is None
