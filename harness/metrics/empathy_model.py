@@ -98,6 +98,20 @@ def pair_features(seeker: str | None, response: str, rule: dict[str, Any] | None
     return out
 
 
+_BUCKETS: dict[tuple[str, int], int] = {}
+
+
+def _bucket_of(feature: str, dim: int) -> int:
+    """crc32 bucket of a feature, memoised: words and cues repeat across responses."""
+    key = (feature, dim)
+    bucket = _BUCKETS.get(key)
+    if bucket is None:
+        if len(_BUCKETS) > 1_000_000:
+            _BUCKETS.clear()
+        bucket = _BUCKETS[key] = zlib.crc32(feature.encode()) % dim
+    return bucket
+
+
 def hash_pairs(
     seekers: Sequence[str | None],
     responses: Sequence[str],
@@ -114,7 +128,7 @@ def hash_pairs(
     for i, (seeker, response, rule) in enumerate(zip(seekers, responses, rules, strict=True)):
         counts: dict[int, float] = {}
         for feat in pair_features(seeker, response, rule):
-            h = zlib.crc32(feat.encode()) % dim
+            h = _bucket_of(feat, dim)
             counts[h] = counts.get(h, 0.0) + 1.0
         norm = float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
         rows += [i] * len(counts)
