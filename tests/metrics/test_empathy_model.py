@@ -87,6 +87,7 @@ def _toy_rows() -> list[tuple[str, str, str, str]]:
     return [(f"s{i}", f"post {i}", text, lvl) for i in range(8) for text, lvl in zip(warm + flat, levels, strict=True)]
 
 
+@pytest.mark.slow  # ~50 s on a busy 2-core machine: 3 heads x (CV + held-out + final) fits over 65k hashed dims
 def test_training_writes_weights_with_hashes_and_figures(tmp_path: Path) -> None:
     from harness.metrics.empathy_train import read_epitome_dir, train_empathy
 
