@@ -1,7 +1,9 @@
 """EPITOME empathy (Sharma et al., 2020): emotional reactions, interpretations, explorations, each 0/1/2.
 
-Rules, because no EPITOME-labelled data is available here; each level follows the paper's
-definitions so a reader can check a decision against them:
+The ``empathy`` metric's levels come, by default, from heads trained on EPITOME expert labels
+(``harness.metrics.empathy_model``; the rules alone agree poorly with those labels, see docs/metrics.md).
+The rules below stay for three jobs: ``method: rules``, features the heads weigh (levels and ``rule_cues``),
+and the per-sentence evidence the report highlights. Each level follows the paper's definitions:
 
 - Emotional reactions (ER): the responder's own warmth/concern. 1 = alludes to emotion without
   naming it ("Everything will be fine", "hugs"); 2 = names what the responder feels ("I'm so
@@ -13,9 +15,7 @@ definitions so a reader can check a decision against them:
   "Want to talk about it?"); 2 = specific, naming feelings or details of the post ("Are you
   feeling alone right now?"). Suggestions phrased as questions ("Have you tried yoga?") are 0.
 
-A dimension's score is the maximum over the response's sentences. A user with EPITOME-style
-labels can train classifiers (kinds empathy_er/ip/ex, ``context`` = seeker post) and pass them
-with ``models=...``; the rules stay the default.
+A dimension's rule score is the maximum over the response's sentences.
 """
 
 from __future__ import annotations
