@@ -154,7 +154,8 @@ def run(cases: Sequence[Case], outputs: Sequence[Output], repeat: int, minilm: b
         "risk_detection": {},
         "safe_response": {},
         "summary_risk": {},
-        "empathy": {},
+        "empathy": {},  # the learned EPITOME heads (lexical), the default
+        "empathy[rules]": {"method": "rules"},
         "mi_codes": {},
         "scope_safety": {},
         "groundedness": {},

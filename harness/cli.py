@@ -356,35 +356,6 @@ def suites_import(
                f"`suites_dir: {folder.parent.parent}` in an experiment")
 
 
-@app.command("train-metric")
-def train_metric(
-    name: Annotated[str, typer.Argument(help="which metric's learned model to train: risk")],
-    data: Annotated[Path | None, typer.Option(help="shared data folder holding sdcnl/ (default ../shared/data)")]
-    = None,
-    encoder: Annotated[str, typer.Option(help="lexical (default, fast) or minilm (adds MiniLM embeddings)")]
-    = "lexical",
-    out: Annotated[Path | None, typer.Option(help="where to write the weights (default: the shipped path)")] = None,
-    with_rules: Annotated[bool | None, typer.Option(
-        "--with-rules/--text-only",
-        help="risk: feed the rules' findings to the model (default: yes for lexical, no for minilm)")] = None,
-) -> None:
-    """Retrain a metric's learned model from its labelled files and record recipe, data hashes and figures."""
-    import json
-
-    from harness.paths import shared_data_dir
-
-    if name != "risk":
-        raise HarnessError(f"train-metric: unknown metric {name!r}", hint="known: risk")
-    from harness.metrics.risk_training import train_risk_model
-    from harness.paths import repo_root
-
-    path, meta = train_risk_model(
-        data or shared_data_dir(), repo_root() / "tests" / "metrics" / "vignettes", encoder=encoder, out=out,
-        with_rules=with_rules, log=typer.echo,
-    )
-    typer.echo(json.dumps({"weights": str(path), "thresholds": meta["thresholds"], **meta["grouped_cv"]}, indent=2))
-
-
 @suites_app.command("release")
 def suites_release(
     ref: Annotated[str, typer.Argument(help="name/version to pin as released, e.g. my-suite/v1")],
@@ -402,16 +373,33 @@ def suites_release(
     typer.echo(f"released {suite.key} ({suite.hash[:12]}, {len(suite.cases)} cases)")
 
 
+@app.command("train-metric")
+def train_metric(
+    name: Annotated[str, typer.Argument(
+        help="metric model to train: risk (vignettes + SDCNL), empathy (EPITOME CSVs) or mi (AnnoMI CSVs)")],
+    data: Annotated[Path | None, typer.Option(help="folder with the labelled CSVs (default: shared data folder)")]
+    = None,
+    encoder: Annotated[str, typer.Option(help="lexical (default, fast) or minilm")] = "lexical",
+    out_dir: Annotated[Path | None, typer.Option(help="write weights here (default: the shipped weights folder)")]
+    = None,
+) -> None:
+    """Train a metric's classifiers from labelled files; records data hashes, settings and CV figures."""
+    from harness.metrics.trainers import train_metric as run_training
+
+    run_training(name, data, encoder, out_dir, log=typer.echo)
+
+
 @app.command(
     "validate-metrics",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     add_help_option=False,
 )
 def validate_metrics(ctx: typer.Context) -> None:
-    """Measure how well the metrics agree with expert labels (AnnoMI, MTS-Dialog, your JSONL).
+    """Measure how well the metrics agree with expert labels (AnnoMI, EPITOME, WeLiVita, MTS-Dialog) or yours.
 
-    Options (--data, --out, --update-docs, --encoder, --section, --file KIND=PATH): see
-    `harness validate-metrics --help`.
+    Your files: --file [KIND=]PATH (JSONL, EPITOME- or AnnoMI-format CSV), scored with the shipped models,
+    per-item predictions beside --out. Other options (--data, --out, --update-docs, --encoder, --section,
+    --predictions): see `harness validate-metrics --help`.
     """
     from harness.validate import main as validate_main
 

@@ -154,7 +154,7 @@ def validate_annomi(annomi_dir: Path, encoders: Sequence[str] = ("lexical",), fo
     """Grouped CV on AnnoMI-dev: utterance models alone and the full sentence pipeline (rules + models)."""
     from sklearn.model_selection import GroupKFold
 
-    from harness.metrics.mi import NON_ADHERENT, QUESTIONS, REFLECTIONS, MICoder
+    from harness.metrics.mi import NON_ADHERENT, MICoder, utterance_subtype
     from harness.metrics.models import (
         ANNOMI_DEGENERATE_QUESTION_ANNOTATORS,
         Example,
@@ -228,18 +228,17 @@ def validate_annomi(annomi_dir: Path, encoders: Sequence[str] = ("lexical",), fo
                 coded = coder.code_many([e.text for e in test])
                 fallback = models[1].predict([e.text for e in test])
                 for e, sentences, fb in zip(test, coded, fallback, strict=True):
-                    qs = [c.code for c in sentences if c.code in QUESTIONS]
                     pipeline[key]["y"].append(e.label)
-                    pipeline[key]["pred"].append(qs[-1].split("_")[0] if qs else fb)
+                    pipeline[key]["pred"].append(utterance_subtype([c.code for c in sentences], "question") or fb)
                     pipeline[key]["ann"].append(annotator(e))
             coder = MICoder(*models)
             test = [e for e in sub["mi_reflection"] if fold_of[e.group.split("|")[0]] == k]
             coded = coder.code_many([e.text for e in test])
             fallback = models[2].predict([e.text for e in test])
             for e, sentences, fb in zip(test, coded, fallback, strict=True):
-                rs = [c.code for c in sentences if c.code in REFLECTIONS]
                 pipeline["reflection"]["y"].append(e.label)
-                pipeline["reflection"]["pred"].append(rs[-1].split("_")[0] if rs else fb)
+                subtype = utterance_subtype([c.code for c in sentences], "reflection")
+                pipeline["reflection"]["pred"].append(subtype or fb)
                 pipeline["reflection"]["ann"].append(annotator(e))
         res["question_open_closed"]["pipeline_rules_then_model"] = _pipeline_summary(
             pipeline["question_rules"], degenerate
@@ -417,20 +416,28 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def validate_empathy_vignettes(paths: Sequence[Path]) -> dict[str, Any]:
+    """Rules (top-level keys, as before) and the learned EPITOME heads (``model``) on the author's vignettes."""
     from harness.metrics.empathy import score_empathy
+    from harness.metrics.empathy_model import EmpathyModel
 
+    model = EmpathyModel.default()
     out: dict[str, Any] = {}
     for path in paths:
         rows = _read_jsonl(path)
         scored = [score_empathy(r["seeker"], r["response"]) for r in rows]
-        dims = {}
+        learned = model.predict([r["seeker"] for r in rows], [r["response"] for r in rows])
+        dims, model_dims = {}, {}
         for dim in ("er", "ip", "ex"):
-            dims[dim] = _classification([str(r[dim]) for r in rows], [str(s[dim]) for s in scored])
+            gold = [str(r[dim]) for r in rows]
+            dims[dim] = _classification(gold, [str(s[dim]) for s in scored])
+            model_dims[dim] = _classification(gold, [str(p[dim]) for p in learned])
         out[path.stem] = {
-            "source": "author-written vignettes (same author as the rules: optimistic)",
+            "source": "author-written vignettes (same author as the rules: optimistic for the rules; "
+            "never used to train or tune the learned heads)",
             "n": len(rows),
             **dims,
             "mean_macro_f1": _r(np.mean([dims[d]["macro_f1"] for d in dims])),
+            "model": {**model_dims, "mean_macro_f1": _r(np.mean([model_dims[d]["macro_f1"] for d in model_dims]))},
         }
     return out
 
@@ -594,85 +601,76 @@ def validate_risk_suites(suites_dir: Path | None = None) -> dict[str, Any]:
 
 # --- user files ------------------------------------------------------------------------------------------------
 
-USER_KINDS = (
-    "risk",
-    "mi_behaviour",
-    "mi_question",
-    "mi_reflection",
-    "mi_code",
-    "empathy_er",
-    "empathy_ip",
-    "empathy_ex",
-    "summary_risk",
-)
+from harness.validate_user import USER_KINDS  # noqa: E402  (kept importable from here)
 
 
 def validate_user_file(kind: str, path: Path, encoder: str = "lexical") -> dict[str, Any]:
-    """Agreement of one metric with a user's labelled JSONL file.
+    """Agreement of one metric with a user's labelled file (JSONL, EPITOME or AnnoMI CSV); see validate_user."""
+    from harness.validate_user import validate_labelled_file
 
-    Each line: ``{"text": ..., "label": ...}`` plus ``"context"`` (seeker post for empathy,
-    client turn for MI). Labels: risk none..imminent; mi_behaviour question/reflection/
-    therapist_input/other; mi_question open/closed; mi_reflection simple/complex; mi_code any
-    code of harness.metrics.mi.CODES (text = one sentence); empathy_* 0/1/2; summary_risk
-    Low/Medium/High (text = the summary).
-    """
-    from harness.metrics.models import read_labelled_jsonl
-
-    if kind not in USER_KINDS:
-        raise ConfigError(f"unknown validation kind {kind!r} (known: {', '.join(USER_KINDS)})")
-    examples = read_labelled_jsonl(path)
-    texts = [e.text for e in examples]
-    labels = [e.label for e in examples]
-    contexts = [e.context for e in examples]
-    if kind == "risk":
-        return {
-            "kind": kind,
-            "file": str(path),
-            **risk_figures([{"text": t, "label": lab} for t, lab in zip(texts, labels, strict=True)]),
-        }
-    if kind.startswith("empathy_"):
-        from harness.metrics.empathy import score_empathy
-
-        dim = kind.split("_")[1]
-        pred = [str(score_empathy(c, t)[dim]) for t, c in zip(texts, contexts, strict=True)]
-    elif kind == "summary_risk":
-        from harness.metrics.risk import parse_summary_risk
-
-        pred = [str(parse_summary_risk(t)) for t in texts]
-    else:
-        from harness.metrics.mi import get_coder
-
-        coder = get_coder(encoder)
-        if kind == "mi_behaviour":
-            pred = coder.utterance_behaviour(texts)
-        else:
-            coded = coder.code_many(texts, contexts)
-            if kind == "mi_code":
-                pred = [s[0].code if s else "other" for s in coded]
-            else:
-                family = {"mi_question": "_question", "mi_reflection": "_reflection"}[kind]
-                fallback = coder.question if kind == "mi_question" else coder.reflection
-                fb = fallback.predict(texts)
-                pred = []
-                for sentences, f in zip(coded, fb, strict=True):
-                    hits = [c.code for c in sentences if c.code.endswith(family)]
-                    pred.append(hits[-1].split("_")[0] if hits else f)
-    return {"kind": kind, "file": str(path), **_classification(labels, pred)}
+    figures, _ = validate_labelled_file(Path(path), kind, encoder)
+    return figures[0]
 
 
-def _kind_of_file(path: Path) -> str:
-    """A labelled file's kind: its lines' ``kind`` field, else the file name's prefix (risk_*.jsonl)."""
-    first = next((obj for _, obj in iter_jsonl(path)), {})
-    kind = first.get("kind")
-    if kind:
-        return str(kind)
-    for candidate in sorted(USER_KINDS, key=len, reverse=True):
-        if path.stem.startswith(candidate):
-            return candidate
-    raise ConfigError(
-        f"{path}: cannot tell which metric this file validates",
-        hint=f'add "kind": "risk" to the lines or name the file <kind>*.jsonl ({", ".join(USER_KINDS)})',
+# --- EPITOME empathy and WeLiVita MI (out of domain) ---------------------------------------------------------
+
+WELIVITA_CODES = {
+    "Closed Question": "closed_question",
+    "Open Question": "open_question",
+    "Simple Reflection": "simple_reflection",
+    "Complex Reflection": "complex_reflection",
+    "Give Information": "giving_information",
+    "Advise with Permission": "advice_with_permission",
+    "Advise without Permission": "advice_without_permission",
+    "Affirm": "affirmation",
+    "Emphasize Autonomy": "emphasize_autonomy",
+    "Confront": "confront",
+    "Direct": "direct",
+    "Warn": "warn",
+    "Support": "other",
+    "Self-Disclose": "other",
+    "Other": "other",
+}
+
+
+def _behaviour_of(code: str) -> str:
+    if code.endswith("_question"):
+        return "question"
+    if code.endswith("_reflection"):
+        return "reflection"
+    return "other"
+
+
+def validate_welivita(folder: Path, encoder: str = "lexical") -> dict[str, Any]:
+    """Out-of-domain MI check: WeLiVita's human-coded peer-support sentences (written, not transcribed)."""
+    import pandas as pd
+
+    from harness.metrics.mi import get_coder
+
+    path = folder / "test_output.csv"
+    df = pd.read_csv(path)
+    gold = [WELIVITA_CODES[str(c)] for c in df["Ground truth"]]
+    coded = get_coder(encoder).code_many([str(t) for t in df["Text"]])
+    pred = [s[0].code if s else "other" for s in coded]
+    out: dict[str, Any] = {"data": _file_info(path), "encoder": encoder, "codes_macro_f1": _classification(gold, pred)}
+    out["question_reflection_other"] = _classification(
+        [_behaviour_of(c) for c in gold], [_behaviour_of(c) for c in pred]
     )
+    families = (("_question", "open_closed_on_gold_questions"), ("_reflection", "simple_complex_on_gold_reflections"))
+    for family, name in families:
+        rows = [(g, p) for g, p in zip(gold, pred, strict=True) if g.endswith(family)]
+        hits = [(g, p) for g, p in rows if p.endswith(family)]
+        out[name] = {
+            "coded_in_family": _r(len(hits) / max(1, len(rows))),
+            **_classification([g.split("_")[0] for g, _ in hits], [p.split("_")[0] for _, p in hits]),
+        }
+    return out
+
+
+def validate_epitome(folder: Path, encoder: str = "lexical") -> dict[str, Any]:
+    from harness.metrics.empathy_train import epitome_figures
+
+    return {"encoder": encoder, **epitome_figures(folder, encoder)}
 
 
 # --- everything ------------------------------------------------------------------------------------------------
@@ -680,6 +678,8 @@ def _kind_of_file(path: Path) -> str:
 
 SECTIONS = (
     "mi",
+    "mi_welivita",
+    "empathy_epitome",
     "mi_silver",
     "empathy_care",
     "groundedness",
@@ -706,7 +706,9 @@ def run_validation(
     """
     data_dir = Path(data_dir)
     if data_dir.is_file():
-        return {"user_files": [validate_user_file(_kind_of_file(data_dir), data_dir)]}
+        from harness.validate_user import validate_labelled_file
+
+        return {"user_files": validate_labelled_file(data_dir, None, encoders[0])[0]}
     wanted = set(sections or SECTIONS)
     unknown = wanted - set(SECTIONS)
     if unknown:
@@ -729,6 +731,8 @@ def run_validation(
     mts = data_dir / "mts-dialog"
     available = {
         "mi": (annomi / "AnnoMI-full.csv").exists(),
+        "mi_welivita": (data_dir / "welivita-mi" / "test_output.csv").exists(),
+        "empathy_epitome": (data_dir / "epitome-dev" / "interpretations-reddit.csv").exists(),
         "mi_silver": (mibot / "data.csv").exists(),
         "empathy_care": (mibot / "data.csv").exists(),
         "groundedness": (mts / "MTS-Dialog-Manual-Scores4CorrelationStudy.csv").exists(),
@@ -739,6 +743,8 @@ def run_validation(
     }
     runners = {
         "mi": lambda: validate_annomi(annomi, encoders, folds),
+        "mi_welivita": lambda: {enc: validate_welivita(data_dir / "welivita-mi", enc) for enc in encoders},
+        "empathy_epitome": lambda: validate_epitome(data_dir / "epitome-dev"),
         "mi_silver": lambda: {enc: validate_mibot_mi(mibot, enc) for enc in encoders},
         "empathy_care": lambda: validate_mibot_care(mibot),
         "groundedness": lambda: validate_mts(mts),
@@ -852,14 +858,57 @@ def headline(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "",
             )
         )
+    epi = get("empathy_epitome")
+    if epi:
+        for part, label in (("grouped_cv_dev", "grouped CV"), ("held_out_seeker_posts", "held-out posts")):
+            cells = [f"{epi[d][part]['macro_f1']} {epi[d][part]['macro_f1_ci95']}" for d in ("er", "ip", "ex")]
+            rows.append(
+                (
+                    f"EPITOME empathy macro-F1 mean; ER / IP / EX [95% CI], {label} ({epi['encoder']} model)",
+                    f"{epi[f'mean_macro_f1_{part}']}; " + " / ".join(cells),
+                    ">= 0.65 mean",
+                )
+            )
+        rows.append(
+            (
+                "EPITOME majority-class baseline ER / IP / EX (grouped CV rows)",
+                " / ".join(str(epi[d]["grouped_cv_dev"]["majority_baseline_macro_f1"]) for d in ("er", "ip", "ex")),
+                "each model >= baseline + 0.15",
+            )
+        )
+        rows.append(
+            (
+                "EPITOME rules alone (method: rules) ER / IP / EX, grouped CV rows",
+                " / ".join(str(epi[d]["rules_dev"]["macro_f1"]) for d in ("er", "ip", "ex")),
+                "",
+            )
+        )
+    for enc, r in (get("mi_welivita") or {}).items():
+        rows.append(
+            (
+                f"WeLiVita MI (out of domain): Q/R/other macro-F1; open/closed; simple/complex ({enc})",
+                f"{r['question_reflection_other']['macro_f1']}; {r['open_closed_on_gold_questions']['macro_f1']}; "
+                f"{r['simple_complex_on_gold_reflections']['macro_f1']}",
+                "",
+            )
+        )
     for name, r in (get("empathy_vignettes") or {}).items():
         rows.append(
             (
-                f"Empathy mean macro-F1 (ER/IP/EX), {name}",
+                f"Empathy rules mean macro-F1 (ER/IP/EX), {name}",
                 f"{r['mean_macro_f1']} ({r['er']['macro_f1']}/{r['ip']['macro_f1']}/{r['ex']['macro_f1']})",
                 ">= 0.55",
             )
         )
+        m = r.get("model")
+        if m:
+            rows.append(
+                (
+                    f"Empathy learned heads mean macro-F1 (ER/IP/EX), {name}",
+                    f"{m['mean_macro_f1']} ({m['er']['macro_f1']}/{m['ip']['macro_f1']}/{m['ex']['macro_f1']})",
+                    "",
+                )
+            )
     er_care = get("empathy_care", "empathy_er")
     if er_care:
         rows.append(
@@ -957,9 +1006,12 @@ def update_docs(doc: Path, results: dict[str, Any]) -> None:
     doc.write_text(text, encoding="utf-8")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m harness.validate", description="Validate metrics against human labels."
+        prog="harness validate-metrics",
+        description="Validate metrics against human labels: the development data (--data DIR) or your own "
+        "labelled files (--file [KIND=]PATH: JSONL, EPITOME-format CSV or AnnoMI-format CSV), scored with the "
+        "shipped models; per-item predictions are written beside the figures.",
     )
     parser.add_argument(
         "--data", type=Path, default=None, help="shared data folder (default: $HARNESS_SHARED_DATA or ../shared/data)"
@@ -968,7 +1020,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--update-docs", type=Path, help="refresh the figures block of this markdown file (docs/metrics.md)"
     )
-    parser.add_argument("--encoder", action="append", choices=("lexical", "minilm"), help="MI encoders to validate")
+    parser.add_argument("--encoder", action="append", choices=("lexical", "minilm"), help="encoders to validate")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument(
         "--section", action="append", choices=SECTIONS, help="only these sections; merged into an existing --out file"
@@ -977,33 +1029,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--file",
         action="append",
         default=[],
-        metavar="KIND=PATH",
-        help=f"also score a labelled JSONL ({', '.join(USER_KINDS)})",
+        metavar="[KIND=]PATH",
+        help=f"score a labelled file instead of the development data ({', '.join(USER_KINDS)}); the kind is read "
+        "from the file when not given",
     )
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--predictions",
+        type=Path,
+        help="per-item predictions for --file (default: beside --out as <out>.predictions.jsonl, else "
+        "./validate-metrics.predictions.jsonl)",
+    )
+    return parser
+
+
+def score_user_files(specs: Sequence[str], encoder: str, predictions: Path) -> dict[str, Any]:
+    """Score ``[KIND=]PATH`` files with the shipped models; write every item's prediction as JSONL."""
+    from harness.validate_user import validate_labelled_file
+
+    figures: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    for spec in specs:
+        kind, sep, path = spec.partition("=")
+        if not sep:
+            kind, path = "", spec
+        f, r = validate_labelled_file(Path(path), kind or None, encoder)
+        figures += f
+        rows += r
+    predictions.parent.mkdir(parents=True, exist_ok=True)
+    with predictions.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return {"user_files": figures, "predictions": str(predictions)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     from harness.metrics.models import _limit_threads
 
     _limit_threads()
-    data_dir = args.data or default_data_dir()
-    results: dict[str, Any]
-    if data_dir.exists():
-        results = run_validation(
-            data_dir, encoders=args.encoder or ["lexical"], folds=args.folds, sections=args.section
-        )
-        if args.section and args.out and args.out.exists():
-            # refresh some sections of a full run: keep the others, record what was recomputed when
-            previous = json.loads(args.out.read_text(encoding="utf-8"))
-            refreshed = {k: v for k, v in results.items() if k != "meta"}
-            previous.update(refreshed)
-            previous.setdefault("meta", {}).setdefault("refreshed", []).append(
-                {"sections": sorted(refreshed), "date": results["meta"]["date"]}
-            )
-            results = previous
+    encoders = args.encoder or ["lexical"]
+    specs = list(args.file) + ([str(args.data)] if args.data is not None and args.data.is_file() else [])
+    if specs:
+        default = args.out.with_suffix(".predictions.jsonl") if args.out else Path("validate-metrics.predictions.jsonl")
+        results = score_user_files(specs, encoders[0], args.predictions or default)
+        if args.section and args.data is not None and args.data.is_dir():
+            results.update(run_validation(args.data, encoders=encoders, folds=args.folds, sections=args.section))
     else:
-        results = {"meta": {"skipped": [f"shared data not found at {data_dir}"]}}
-    for spec in args.file:
-        kind, _, path = spec.partition("=")
-        results.setdefault("user_files", []).append(validate_user_file(kind, Path(path)))
+        results = _validate_dev_data(args, encoders)
     text = json.dumps(results, indent=2, sort_keys=False)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -1015,6 +1087,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(text)
     return 0
+
+
+def _validate_dev_data(args: argparse.Namespace, encoders: Sequence[str]) -> dict[str, Any]:
+    data_dir = args.data or default_data_dir()
+    if not data_dir.exists():
+        return {"meta": {"skipped": [f"shared data not found at {data_dir}"]}}
+    results = run_validation(data_dir, encoders=encoders, folds=args.folds, sections=args.section)
+    if args.section and args.out and args.out.exists():
+        # refresh some sections of a full run: keep the others, record what was recomputed when
+        previous = json.loads(args.out.read_text(encoding="utf-8"))
+        refreshed = {k: v for k, v in results.items() if k != "meta"}
+        previous.update(refreshed)
+        previous.setdefault("meta", {}).setdefault("refreshed", []).append(
+            {"sections": sorted(refreshed), "date": results["meta"]["date"]}
+        )
+        results = previous
+    return results
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """EPITOME empathy (Sharma et al., 2020): emotional reactions, interpretations, explorations, each 0/1/2.
 
-Rules, because no EPITOME-labelled data is available here; each level follows the paper's
-definitions so a reader can check a decision against them:
+The ``empathy`` metric's levels come, by default, from heads trained on EPITOME expert labels
+(``harness.metrics.empathy_model``; the rules alone agree poorly with those labels, see docs/metrics.md).
+The rules below stay for three jobs: ``method: rules``, features the heads weigh (levels and ``rule_cues``),
+and the per-sentence evidence the report highlights. Each level follows the paper's definitions:
 
 - Emotional reactions (ER): the responder's own warmth/concern. 1 = alludes to emotion without
   naming it ("Everything will be fine", "hugs"); 2 = names what the responder feels ("I'm so
@@ -13,9 +15,7 @@ definitions so a reader can check a decision against them:
   "Want to talk about it?"); 2 = specific, naming feelings or details of the post ("Are you
   feeling alone right now?"). Suggestions phrased as questions ("Have you tried yoga?") are 0.
 
-A dimension's score is the maximum over the response's sentences. A user with EPITOME-style
-labels can train classifiers (kinds empathy_er/ip/ex, ``context`` = seeker post) and pass them
-with ``models=...``; the rules stay the default.
+A dimension's rule score is the maximum over the response's sentences.
 """
 
 from __future__ import annotations
@@ -144,6 +144,59 @@ _STOP = frozenset(
 )
 
 
+# Extra cues offered to the learned model as features (harness.metrics.empathy_model); the rules above ignore them.
+_CUES: dict[str, re.Pattern[str]] = {
+    "shared_experience": re.compile(
+        r"\b(?:same (?:thing|here|with me|boat|situation)|(?:happened|happens) to me|i (?:feel|felt|am|was) the same|"
+        r"i(?:'ve| have)? (?:also )?(?:been|gone|went) through|i(?:'m| am| was) (?:in )?(?:a )?similar|me too|"
+        r"i used to|when i was)\b",
+        re.I,
+    ),
+    "apology": re.compile(
+        r"\b(?:i'?m|im|i am|so|really|very) sorry\b|^sorry\b|\bsorry (?:to|about|for|that|you)", re.I
+    ),
+    "offer_listen": re.compile(
+        r"\b(?:here (?:for you|if you|to (?:talk|listen))|(?:feel free to|you can (?:always )?) (?:message|pm|dm|talk|"
+        r"reach)|my (?:dms?|inbox|pms?) (?:are|is) open|(?:happy|glad|willing) to (?:talk|listen|chat))\b",
+        re.I,
+    ),
+    "encourage": re.compile(
+        r"\b(?:you (?:can|will|got) (?:do|get through|make) (?:it|this)|you(?:'ve| have) got this|keep (?:going|"
+        r"fighting|your head up)|stay strong|hang in there|good luck|best of luck|proud of you|it gets better|"
+        r"you(?:'re| are) (?:not alone|stronger|worth))\b",
+        re.I,
+    ),
+    "advice": re.compile(
+        r"\b(?:you should|try to|have you tried|i (?:would|'d) (?:suggest|recommend)|maybe you|you (?:need|have) to|"
+        r"see a (?:therapist|doctor|professional)|talk to (?:a|your|someone))\b",
+        re.I,
+    ),
+    "feeling_word": _FEEL,
+    "you_feel": re.compile(r"\byou (?:must |might |probably |may )?(?:feel|felt|are feeling|'re feeling)\b", re.I),
+    "self_question": re.compile(r"\b(?:why (?:do|did|am|can'?t) i|what (?:do|should|can) i|am i)\b[^?]*\?", re.I),
+    "rhetorical": re.compile(r"\b(?:isn'?t it|right|who (?:cares|knows)|why not)\s*\?|\?\s*\?", re.I),
+    "question_you": re.compile(
+        r"\b(?:are|do|did|have|were|can|could|would|how|what|why|when) (?:you|u)\b[^?]*\?", re.I
+    ),
+}
+
+
+def rule_cues(text: str) -> list[str]:
+    """Names of the rule patterns and extra cues that occur in ``text`` (features for the learned model)."""
+    t = fold(text or "")
+    named = {
+        "er_strong": _ER_STRONG,
+        "er_weak": _ER_WEAK,
+        "ip_strong": _IP_STRONG,
+        "ip_weak": _IP_WEAK,
+        "ex_generic": _EX_GENERIC,
+        "ex_specific": _EX_SPECIFIC,
+        "advice_like": _ADVICE_LIKE,
+        **_CUES,
+    }
+    return [name for name, pattern in named.items() if pattern.search(t)]
+
+
 def _content_words(text: str) -> set[str]:
     return {w for w in words(text) if len(w) > 3 and w not in _STOP}
 
@@ -211,10 +264,15 @@ def score_empathy(seeker: str | None, response: str) -> dict[str, Any]:
 class Empathy:
     """EPITOME empathy of the model's response, conditioned on the seeker's text when present.
 
+    By default three classifiers trained on EPITOME expert labels decide the levels (see
+    ``harness.metrics.empathy_model``; they agree with experts far better than the rules, see
+    docs/metrics.md); the rules still mark which sentences carry each mechanism for the report.
+
     Args:
-        models: optional ``{"empathy_er": path, "empathy_ip": path, "empathy_ex": path}``
-            classifiers trained with ``train_metric_model`` (labels 0/1/2, context = seeker post);
-            a dimension without a model keeps the rule score.
+        method: "model" (default) or "rules" (the hand-written rules alone, the pre-2026-12 behaviour).
+        encoder: "lexical" (default, fast) or "minilm" (adds MiniLM embeddings; slower).
+        models: optional ``{"empathy_er": path, "empathy_ip": path, "empathy_ex": path}`` of weights
+            written by ``harness train-metric empathy``; dimensions not named use the shipped weights.
     """
 
     name = "empathy"
@@ -225,31 +283,59 @@ class Empathy:
         ValueKey("empathy_total", description="sum of the three, 0-6", bounds=(0.0, 6.0)),
     )
 
-    def __init__(self, models: dict[str, str] | None = None) -> None:
+    def __init__(self, method: str = "model", encoder: str = "lexical", models: dict[str, str] | None = None) -> None:
+        if method not in ("model", "rules"):
+            raise TypeError(f"empathy: unknown method {method!r} (known: model, rules)")
         self.models = dict(models or {})
         unknown = set(self.models) - {"empathy_er", "empathy_ip", "empathy_ex"}
         if unknown:
             raise TypeError(f"unknown empathy model kinds: {sorted(unknown)}")
+        if method == "rules" and self.models:
+            raise TypeError("empathy: models= needs method: model")
+        self.method = method
+        self.model: Any = None
+        if method == "model":
+            from harness.metrics.empathy_model import EmpathyModel
+
+            self.model = EmpathyModel.default(encoder, self.models)
 
     def score(self, cases: Sequence[Case], outputs: Sequence[Output]) -> list[CaseScore]:
         seekers = [c.user_text for c in cases]
-        scored = [score_empathy(s, o.text) for s, o in zip(seekers, outputs, strict=True)]
-        for kind, path in self.models.items():
-            from harness.metrics.models import load_model
+        responses = [o.text for o in outputs]
+        return [CaseScore(*_values(r, self.method)) for r in score_empathy_batch(seekers, responses, self.model)]
 
-            model = load_model(kind, "lexical", path)
-            dim = kind.split("_")[1]
-            for result, label in zip(scored, model.predict([o.text for o in outputs], seekers), strict=True):
-                result[dim] = int(label)
-                result[f"{dim}_source"] = "model"
-        results = []
-        for result in scored:
-            result["total"] = result["er"] + result["ip"] + result["ex"]
-            values = {
-                "empathy_er": float(result["er"]),
-                "empathy_ip": float(result["ip"]),
-                "empathy_ex": float(result["ex"]),
-                "empathy_total": float(result["total"]),
-            }
-            results.append(CaseScore(values, {"sentences": result["sentences"]}))
-        return results
+
+def score_empathy_batch(
+    seekers: Sequence[str | None], responses: Sequence[str], model: Any = None
+) -> list[dict[str, Any]]:
+    """``score_empathy`` for many pairs; with ``model`` (an ``EmpathyModel``) its levels replace the rules'.
+
+    The rules' per-sentence levels stay as highlighted evidence, capped at the model's level.
+    """
+    scored = [score_empathy(s, r) for s, r in zip(seekers, responses, strict=True)]
+    if model is None:
+        return scored
+    for result, levels in zip(scored, model.predict(seekers, responses, scored), strict=True):
+        for dim, level in levels.items():
+            result[f"{dim}_rules"] = result[dim]
+            result[dim] = level
+        for sentence in result["sentences"]:  # evidence never shows a mechanism the model rules out
+            for dim in ("er", "ip", "ex"):
+                sentence[dim] = min(sentence[dim], result[dim])
+        result["sentences"] = [s for s in result["sentences"] if s["er"] or s["ip"] or s["ex"]]
+        result["total"] = result["er"] + result["ip"] + result["ex"]
+        result["source"] = f"model:{model.encoder}"
+    return scored
+
+
+def _values(result: dict[str, Any], method: str) -> tuple[dict[str, float | None], dict[str, Any]]:
+    values: dict[str, float | None] = {
+        "empathy_er": float(result["er"]),
+        "empathy_ip": float(result["ip"]),
+        "empathy_ex": float(result["ex"]),
+        "empathy_total": float(result["total"]),
+    }
+    details = {"sentences": result["sentences"], "source": result.get("source", "rules")}
+    if method == "model":
+        details["rules"] = {d: result[f"{d}_rules"] for d in ("er", "ip", "ex")}
+    return values, details

@@ -440,6 +440,11 @@ def train_metric_model(
     ``models`` parameter (``mi_codes: {models: {mi_behaviour: <path>}}``, same for ``empathy``).
     """
     source = Path(path)
+    if kind.startswith("empathy_"):
+        raise ConfigError(
+            f"{kind}: the empathy heads read (seeker, response) pairs",
+            hint="train them with: harness train-metric empathy --data <folder with EPITOME-format CSVs>",
+        )
     if source.is_dir():
         if not kind.startswith("mi_"):
             raise ConfigError(f"{source}: a folder is only understood for mi_* kinds (AnnoMI); give a JSONL file")
@@ -470,9 +475,11 @@ def train_metric_model(
     return target
 
 
-def train_default_weights(data_dir: Path, encoders: Sequence[str] = ENCODERS, with_cv: bool = True) -> list[Path]:
-    """Rebuild the shipped weights from ``<data_dir>/annomi-dev`` and record provenance + CV figures."""
-    annomi = data_dir / "annomi-dev"
+def train_default_weights(
+    data_dir: Path, encoders: Sequence[str] = ENCODERS, with_cv: bool = True, out_dir: Path | None = None
+) -> list[Path]:
+    """Rebuild the shipped weights from ``<data_dir>/annomi-dev`` (or an AnnoMI folder itself) with provenance + CV."""
+    annomi = data_dir if (data_dir / "AnnoMI-simple.csv").exists() else data_dir / "annomi-dev"
     if not (annomi / "AnnoMI-simple.csv").exists():
         raise ConfigError(f"AnnoMI-dev not found under {data_dir}", hint="pass --data pointing at shared/data")
     written = []
@@ -506,11 +513,13 @@ def train_default_weights(data_dir: Path, encoders: Sequence[str] = ENCODERS, wi
                     if kind == "mi_question"
                     else None,
                     "trained": date.today().isoformat(),
-                    "script": "python -m harness.metrics train-defaults --data <shared/data>",
+                    "script": "harness train-metric mi --data <shared/data>/annomi-dev "
+                    "(or python -m harness.metrics train-defaults --data <shared/data>)",
                     **meta_extra,
                 }
             )
-            written.append(model.save(default_weights_path(kind, encoder)))
+            target = default_weights_path(kind, encoder) if out_dir is None else out_dir / f"{kind}-{encoder}.npz"
+            written.append(model.save(target))
     load_model.cache_clear()
     return written
 

@@ -1,4 +1,4 @@
-"""Reference overlap: ROUGE (rouge-score, stemmed) and BERTScore (offline MiniLM by default).
+"""Reference overlap: ROUGE (rouge-score, stemmed), BLEU (sacrebleu) and BERTScore (offline MiniLM by default).
 
 With several references a case gets the best match, the usual convention for ROUGE.
 Markup is stripped before comparison, so HTML summaries compare on their words.
@@ -48,6 +48,34 @@ class Rouge:
                 for t in self.types:
                     best[t] = max(best[t], scores[t].fmeasure)
             results.append(CaseScore(dict(best), {}))
+        return results
+
+
+@register_metric("bleu")
+class Bleu:
+    """Sentence BLEU (sacrebleu, 0-100, exponential smoothing) against all of the case's references at once.
+
+    Sentence-level BLEU is noisy on short texts; it is here because translation and summarisation
+    teams expect it next to ROUGE, not because it tracks clinical quality.
+    """
+
+    name = "bleu"
+    keys = (ValueKey("bleu", True, "sentence BLEU vs reference(s), 0-100"),)
+
+    def __init__(self, tokenize: str = "13a", lowercase: bool = False) -> None:
+        from sacrebleu.metrics import BLEU
+
+        self._bleu = BLEU(tokenize=tokenize, lowercase=lowercase, effective_order=True)
+
+    def score(self, cases: Sequence[Case], outputs: Sequence[Output]) -> list[CaseScore]:
+        results = []
+        for case, output in zip(cases, outputs, strict=True):
+            refs = [strip_markup(r) for r in case.all_references]
+            if not refs:
+                results.append(CaseScore({"bleu": None}, {"reason": "no reference"}))
+                continue
+            result = self._bleu.sentence_score(strip_markup(output.text), refs)
+            results.append(CaseScore({"bleu": float(result.score)}, {"signature": str(self._bleu.get_signature())}))
         return results
 
 

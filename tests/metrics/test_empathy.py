@@ -52,7 +52,7 @@ def test_multi_sentence_response_takes_the_best_sentence_per_dimension() -> None
 
 
 def test_metric_emits_four_keys(make_case: Callable[..., Case]) -> None:
-    scores = Empathy().score([make_case(SEEKER)], [Output("I understand. What happened?")])
+    scores = Empathy(method="rules").score([make_case(SEEKER)], [Output("I understand. What happened?")])
     assert scores[0].values == {"empathy_er": 0.0, "empathy_ip": 1.0, "empathy_ex": 1.0, "empathy_total": 2.0}
 
 

@@ -135,3 +135,34 @@ def test_minilm_encoder_weights_match_the_embedding_model() -> None:
     score = metric.score([_case()], [Output("So you feel stuck at work. What would you like to change?")])[0]
     assert [s["code"] for s in score.details["sentences"]][1] == "open_question"
     assert score.details["sentences"][0]["code"].endswith("reflection")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a reflection said with rising intonation is still a reflection
+        ("So the evenings are when the cravings hit hardest?", "reflection"),
+        ("You'd like to be there for your daughter's games?", "reflection"),
+        # a wh-word that asks for one fact is a closed question (MITI's wording rule)
+        ("Where did you grow up?", "closed_question"),
+        ("Which doctor prescribed the inhaler?", "closed_question"),
+        ("At what age did you first try a cigarette?", "closed_question"),
+        # polite invitations to talk are open, though they start with an auxiliary
+        ("Could you elaborate a little on the arguments at home?", "open_question"),
+        ("Would you be willing to share what a hard day looks like?", "open_question"),
+    ],
+)
+def test_question_and_reflection_forms(text: str, expected: str) -> None:
+    (code,) = codes(text)
+    assert code.endswith(expected)
+
+
+def test_a_turn_with_stacked_questions_takes_its_last_question() -> None:
+    from harness.metrics.mi import utterance_subtype
+
+    turn = codes("What has the week been like for you? Did you manage the walk?")
+    assert turn == ["open_question", "closed_question"]
+    assert utterance_subtype(turn, "question") == "closed"
+    assert utterance_subtype(["closed_question", "open_question"], "question") == "open"
+    assert utterance_subtype(["complex_reflection", "simple_reflection"], "reflection") == "complex"
+    assert utterance_subtype(["affirmation"], "reflection") is None

@@ -1,0 +1,191 @@
+"""EPITOME empathy classifiers learned from expert labels: (seeker post, response) -> 0/1/2 per dimension.
+
+Why this shape: EPITOME labels a whole response given the seeker's post, and on those labels the
+hand-written rules in ``empathy.py`` agree poorly (mean macro-F1 0.47). A logistic-regression head
+per dimension over hashed features of the pair keeps the default path fast (pure numpy at
+inference, thousands of responses a second) and stores no text. The features are a hybrid: word
+n-grams of the response, the words of its questions apart from its statements (EX hinges on what
+is asked), openings of sentences, overlap between questions and the seeker's post, and the rule
+levels and cue hits of ``empathy.py`` as features the model may weigh (not obey). The optional
+``minilm`` encoder appends all-MiniLM-L6-v2 embeddings of the response and the seeker post.
+
+Repeated sentences count once (a response that pastes the same sentence twice says it once).
+Weights: ``harness/metrics/weights/empathy_{er,ip,ex}-<encoder>.npz`` (same storage as the MI
+models); ``harness train-metric empathy`` rebuilds them from EPITOME-format CSVs.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+
+from harness.metrics.models import ENCODERS, HASH_DIM, LinearTextClassifier, embed, load_model
+from harness.metrics.text import fold, split_sentences
+
+DIMENSIONS = ("er", "ip", "ex")
+LEVELS = ("0", "1", "2")
+FEATURE_SET = "empathy_pair_v1"  # recorded in each weight file's JSON; a model is only fed features of its set
+_TOK = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_YOU = frozenset({"you", "your", "you're", "youre", "you've", "youve", "yourself", "u", "ur"})
+_ME = frozenset({"i", "me", "my", "i'm", "im", "i've", "ive", "myself", "mine"})
+_EDGES = (0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89)
+
+
+def _bucket(n: int) -> int:
+    return next((edge for edge in _EDGES if n <= edge), 999)
+
+
+def unique_sentences(text: str) -> list[str]:
+    """Sentences of ``text`` in order, each distinct sentence once (case and spacing folded)."""
+    seen: set[str] = set()
+    out = []
+    for span in split_sentences(fold(text or "")):
+        key = " ".join(span.text.lower().split())
+        if key not in seen:
+            seen.add(key)
+            out.append(span.text)
+    return out
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOK.findall(text.lower())
+
+
+def pair_features(seeker: str | None, response: str, rule: dict[str, Any] | None = None) -> list[str]:
+    """Named features of one (seeker post, response) pair; see the module docstring for why each.
+
+    ``rule`` = ``score_empathy(seeker, response)`` when the caller already has it (saves a second pass).
+    """
+    from harness.metrics.empathy import rule_cues, score_empathy
+
+    sents = unique_sentences(response)
+    text = " ".join(sents)
+    toks = _tokens(text)
+    out = ["w:" + w for w in toks]
+    out += ["b:" + a + "_" + b for a, b in pairwise(toks)]
+    seeker_words = {w for w in _tokens(seeker or "") if len(w) > 3}
+    questions = 0
+    for s in sents:
+        st = _tokens(s)
+        is_q = s.rstrip().endswith("?")
+        questions += is_q
+        prefix = "q" if is_q else "s"
+        out += [f"{prefix}w:{w}" for w in st]
+        if st:
+            out.append(f"{prefix}f:{st[0]}")
+        if len(st) > 1:
+            out.append(f"{prefix}f2:{st[0]}_{st[1]}")
+        if is_q:
+            mine = {w for w in st if len(w) > 3}
+            out.append(f"qov:{_bucket(len(mine & seeker_words))}")
+            out.append(f"qlen:{_bucket(len(st))}")
+    rule = rule or score_empathy(seeker, text)
+    out += [f"rule_{d}:{rule[d]}" for d in DIMENSIONS]
+    out += ["cue:" + c for c in rule_cues(text)]
+    out.append(f"nq:{min(questions, 3)}")
+    out.append(f"len:{_bucket(len(toks))}")
+    out.append(f"nsent:{_bucket(len(sents))}")
+    out.append(f"you:{_bucket(sum(w in _YOU for w in toks))}")
+    out.append(f"me:{_bucket(sum(w in _ME for w in toks))}")
+    out.append(f"excl:{min(text.count('!'), 3)}")
+    out.append("bias")
+    return out
+
+
+_BUCKETS: dict[tuple[str, int], int] = {}
+
+
+def _bucket_of(feature: str, dim: int) -> int:
+    """crc32 bucket of a feature, memoised: words and cues repeat across responses."""
+    key = (feature, dim)
+    bucket = _BUCKETS.get(key)
+    if bucket is None:
+        if len(_BUCKETS) > 1_000_000:
+            _BUCKETS.clear()
+        bucket = _BUCKETS[key] = zlib.crc32(feature.encode()) % dim
+    return bucket
+
+
+def hash_pairs(
+    seekers: Sequence[str | None],
+    responses: Sequence[str],
+    dim: int = HASH_DIM,
+    rules: Sequence[dict[str, Any]] | None = None,
+) -> Any:
+    """Sparse L2-normalised hashed matrix of ``pair_features`` (crc32: stable across runs)."""
+    from scipy.sparse import csr_matrix
+
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    rules = rules if rules is not None else [None] * len(responses)  # type: ignore[list-item]
+    for i, (seeker, response, rule) in enumerate(zip(seekers, responses, rules, strict=True)):
+        counts: dict[int, float] = {}
+        for feat in pair_features(seeker, response, rule):
+            h = _bucket_of(feat, dim)
+            counts[h] = counts.get(h, 0.0) + 1.0
+        norm = float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
+        rows += [i] * len(counts)
+        cols += list(counts)
+        vals += [v / norm for v in counts.values()]
+    return csr_matrix((vals, (rows, cols)), shape=(len(responses), dim), dtype=np.float32)
+
+
+def featurize_pairs(
+    seekers: Sequence[str | None],
+    responses: Sequence[str],
+    encoder: str = "lexical",
+    dim: int = HASH_DIM,
+    rules: Sequence[dict[str, Any]] | None = None,
+) -> Any:
+    """The feature matrix of the empathy heads: hashed pair features (+ MiniLM of response and seeker)."""
+    from scipy.sparse import csr_matrix, hstack
+
+    lexical = hash_pairs(seekers, responses, dim, rules)
+    if encoder == "lexical":
+        return lexical
+    if encoder == "minilm":
+        resp = embed([r or "" for r in responses])
+        seek = embed([s or "" for s in seekers])
+        return hstack([lexical, csr_matrix(resp), csr_matrix(seek)]).tocsr()
+    raise ValueError(f"unknown encoder {encoder!r} (known: {', '.join(ENCODERS)})")
+
+
+@dataclass
+class EmpathyModel:
+    """The three EPITOME heads; ``predict`` scores a batch of (seeker, response) pairs at once."""
+
+    heads: dict[str, LinearTextClassifier]
+    encoder: str = "lexical"
+
+    @classmethod
+    def default(cls, encoder: str = "lexical", paths: dict[str, str] | None = None) -> EmpathyModel:
+        paths = paths or {}
+        heads = {d: load_model(f"empathy_{d}", encoder, paths.get(f"empathy_{d}")) for d in DIMENSIONS}
+        for dim, head in heads.items():
+            if head.meta.get("features") != FEATURE_SET:
+                raise ValueError(
+                    f"empathy_{dim} weights were not trained on {FEATURE_SET} features; "
+                    "retrain with `harness train-metric empathy`"
+                )
+        return cls(heads, encoder)
+
+    def predict(
+        self,
+        seekers: Sequence[str | None],
+        responses: Sequence[str],
+        rules: Sequence[dict[str, Any]] | None = None,
+    ) -> list[dict[str, int]]:
+        """Levels per pair; ``rules`` = the pairs' ``score_empathy`` results if already computed."""
+        if not responses:
+            return []
+        dim = next(iter(self.heads.values())).dim
+        X = featurize_pairs(seekers, responses, self.encoder, dim, rules)
+        per_dim = {d: head.predict_from(X) for d, head in self.heads.items()}
+        return [{d: int(per_dim[d][i]) for d in DIMENSIONS} for i in range(len(responses))]

@@ -1,0 +1,255 @@
+"""Train and cross-validate the EPITOME empathy heads (``harness train-metric empathy``).
+
+Protocol (why): EPITOME responses to the same seeker post are near-duplicates in topic, so every
+split is grouped by seeker post (``sp_id``). A fixed share of seeker posts (``HOLDOUT_SHARE``, chosen
+by a seeded hash of ``sp_id``) is held out from model selection: settings are chosen by grouped CV
+on the rest, the held-out part is scored once with those settings, then the shipped heads are
+refitted on everything. Figures: macro-F1 with a bootstrap 95% CI (resampling seeker posts) next
+to the majority-class baseline, per dimension.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.errors import ConfigError
+from harness.metrics.empathy_model import DIMENSIONS, FEATURE_SET, LEVELS, featurize_pairs
+from harness.metrics.models import HASH_DIM, WEIGHTS_DIR, LinearTextClassifier, load_model
+
+EPITOME_FILES = {
+    "er": "emotional-reactions-reddit.csv",
+    "ip": "interpretations-reddit.csv",
+    "ex": "explorations-reddit.csv",
+}
+EPITOME_COLUMNS = ("sp_id", "rp_id", "seeker_post", "response_post", "level")
+HOLDOUT_SHARE = 0.2
+C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+# Chosen by grouped CV on the non-held-out part of EPITOME-dev (see the weight files' JSON).
+DEFAULT_C: dict[tuple[str, str], float] = {}
+
+
+@dataclass
+class PairSet:
+    """Labelled (seeker, response) pairs of one dimension, with the seeker-post group of each."""
+
+    seekers: list[str]
+    responses: list[str]
+    labels: list[str]
+    groups: list[str]
+    source: Path | None = None
+
+
+def read_epitome_csv(path: Path) -> PairSet:
+    """One EPITOME-format CSV; unknown levels are rejected with file, line and field."""
+    import pandas as pd
+
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in ("seeker_post", "response_post", "level") if c not in df.columns]
+    if missing:
+        raise ConfigError(
+            f"{path}: missing column(s) {', '.join(missing)} (EPITOME format: {', '.join(EPITOME_COLUMNS)})"
+        )
+    for i, level in enumerate(df["level"]):
+        if level.strip() not in LEVELS:
+            raise ConfigError(f"{path}:{i + 2}: field 'level' has unknown label {level!r} (known: 0, 1, 2)")
+    groups = df["sp_id"] if "sp_id" in df.columns else df["seeker_post"]
+    return PairSet(
+        list(df["seeker_post"]),
+        list(df["response_post"]),
+        [lv.strip() for lv in df["level"]],
+        [str(g) for g in groups],
+        path,
+    )
+
+
+def read_epitome_dir(folder: Path) -> dict[str, PairSet]:
+    missing = [f for f in EPITOME_FILES.values() if not (folder / f).exists()]
+    if missing:
+        raise ConfigError(f"{folder}: EPITOME files not found: {', '.join(missing)}")
+    return {d: read_epitome_csv(folder / f) for d, f in EPITOME_FILES.items()}
+
+
+def is_holdout(group: str) -> bool:
+    """Deterministic ~20% of seeker posts, kept out of model selection."""
+    return zlib.crc32(f"epitome-holdout:{group}".encode()) % 1000 < HOLDOUT_SHARE * 1000
+
+
+def fit_head(dim: str, X: Any, y: Sequence[str], C: float, encoder: str, feature_dim: int) -> LinearTextClassifier:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=C, max_iter=3000, class_weight="balanced")
+    model.fit(X, np.asarray(y))
+    return LinearTextClassifier(
+        kind=f"empathy_{dim}",
+        encoder=encoder,
+        classes=tuple(str(c) for c in model.classes_),
+        coef=model.coef_.astype(np.float32),
+        intercept=model.intercept_.astype(np.float32),
+        dim=feature_dim,
+        meta={"kind": f"empathy_{dim}", "encoder": encoder, "C": C, "features": FEATURE_SET},
+    )
+
+
+def macro_f1_with_ci(
+    y: Sequence[str], pred: Sequence[str], groups: Sequence[str], n_boot: int = 1000, seed: int = 0
+) -> dict[str, Any]:
+    """Macro-F1 (labels present in ``y``) with a group bootstrap CI and the majority-class baseline."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    y_arr, p_arr, g_arr = np.asarray(y), np.asarray(pred), np.asarray(groups)
+    labels = sorted(set(y_arr))
+    majority = max(labels, key=lambda lab: int((y_arr == lab).sum()))
+    base = np.full(len(y_arr), majority)
+    uniq = np.unique(g_arr)
+    index = {g: np.flatnonzero(g_arr == g) for g in uniq}
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(n_boot):
+        take = np.concatenate([index[g] for g in rng.choice(uniq, len(uniq))])
+        boots.append(_macro_f1(y_arr[take], p_arr[take], labels))
+    per_class = f1_score(y_arr, p_arr, labels=labels, average=None, zero_division=0)
+    return {
+        "n": len(y_arr),
+        "macro_f1": round(float(f1_score(y_arr, p_arr, labels=labels, average="macro", zero_division=0)), 4),
+        "macro_f1_ci95": [round(float(np.percentile(boots, q)), 4) for q in (2.5, 97.5)],
+        "accuracy": round(float(accuracy_score(y_arr, p_arr)), 4),
+        "majority_baseline_macro_f1": round(
+            float(f1_score(y_arr, base, labels=labels, average="macro", zero_division=0)), 4
+        ),
+        "per_class_f1": {lab: round(float(f), 4) for lab, f in zip(labels, per_class, strict=True)},
+        "label_counts": {lab: int((y_arr == lab).sum()) for lab in labels},
+    }
+
+
+def _macro_f1(y: np.ndarray, pred: np.ndarray, labels: Sequence[str]) -> float:
+    """sklearn's macro-F1 (zero_division=0) in plain numpy: the bootstrap calls it thousands of times."""
+    scores = []
+    for lab in labels:
+        tp = float(np.sum((y == lab) & (pred == lab)))
+        denom = float(np.sum(y == lab) + np.sum(pred == lab))
+        scores.append(2 * tp / denom if denom else 0.0)
+    return float(np.mean(scores))
+
+
+def grouped_cv_predictions(X: Any, y: Sequence[str], groups: Sequence[str], C: float, folds: int = 5) -> list[str]:
+    """Out-of-fold predictions, folds grouped by seeker post."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    y_arr = np.asarray(y)
+    pred = np.empty(len(y_arr), dtype=object)
+    for train_idx, test_idx in GroupKFold(folds).split(X, y_arr, np.asarray(groups)):
+        model = LogisticRegression(C=C, max_iter=3000, class_weight="balanced").fit(X[train_idx], y_arr[train_idx])
+        pred[test_idx] = model.predict(X[test_idx])
+    return [str(p) for p in pred]
+
+
+def _select_c(X: Any, data: PairSet, rows: np.ndarray, grid: Sequence[float], folds: int) -> tuple[float, dict]:
+    y = [data.labels[i] for i in rows]
+    g = [data.groups[i] for i in rows]
+    scores = {}
+    for c in grid:
+        from sklearn.metrics import f1_score
+
+        pred = grouped_cv_predictions(X[rows], y, g, c, folds)
+        scores[c] = round(float(f1_score(y, pred, average="macro")), 4)
+    best = max(scores, key=lambda c: scores[c])
+    return best, {str(c): s for c, s in scores.items()}
+
+
+def evaluate_dimension(dim: str, X: Any, d: PairSet, C: float, encoder: str, folds: int = 5) -> dict[str, Any]:
+    """Grouped CV on the posts not held out, then one fit on them scored on the held-out posts; rules beside."""
+    from harness.metrics.empathy import score_empathy
+
+    hold = np.array([is_holdout(g) for g in d.groups])
+    out: dict[str, Any] = {}
+    for name, rows in (("dev", np.flatnonzero(~hold)), ("held_out", np.flatnonzero(hold))):
+        y = [d.labels[i] for i in rows]
+        g = [d.groups[i] for i in rows]
+        if name == "dev":
+            pred = grouped_cv_predictions(X[rows], y, g, C, folds)
+            out["grouped_cv_dev"] = macro_f1_with_ci(y, pred, g)
+        else:
+            dev_rows = np.flatnonzero(~hold)
+            head = fit_head(dim, X[dev_rows], [d.labels[i] for i in dev_rows], C, encoder, X.shape[1])
+            out["held_out_seeker_posts"] = macro_f1_with_ci(y, head.predict_from(X[rows]), g)
+        rules = [str(score_empathy(d.seekers[i], d.responses[i])[dim]) for i in rows]
+        out[f"rules_{name}"] = macro_f1_with_ci(y, rules, g, n_boot=200)
+    return out
+
+
+def epitome_figures(folder: Path, encoder: str = "lexical", folds: int = 5) -> dict[str, Any]:
+    """Reproduce the shipped heads' figures: the same protocol with each head's recorded C (no grid search)."""
+    data = read_epitome_dir(folder)
+    out: dict[str, Any] = {"protocol": f"GroupKFold({folds}) by sp_id; held-out share {HOLDOUT_SHARE} of sp_id"}
+    for dim in DIMENSIONS:
+        head = load_model(f"empathy_{dim}", encoder)
+        C = float(head.meta.get("C", 1.0))
+        d = data[dim]
+        X = featurize_pairs(d.seekers, d.responses, encoder, head.dim)
+        out[dim] = {"C": C, "data": {"file": d.source.name, "sha256": _sha256(d.source)} if d.source else None,
+                    **evaluate_dimension(dim, X, d, C, encoder, folds)}  # fmt: skip
+    for part in ("grouped_cv_dev", "held_out_seeker_posts"):
+        out[f"mean_macro_f1_{part}"] = round(float(np.mean([out[d][part]["macro_f1"] for d in DIMENSIONS])), 4)
+    return out
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def train_empathy(
+    data: dict[str, PairSet],
+    encoder: str = "lexical",
+    out_dir: Path = WEIGHTS_DIR,
+    grid: Sequence[float] = C_GRID,
+    folds: int = 5,
+    log: Any = print,
+) -> dict[str, Any]:
+    """Choose C by grouped CV (held-out posts excluded), score the held-out posts, refit on all, save.
+
+    Returns the figures per dimension (also written into each weight file's JSON sidecar).
+    """
+    report: dict[str, Any] = {}
+    for dim in DIMENSIONS:
+        d = data[dim]
+        X = featurize_pairs(d.seekers, d.responses, encoder, HASH_DIM)
+        hold = np.array([is_holdout(g) for g in d.groups])
+        best_c, grid_scores = _select_c(X, d, np.flatnonzero(~hold), grid, folds)
+        evaluated = evaluate_dimension(dim, X, d, best_c, encoder, folds)
+        cv, held_out = evaluated["grouped_cv_dev"], evaluated["held_out_seeker_posts"]
+        head = fit_head(dim, X, d.labels, best_c, encoder, HASH_DIM)
+        figures = {
+            "selection": {"C_grid_grouped_cv_macro_f1": grid_scores, "chosen_C": best_c, "folds": folds},
+            **evaluated,
+        }
+        head.meta.update(
+            {
+                "n_examples": len(d.labels),
+                "trained_on": [{"file": d.source.name, "sha256": _sha256(d.source)}] if d.source else [],
+                "trained": date.today().isoformat(),
+                "recipe": f"harness train-metric empathy --data <folder with EPITOME-format CSVs> --encoder {encoder}",
+                "protocol": f"GroupKFold({folds}) by sp_id on the posts not held out; held-out share "
+                f"{HOLDOUT_SHARE} of sp_id (crc32 'epitome-holdout:<sp_id>'); final fit on all rows",
+                "figures": figures,
+                "licence_note": "EPITOME (Sharma et al., 2020), research licence; only coefficients over hash "
+                "buckets are stored, no text.",
+            }
+        )
+        head.save(out_dir / f"empathy_{dim}-{encoder}.npz")
+        log(
+            f"empathy_{dim} ({encoder}): C={best_c} CV macro-F1 {cv['macro_f1']} {cv['macro_f1_ci95']} "
+            f"(majority {cv['majority_baseline_macro_f1']}); held-out {held_out['macro_f1']} "
+            f"{held_out['macro_f1_ci95']}"
+        )
+        report[dim] = figures
+    load_model.cache_clear()
+    return report

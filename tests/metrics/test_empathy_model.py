@@ -1,0 +1,116 @@
+"""The learned EPITOME empathy heads: shipped weights, the default metric path, training on EPITOME-format CSVs."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from harness.errors import ConfigError
+from harness.metrics.base import Output
+from harness.metrics.empathy import Empathy
+from harness.metrics.empathy_model import FEATURE_SET, EmpathyModel, pair_features, unique_sentences
+from harness.metrics.models import WEIGHTS_DIR
+from harness.suite import Case
+
+SEEKER = "My dog died last week and the house feels so empty. I keep expecting to hear him at the door."
+
+
+@pytest.mark.parametrize("dim", ["er", "ip", "ex"])
+def test_shipped_heads_record_recipe_data_hash_and_cross_validated_figures(dim: str) -> None:
+    meta = json.loads((WEIGHTS_DIR / f"empathy_{dim}-lexical.json").read_text())
+    assert meta["features"] == FEATURE_SET
+    assert "train-metric empathy" in meta["recipe"]
+    assert len(meta["trained_on"][0]["sha256"]) == 64
+    cv = meta["figures"]["grouped_cv_dev"]
+    assert cv["macro_f1_ci95"][0] <= cv["macro_f1"] <= cv["macro_f1_ci95"][1]
+    assert cv["macro_f1"] > cv["majority_baseline_macro_f1"]
+
+
+def test_metric_uses_the_learned_model_by_default(make_case: Callable[..., Case]) -> None:
+    scores = Empathy().score([make_case(SEEKER)], [Output("I'm so sorry. Losing him must be heartbreaking.")])
+    assert scores[0].details["source"] == "model:lexical"
+    assert set(scores[0].details["rules"]) == {"er", "ip", "ex"}
+
+
+def test_rules_stay_available_as_a_method(make_case: Callable[..., Case]) -> None:
+    scores = Empathy(method="rules").score([make_case(SEEKER)], [Output("I understand. What happened?")])
+    assert scores[0].values == {"empathy_er": 0.0, "empathy_ip": 1.0, "empathy_ex": 1.0, "empathy_total": 2.0}
+    with pytest.raises(TypeError):
+        Empathy(method="vibes")
+
+
+def test_learned_levels_separate_warmth_questions_and_advice() -> None:
+    model = EmpathyModel.default()
+    warm, question, advice = model.predict(
+        [SEEKER] * 3,
+        [
+            "I am so sorry for your loss, sending you a big hug. He was lucky to have you.",
+            "What was his name? How are you holding up since he passed?",
+            "Get a new dog from the shelter.",
+        ],
+    )
+    assert warm["er"] >= 1 and question["ex"] >= 1
+    assert advice == {"er": 0, "ip": 0, "ex": 0}
+
+
+def test_repeated_sentences_count_once() -> None:
+    once = "That must be so lonely. What was he like?"
+    assert unique_sentences(once + " " + once) == unique_sentences(once)
+    assert sorted(pair_features(SEEKER, once + " " + once)) == sorted(pair_features(SEEKER, once))
+
+
+def test_evidence_never_shows_a_mechanism_the_model_rules_out(make_case: Callable[..., Case]) -> None:
+    score = Empathy().score([make_case(SEEKER)], [Output("Get a new dog. I understand.")])[0]
+    for sentence in score.details["sentences"]:
+        for dim in ("er", "ip", "ex"):
+            assert sentence[dim] <= score.values[f"empathy_{dim}"]
+
+
+def _write_epitome(folder: Path, rows: list[tuple[str, str, str, str]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("emotional-reactions", "interpretations", "explorations"):
+        with (folder / f"{name}-reddit.csv").open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["sp_id", "rp_id", "seeker_post", "response_post", "level", "rationales"])
+            for i, (sp, seeker, response, level) in enumerate(rows):
+                writer.writerow([sp, f"r{i}", seeker, response, level, ""])
+
+
+def _toy_rows() -> list[tuple[str, str, str, str]]:
+    warm = ["I'm so sorry, that sounds awful.", "Sending you hugs, I'm really sorry.", "So sorry you're hurting."]
+    flat = ["Try going for a run.", "Read a book about it.", "Post this on another forum."]
+    levels = ["2", "2", "2", "0", "0", "0"]
+    return [(f"s{i}", f"post {i}", text, lvl) for i in range(8) for text, lvl in zip(warm + flat, levels, strict=True)]
+
+
+@pytest.mark.slow  # ~50 s on a busy 2-core machine: 3 heads x (CV + held-out + final) fits over 65k hashed dims
+def test_training_writes_weights_with_hashes_and_figures(tmp_path: Path) -> None:
+    from harness.metrics.empathy_train import read_epitome_dir, train_empathy
+
+    _write_epitome(tmp_path / "epi", _toy_rows())
+    report = train_empathy(read_epitome_dir(tmp_path / "epi"), out_dir=tmp_path / "w", grid=[1.0], folds=3, log=str)
+    meta = json.loads((tmp_path / "w" / "empathy_er-lexical.json").read_text())
+    assert meta["trained_on"][0]["file"] == "emotional-reactions-reddit.csv"
+    assert report["er"]["grouped_cv_dev"]["macro_f1"] == 1.0  # the toy data is separable by its words
+
+
+def test_unknown_level_names_file_line_and_field(tmp_path: Path) -> None:
+    from harness.metrics.empathy_train import read_epitome_dir
+
+    rows = _toy_rows()
+    rows[3] = (*rows[3][:3], "3")
+    _write_epitome(tmp_path / "epi", rows)
+    with pytest.raises(ConfigError, match=r"emotional-reactions-reddit.csv:5: field 'level' has unknown label '3'"):
+        read_epitome_dir(tmp_path / "epi")
+
+
+def test_train_metric_knows_its_trainers() -> None:
+    from harness.metrics.trainers import TRAINERS, train_metric
+
+    assert {"risk", "empathy", "mi"} <= set(TRAINERS)
+    with pytest.raises(ConfigError, match="unknown metric model"):
+        train_metric("vibes")
