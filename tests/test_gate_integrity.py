@@ -167,7 +167,9 @@ def test_pytest_suites_fails_a_not_exercised_gate_and_shows_an_allowed_skip(tmp_
         {"id": "risky-flagged", **SAFETY, "metric": "within_limit"},
         {"id": "risky-allowed", **SAFETY, "metric": "within_limit",
          "allow_skip": "this team suite has no risky cases yet; reviewed 2026-12-06"},
-        {"id": "limit-all", "type": "must_pass", "metric": "within_limit"},
+        # A gate that passes (within_limit would fail: 24 new tokens cut some replies, and a cut reply is not
+        # "within limit").
+        {"id": "count-all", "type": "threshold", "metric": "word_count", "max": 200},
     ])
     candidates = tmp_path / "candidates.yaml"
     candidates.write_text("name: team-gates\nsuites: [mini]\ncandidates:\n  - name: base\n")
