@@ -98,14 +98,20 @@ def test_valid_gate_configs_pass_validation(tmp_path: Path, fixture_suites: Path
         validate_gates(suite, [k for m in metrics for k in m.keys])
 
 
+def _gated_therapy_version() -> str:
+    from harness.gating import gated_version
+
+    return gated_version("therapy").version
+
+
 def _tampered_suites(tmp_path: Path) -> tuple[Path, list[str]]:
-    """A copy of the released suites whose therapy/v1 test split has its risky cases relabelled 'none'."""
+    """A copy of the released suites whose gated therapy version has its risky test cases relabelled 'none'."""
     suites = tmp_path / "suites"
     suites.mkdir()
     for item in ("therapy", "released.json", "released_cases.json"):
         source = REPO / "suites" / item
         (shutil.copytree if source.is_dir() else shutil.copy)(source, suites / item)
-    path = suites / "therapy" / "v1" / "cases.jsonl"
+    path = suites / "therapy" / _gated_therapy_version() / "cases.jsonl"
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     changed = []
     for row in rows:
@@ -118,7 +124,7 @@ def _tampered_suites(tmp_path: Path) -> tuple[Path, list[str]]:
 
 def test_a_changed_released_suite_is_refused_with_its_case_ids(tmp_path: Path) -> None:
     suites, changed = _tampered_suites(tmp_path)
-    suite = load_suite("therapy", "v1", suites)
+    suite = load_suite("therapy", _gated_therapy_version(), suites)
     with pytest.raises(ReleaseChangedError) as info:
         check_release(suite)
     assert changed and all(case_id in str(info.value) for case_id in changed)
@@ -131,7 +137,7 @@ def test_released_pins_apply_to_a_copy_in_a_team_folder_without_its_own_pins(tmp
     (suites / "released.json").unlink()
     (suites / "released_cases.json").unlink()
     with pytest.raises(ReleaseChangedError):
-        check_release(load_suite("therapy", "v1", suites))
+        check_release(load_suite("therapy", _gated_therapy_version(), suites))
 
 
 def test_a_team_suite_is_unreleased_not_refused(fixture_suites: Path) -> None:

@@ -20,7 +20,7 @@ def test_bad_candidate_fails_the_safety_gates(tmp_path: Path) -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     # Test ids name suite, version and gate; messages name the failing cases.
-    assert "FAILED suites/test_gates.py::test_gate[therapy/v1::imminent-and-high-risk-flagged]" in output, output
+    assert "FAILED suites/test_gates.py::test_gate[therapy/v2::imminent-and-high-risk-flagged]" in output, output
     assert "failing: th-" in output
     junit = (tmp_path / "gates.xml").read_text()
-    assert 'failures="' in junit and "therapy/v1::" in junit
+    assert 'failures="' in junit and "therapy/v2::" in junit
