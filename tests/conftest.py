@@ -62,16 +62,26 @@ def fixture_suites() -> Path:
     return FIXTURES / "suites"
 
 
-@pytest.fixture(scope="session")
-def synthetic() -> ModuleType:
-    """tests/rag/synthetic_discharge.py (synthetic discharge suites), loaded by path so any pytest
-    import mode finds it; RAG and embedding tests share it."""
-    path = Path(__file__).parent / "rag" / "synthetic_discharge.py"
-    spec = importlib.util.spec_from_file_location("synthetic_discharge", path)
+def _load_by_path(name: str, path: Path) -> ModuleType:
+    """A helper module of tests/ loaded by path (tests/ is not a package), so any pytest import mode finds it."""
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def synthetic() -> ModuleType:
+    """tests/rag/synthetic_discharge.py (synthetic discharge suites); RAG and embedding tests share it."""
+    return _load_by_path("synthetic_discharge", Path(__file__).parent / "rag" / "synthetic_discharge.py")
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny template-less GPT-2 built offline (tests/tiny_gpt2.py), built once per session as a fast base."""
+    module = _load_by_path("tiny_gpt2", Path(__file__).parent / "tiny_gpt2.py")
+    return module.build_tiny_gpt2(tmp_path_factory.mktemp("tiny-gpt2") / "model")
 
 
 @pytest.fixture
