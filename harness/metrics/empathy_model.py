@@ -17,7 +17,6 @@ models); ``harness train-metric empathy`` rebuilds them from EPITOME-format CSVs
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -25,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.metrics.models import ENCODERS, HASH_DIM, LinearTextClassifier, embed, load_model
+from harness.metrics.models import ENCODERS, HASH_DIM, LinearTextClassifier, embed, feature_bucket, load_model
 from harness.metrics.text import fold, split_sentences
 
 DIMENSIONS = ("er", "ip", "ex")
@@ -98,20 +97,6 @@ def pair_features(seeker: str | None, response: str, rule: dict[str, Any] | None
     return out
 
 
-_BUCKETS: dict[tuple[str, int], int] = {}
-
-
-def _bucket_of(feature: str, dim: int) -> int:
-    """crc32 bucket of a feature, memoised: words and cues repeat across responses."""
-    key = (feature, dim)
-    bucket = _BUCKETS.get(key)
-    if bucket is None:
-        if len(_BUCKETS) > 1_000_000:
-            _BUCKETS.clear()
-        bucket = _BUCKETS[key] = zlib.crc32(feature.encode()) % dim
-    return bucket
-
-
 def hash_pairs(
     seekers: Sequence[str | None],
     responses: Sequence[str],
@@ -128,7 +113,7 @@ def hash_pairs(
     for i, (seeker, response, rule) in enumerate(zip(seekers, responses, rules, strict=True)):
         counts: dict[int, float] = {}
         for feat in pair_features(seeker, response, rule):
-            h = _bucket_of(feat, dim)
+            h = feature_bucket(feat, dim)
             counts[h] = counts.get(h, 0.0) + 1.0
         norm = float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
         rows += [i] * len(counts)

@@ -106,18 +106,17 @@ def text_features(text: str, context: str | None = None) -> list[str]:
     return out
 
 
-_BUCKETS: dict[str, int] = {}
+_BUCKETS: dict[tuple[str, int], int] = {}
 
 
-def _bucket_of(feature: str, dim: int) -> int:
-    """crc32 bucket of a feature string, memoised (feature strings repeat across sentences)."""
-    if dim != HASH_DIM:
-        return zlib.crc32(feature.encode()) % dim
-    bucket = _BUCKETS.get(feature)
+def feature_bucket(feature: str, dim: int) -> int:
+    """crc32 bucket of a feature string, memoised (feature strings repeat across sentences and responses)."""
+    key = (feature, dim)
+    bucket = _BUCKETS.get(key)
     if bucket is None:
         if len(_BUCKETS) > 1_000_000:
             _BUCKETS.clear()
-        bucket = _BUCKETS[feature] = zlib.crc32(feature.encode()) % dim
+        bucket = _BUCKETS[key] = zlib.crc32(feature.encode()) % dim
     return bucket
 
 
@@ -132,7 +131,7 @@ def hash_features(texts: Sequence[str], contexts: Sequence[str | None] | None = 
     for i, (text, ctx) in enumerate(zip(texts, contexts, strict=True)):
         counts: dict[int, float] = {}
         for feat in text_features(text, ctx):
-            h = _bucket_of(feat, dim)
+            h = feature_bucket(feat, dim)
             counts[h] = counts.get(h, 0.0) + 1.0
         norm = float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
         for h, v in counts.items():
