@@ -267,9 +267,15 @@ class Candidate:
     def prompt_setup(self, suite: Suite) -> PromptSetup:
         """Precedence: candidate.system > Modelfile SYSTEM > suite default system prompt;
         params: defaults < suite generation < Modelfile PARAMETERs < candidate params."""
-        modelfile = self.modelfile_for(suite)
-        params = GenerationParams().merged(suite.spec.generation.model_dump())
-        system = suite.spec.prompt.system
+        return self._prompt_setup(self.modelfile_for(suite), suite.spec.prompt.system,
+                                  GenerationParams().merged(suite.spec.generation.model_dump()))
+
+    def free_prompt_setup(self, default_system: str) -> PromptSetup:
+        """The same precedence for a question outside any suite (``harness ask``): the Modelfile is the
+        candidate's single or first one, ``default_system`` stands in for the suite's prompt."""
+        return self._prompt_setup(self.modelfile_for_any(), default_system, GenerationParams())
+
+    def _prompt_setup(self, modelfile: Any, system: str | None, params: GenerationParams) -> PromptSetup:
         few_shot: list[dict[str, str]] = []
         if modelfile is not None:
             params = params.merged(modelfile.to_generation_params())

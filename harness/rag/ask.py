@@ -23,22 +23,12 @@ class Answer:
 
 def ask(question: str, retriever: Any, candidate: Any, *, k: int = 3, document_id: str | None = None) -> Answer:
     """Retrieve ``k`` passages for ``question`` and let ``candidate`` answer from them."""
-    from harness.models.base import ChatRequest, GenerationParams
+    from harness.models.base import ChatRequest
     from harness.rag.knowledge import with_knowledge
 
     passages = retriever.retrieve(question, k=k, document_id=document_id)
-    modelfile = candidate.modelfile_for_any()
-    params = GenerationParams()
-    system, few_shot = ASK_SYSTEM, []
-    if modelfile is not None:
-        params = params.merged(modelfile.to_generation_params())
-        prefix = modelfile.chat_prefix()
-        system = next((m["content"] for m in prefix if m["role"] == "system"), system)
-        few_shot = [m for m in prefix if m["role"] != "system"]
-    params = params.merged(candidate.spec.params)
-    if candidate.spec.system is not None:
-        system = candidate.spec.system
-    messages = with_knowledge([{"role": "system", "content": system}, *few_shot,
+    setup = candidate.free_prompt_setup(ASK_SYSTEM)
+    messages = with_knowledge([{"role": "system", "content": setup.system}, *setup.few_shot,
                                {"role": "user", "content": question.strip()}], passages)
-    result = candidate.backend.generate([ChatRequest(messages, params)])[0]
+    result = candidate.backend.generate([ChatRequest(messages, setup.params)])[0]
     return Answer(result.text, passages, messages)
