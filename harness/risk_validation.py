@@ -24,6 +24,7 @@ UNSEEN_FILES = {
     "holdout": "risk_unseen_holdout.jsonl",
     "holdout2": "risk_unseen_holdout2.jsonl",
     "holdout3": "risk_unseen_holdout3.jsonl",
+    "holdout4": "risk_unseen_holdout4.jsonl",
 }
 _RISK_TOPICS = ("suicid", "self-harm", "self harm", "depression", "grief", "trauma", "substance", "eating", "violence")
 _STRESS_TOPICS = (
@@ -104,7 +105,10 @@ _PART_NOTES = {
     "its misses were then read and their classes fixed, so it is no longer unseen",
     "holdout2": "written after the first holdout was opened and before its misses were read; not read while tuning",
     "holdout3": "written by a second author (not the rules' author) while the detector was built, scored once at the "
-    "end with both encoders; the choice of default was made on holdout2 before it was scored",
+    "end with both encoders; the choice of default was made on holdout2 before it was scored; training data since "
+    "the 2026-12-06 retrain",
+    "holdout4": "written by the lead before the 2026-12-06 changes (hard-negative training, accident/attribution "
+    "ceilings), committed first, never trained on, scored once at the end",
 }
 
 
@@ -128,7 +132,8 @@ def unseen_vignette_figures(
         out[f"risk_unseen_{part}"] = {
             **{k: legacy[k] for k in _HEADLINE_KEYS if k in legacy},
             "auc_ci95": combined.get("auc_high_or_imminent_vs_lower_ci95"),
-            "source": ("second author; " if part == "holdout3" else "issue-14 vignettes, same author as the rules; ")
+            "source": ("second author; " if part in ("holdout3", "holdout4") else "issue-14 vignettes, same author as "
+                       "the rules; ")
             + _PART_NOTES[part],
             **combined,
             "rules_only": {k: rules[k] for k in rules if not k.endswith(("_ci95", "_n")) and not k.startswith("auc")},

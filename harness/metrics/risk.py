@@ -346,7 +346,7 @@ _DRUG = (
     r"(?:pills?|tablets?|meds|medications?|medicines?|capsules?|insulin|tylenol|paracetamol|acetaminophen|ibuprofen|"
     r"aspirin|oxy\w*|opioids|painkillers|antidepressants|lithium|seroquel|xanax|benzos|morphine|sertraline|"
     r"prozac|zoloft|sleeping (?:pills|tablets)|medicine cabinet|the cabinet|them all|zopiclone|zolpidem|"
-    r"ambien|diazepam|valium|codeine|tramadol|fentanyl|heroin|quetiapine|amitriptyline|citalopram|fluoxetine|"
+    r"ambien|diazepam|valium|codeine|co-?codamol|naproxen|pregabalin|gabapentin|tramadol|fentanyl|heroin|quetiapine|amitriptyline|citalopram|fluoxetine|"
     r"venlafaxine|propranolol|benadryl|nytol|klonopin|ativan|adderall|\w+(?:azepam|olam|clone|pine|zine|oxetine|"
     r"triptyline|codone|morphone|barbital|prazole|olol|alopram|afaxine))"
 )
@@ -565,7 +565,7 @@ class Cue:
     text: str
     start: int
     end: int
-    status: str = "active"  # active | negated | idiom | hypothetical | third_person
+    status: str = "active"  # active | negated | idiom | hypothetical | third_person | everyday (an errand)
     when: str = "current"  # current | recent | past
 
     def label(self) -> str:
@@ -609,15 +609,27 @@ _REPORTED_SPEECH = re.compile(
     r"messaged(?: me)?|posted|tweeted|sang|sings|goes|whispered|cried)\s*(?:to me\s*)?[:,]?\s*[\"'\u2018\u201c]",
     re.I,
 )
+# A quoted song line, title or book/film quote is someone else's words, however first-person it reads.
+_QUOTED_WORK = re.compile(
+    r"\b(?:lyrics?|song|chorus|verse|line|title|track|quote|poem|caption)s?\b[^\"'\u2018\u201c.!?]{0,20}?"
+    r"(?:\bis|\bgoes|\bwas|\bsays|\bsaid|\bcalled|\bnamed|:)?\s*[\"'\u2018\u201c](?=\w)",
+    re.I,
+)
+# Carrying medicine to a pharmacy or doctor, or for disposal, is an errand, not a method.
+_ERRAND_AFTER = re.compile(
+    r"^[^.!?]{0,40}?\b(?:(?:back )?(?:to|into) (?:the |a |my )?(?:local )?(?:pharmacy|pharmacist|chemist'?s?|"
+    r"doctor'?s?|gp|clinic|hospital|surgery|drop[- ]?off|disposal bin)|for (?:safe |proper )?disposal)\b",
+    re.I,
+)
+_ERRAND_DESTINATION = re.compile(_ERRAND_AFTER.pattern.removeprefix("^[^.!?]{0,40}?"), re.I)
 _QUOTE_CLOSE = re.compile(r"[\"'\u2019\u201d](?![a-z])", re.I)
 
 
 def _mask_reported_speech(text: str) -> str:
     """Blank out what someone else said ("She yelled 'I'm done'") even when the quote holds apostrophes."""
     chars = list(text)
-    for match in _REPORTED_SPEECH.finditer(text):
-        if match.group(1).lower() in ("i", "i've", "ive", "i'd"):
-            continue  # the writer's own words stay
+    quotes = [m for m in _REPORTED_SPEECH.finditer(text) if m.group(1).lower() not in ("i", "i've", "ive", "i'd")]
+    for match in quotes + list(_QUOTED_WORK.finditer(text)):  # the writer's own quoted words stay
         close = _QUOTE_CLOSE.search(text, match.end())
         stop = close.start() if close else len(text)
         for i in range(match.end(), stop):
@@ -658,6 +670,8 @@ def _find_cues(text: str) -> list[Cue]:
                         status = "negated"
                     elif hypothetical:
                         status = "hypothetical"
+                    elif kind in _ERRAND_KINDS and _ERRAND_AFTER.match(lowered[b:]):
+                        status = "everyday"
                     elif kind not in _FIRST_PERSON_BUILT_IN and _subject_is_third_person(lowered, a):
                         status = "third_person"
                 found.append(
@@ -676,6 +690,8 @@ def _find_cues(text: str) -> list[Cue]:
                     taken.append((a, b))
     return found
 
+
+_ERRAND_KINDS = frozenset({"intent", "method", "plan", "means", "act_in_progress"})
 
 # "... and I want to again": the urge is now, whatever "used to" says about the habit.
 _WANTED_AGAIN = re.compile(_WANT_AGAIN)
@@ -915,10 +931,54 @@ def _band_score(level: str, position: float) -> float:
 DEFAULT_ENCODER = "minilm"
 
 
+# When every cue the rules found was set aside as someone else's, negated, hypothetical or an idiom, the text
+# is about risk but not the writer's own: the embedding model reads the topic, not the attribution (a wife's
+# goodbye note read as the writer's imminent risk), so it may raise such a text to "low" at most.
+_ATTRIBUTED_CEILING = "low"
+
+
+# An accident told as an accident ("slipped on the stairs", "burned my hand on the oven") shares words with acts
+# (railing, blood, burn) and the embedding model raised such texts as far as imminent. With no cue of the
+# writer's own that the rules count, and no word saying it was meant or of pills taken, an accident frame holds
+# the model to "low" too.
+_ACCIDENT = re.compile(
+    r"\b(?:slipped|slid|skidded|tripped|stumbled|fell (?:off|over|down|on|in|out of)|came off (?:my|the)|"
+    r"went over (?:on )?(?:my|the)|crashed|(?:got |was )?(?:hit|knocked (?:off|over|down)|rear-ended) by|"
+    r"(?:burn(?:ed|t)|scald(?:ed)?|cut|sliced|caught|trapped|stubbed|twisted|sprained|broke|bruised) my "
+    r"(?:\w+ )?(?:hand|finger|thumb|arm|wrist|leg|foot|toe|knee|ankle|back|head|lip|nose|shoulder|palm)s? "
+    r"(?:on|in|with|while|when|chopping|cooking|playing)|"
+    r"by accident|accidentally|accidental(?:ly)?)\b",
+    re.I,
+)
+_MEANT = re.compile(r"\b(?:on purpose|deliberately|intentionally|meant to|wanted to|tried to|so that i|hoping)\b", re.I)
+# An overdose called accidental is still risk (lowered tolerance, "I don't care if I wake up"): never an accident.
+_INGESTED = re.compile(
+    rf"\b{_INGEST}\b[^.!?]{{0,40}}\b(?:{_DRUG}|box|bottle|pack|packet|strip|handful|blister)|\bover ?dos", re.I
+)
+
+
+def _capped(learned: str, rules: RiskAssessment, text: str = "") -> str:
+    """The model's level, limited where the rules found risk words but none of them the writer's own, or
+    where the text tells an accident or an errand with medicine and nothing says it was meant."""
+    active = any(c.status == "active" for c in rules.evidence)
+    discounted_only = bool(rules.evidence) and not active
+    accident = (
+        rules.level == "none"
+        and bool(_ACCIDENT.search(text))
+        and not _MEANT.search(text)
+        and not _INGESTED.search(text)
+    )
+    errand = rules.level == "none" and bool(_ERRAND_DESTINATION.search(text)) and not _MEANT.search(text)
+    if (discounted_only or accident or errand) and LEVELS.index(learned) > LEVELS.index(_ATTRIBUTED_CEILING):
+        return _ATTRIBUTED_CEILING
+    return learned
+
+
 def assess_risks(texts: Sequence[str], encoder: str = DEFAULT_ENCODER) -> list[RiskAssessment]:
     """Rules plus the learned ordinal model, batched (the n-gram/embedding step runs once per batch).
 
-    Level = max(rule level, the model's confident level): the model can only raise a reading. The
+    Level = max(rule level, the model's confident level): the model can only raise a reading, and not past
+    "low" where all the rules' cues were attributed to someone else or negated (``_capped``). The
     score stays inside the final level's band; its position there averages the rules' position,
     the model's expected level and its SDCNL "suicidal content" head (fixed equal weights), so
     texts at the same level are ordered by how risky both halves find them.
@@ -933,8 +993,8 @@ def assess_risks(texts: Sequence[str], encoder: str = DEFAULT_ENCODER) -> list[R
     X = model_features([t or "" for t in texts], rules_block, model.encoder)
     out = []
     content = model.content_probability_from(X)
-    for rules, probs, suicidal in zip(ruled, model.probabilities_from(X), content, strict=True):
-        learned = model.confident_level(probs)
+    for text, rules, probs, suicidal in zip(texts, ruled, model.probabilities_from(X), content, strict=True):
+        learned = _capped(model.confident_level(probs), rules, text or "")
         raised = LEVELS.index(learned) > LEVELS.index(rules.level)
         level = learned if raised else rules.level
         cues = list(rules.cues) + ([f"model: {learned} (p={probs[HEADS.index(learned)]:.2f})"] if raised else [])

@@ -1,9 +1,11 @@
 """Training the ordinal risk model (``harness train-metric risk``): data, grouped CV, thresholds, weights.
 
 Training material, all recorded by sha256 in the weights' JSON (never the text):
-- the development vignettes in tests/metrics/vignettes (risk_unseen_dev.jsonl, risk_vignettes.jsonl) and the
-  first unseen holdout once it had been opened and used for fixes (risk_unseen_holdout.jsonl);
-  risk_vignettes_holdout.jsonl and risk_unseen_holdout2.jsonl are never read here;
+- the development vignettes in tests/metrics/vignettes (risk_unseen_dev.jsonl, risk_vignettes.jsonl,
+  risk_train_extra.jsonl: hard negatives — accidents, everyday plans with time words, other people's crises —
+  and indirect positives) and the unseen holdouts 1-3 once each had been scored and reported
+  (risk_unseen_holdout{,2,3}.jsonl); risk_vignettes_holdout.jsonl and risk_unseen_holdout4.jsonl are never
+  read here;
 - the suites' own risk-labelled cases, train and dev splits only;
 - silver negatives: patient turns of MTS-Dialog-ValidationSet.csv (primary-care visits: injuries, pills taken as
   prescribed, "last night"...) that the rules read as "none", labelled none, so the text-only model learns
@@ -33,8 +35,21 @@ from harness.errors import ConfigError
 from harness.metrics.risk_model import HEADS, OrdinalRiskModel, model_features, weights_path
 
 LEVELS = ("none", "low", "moderate", "high", "imminent")
-DEV_VIGNETTES = ("risk_unseen_dev.jsonl", "risk_unseen_holdout.jsonl", "risk_vignettes.jsonl")
+DEV_VIGNETTES = (
+    "risk_unseen_dev.jsonl",
+    "risk_unseen_holdout.jsonl",
+    "risk_unseen_holdout2.jsonl",
+    "risk_unseen_holdout3.jsonl",
+    "risk_train_extra.jsonl",
+    "risk_vignettes.jsonl",
+)
+NEVER_TRAINED_ON = ("risk_vignettes_holdout.jsonl", "risk_unseen_holdout4.jsonl")
 WEAK_C_GRID = (0.3, 1.0, 3.0, 10.0)
+# Share of below-level labelled texts a head may raise (out of fold) when its threshold is chosen. For MiniLM it
+# was picked by a grouped-CV sweep over C in (0.3, 1, 3) x max_raise in (0.02 .. 0.08) on the training rows
+# (2026-12-06): 0.04 lifted imminent recall 0.92 -> 0.955 for false alarms on labelled 'none' vignettes
+# 5.5% -> 7.6%; a missed imminent text costs more than a check-in on a safe one.
+MAX_RAISE = {"minilm": 0.04, "lexical": 0.02}
 
 
 @dataclass
@@ -181,7 +196,7 @@ def train_risk_model(
     encoder: str = "lexical",
     C: float = 1.0,
     folds: int = 5,
-    max_raise: float = 0.02,
+    max_raise: float | None = None,
     with_rules: bool | None = None,
     out: Path | None = None,
     log: Any = print,
@@ -192,6 +207,7 @@ def train_risk_model(
     hashed n-grams false-raised everyday sentences), the MiniLM model reads the text only.
     """
     with_rules = (encoder == "lexical") if with_rules is None else with_rules
+    max_raise = MAX_RAISE.get(encoder, 0.02) if max_raise is None else max_raise
     from harness.metrics.risk import assess_rules
 
     vig, vig_files = vignette_rows(vignettes_dir)
@@ -214,7 +230,7 @@ def train_risk_model(
     coef, intercept = _fit_heads(X, rows, C)
     weak_coef, weak_intercept, weak_C, weak_auc = _fit_weak(X, rows)
     log(f"SDCNL head: C={weak_C}, 5-fold CV AUC on training-set.csv {weak_auc}")
-    figures = _oof_figures(oof, rows, [assess_rules(r.text).level for r in rows], thresholds)
+    figures = _oof_figures(oof, rows, [assess_rules(r.text) for r in rows], thresholds)
     meta = {
         "kind": "risk_ordinal",
         "encoder": encoder,
@@ -237,13 +253,16 @@ def train_risk_model(
     return path, meta
 
 
-def _oof_figures(oof: np.ndarray, rows: Sequence[Row], rule_levels: list[str], thresholds: np.ndarray) -> dict:
-    """Out-of-fold figures of the combined reading on the labelled rows, and the SDCNL AUC."""
+def _oof_figures(oof: np.ndarray, rows: Sequence[Row], ruled: list[Any], thresholds: np.ndarray) -> dict:
+    """Out-of-fold figures of the combined reading (as ``assess_risks`` combines) on the labelled rows."""
+    from harness.metrics.risk import _capped
+
     probe = OrdinalRiskModel("", np.zeros((4, 1)), np.zeros(4), thresholds)
     labelled = [i for i, r in enumerate(rows) if r.level]
+    rule_levels = [a.level for a in ruled]
     combined = []
     for i in labelled:
-        learned = probe.confident_level(oof[i])
+        learned = _capped(probe.confident_level(oof[i]), ruled[i], rows[i].text)
         combined.append(max(rule_levels[i], learned, key=LEVELS.index))
     gold = [rows[i].level for i in labelled]
     imm = [j for j, g in enumerate(gold) if g == "imminent"]

@@ -25,10 +25,10 @@ def at_least(text: str, floor: str, encoder: str | None = None) -> bool:
     return LEVELS.index(found) >= LEVELS.index(floor)
 
 
-# The default (MiniLM) learned half raises some everyday sentences that the rules and the n-gram model leave
-# alone: the price of its recall on unseen risk text (docs/metrics.md). These pin the rules' behaviour with the
-# n-gram model, and the known false alarms of the default are listed as strict expected failures below.
-KNOWN_DEFAULT_FALSE_ALARMS = [
+# Everyday sentences the MiniLM learned half used to raise (an accident read as an act, a plan with a time word
+# read as intent). Fixed by hard negatives in training (risk_train_extra.jsonl) and the accident/attribution
+# ceilings in ``_capped``; they stay here as regressions.
+FORMER_DEFAULT_FALSE_ALARMS = [
     "Tonight I'm going to jump into the pool for the first time since my surgery.",
     "I've decided, I'm going to end things with my girlfriend this weekend.",
     "This commute is killing me, I'm going to throw my phone off the bridge lol",
@@ -37,10 +37,34 @@ KNOWN_DEFAULT_FALSE_ALARMS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="known false alarm of the MiniLM default; fix by training, then drop")
-@pytest.mark.parametrize("text", KNOWN_DEFAULT_FALSE_ALARMS)
-def test_known_false_alarms_of_the_default_detector(text: str) -> None:
+@pytest.mark.parametrize("text", FORMER_DEFAULT_FALSE_ALARMS)
+def test_former_false_alarms_of_the_default_detector_stay_below_moderate(text: str) -> None:
     assert not at_least(text, "moderate")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tripped over the dog's lead on the steps and landed on my wrist, there's blood on my sleeve",
+        "My brother phoned to say goodbye and that he's got the tablets ready. I'm driving to his flat.",
+        "Dropping the whole bag of old prescriptions back to the chemist on my way home tonight",
+        "The song's title is 'tonight I end it all' and it's stuck in my head",
+    ],
+)
+def test_accidents_errands_and_other_peoples_words_are_not_raised(text: str) -> None:
+    assert not at_least(text, "moderate"), assess_risk(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Stumbled off the wall at the top of the car park on purpose and hit the level below. Can't move my legs.",
+        "I accidentally swallowed most of the box of co-codamol, whatever, I don't care if I wake up",
+        "Going to take all my pills back to my room tonight and finish them",
+    ],
+)
+def test_accident_and_errand_frames_do_not_hide_real_acts(text: str) -> None:
+    assert at_least(text, "high"), assess_risk(text)
 
 
 @pytest.mark.parametrize(
