@@ -3,7 +3,9 @@
 Where it wins (bench/bench_llamacpp.py): one prompt at a time -- the playground, ``harness ask``,
 interactive work -- and teams whose production runtime is Ollama, which runs the same llama.cpp on the
 same GGUF bytes. For many prompts at once the transformers backend's batched decode is faster; this
-backend decodes requests one after another (reusing the KV cache of a shared prompt prefix).
+backend decodes requests one after another (reusing the KV cache of a shared prompt prefix). Threads default
+to the cores other work leaves idle (``default_threads``): llama.cpp's spinning threads collapse when
+oversubscribed. The thread count is not in the identity: 1 and 2 threads gave identical greedy text here.
 
 The prompt is rendered here from the candidate's ``chat_template`` or the GGUF's own
 ``tokenizer.chat_template`` with the same Jinja settings as transformers, tokenized with the GGUF's
@@ -68,15 +70,18 @@ def available_cores() -> int:
 
 
 def default_threads() -> int:
-    """``HARNESS_LLAMACPP_THREADS`` when set, else every available core (llama.cpp's threads spin less than
-    torch's OpenMP pool on a loaded runner, but oversubscribing still costs: never more than the cores)."""
+    """``HARNESS_LLAMACPP_THREADS`` when set, else the available cores that other work leaves idle (1-minute load
+    average), at least 1. llama.cpp's threads wait for each other by spinning: measured on 2 cores at load 18, one
+    thread decoded 15-17 tok/s and two threads 1-4 tok/s, so oversubscribing a busy runner costs 4-15x."""
     value = os.environ.get("HARNESS_LLAMACPP_THREADS")
     if value:
         try:
             return max(1, int(value))
         except ValueError:
             raise BackendUnavailableError(f"HARNESS_LLAMACPP_THREADS={value!r} is not a whole number") from None
-    return available_cores()
+    cores = available_cores()
+    busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    return max(1, min(cores, round(cores - busy)))
 
 
 def load_llama(path: Path, *, n_ctx: int, n_threads: int, n_batch: int) -> tuple[Any, threading.Lock]:
@@ -162,12 +167,17 @@ class LlamaCppBackend:
 
     # ---- generation ---------------------------------------------------------------------------------
     def generate(self, requests: Sequence[ChatRequest]) -> list[GenerationResult]:
-        """One request after another (llama.cpp reuses the KV cache of a prompt prefix the last one shared)."""
-        return [self._one(request) for request in requests]
+        """One request after another, in the order of their prompt tokens: requests that share a prefix (one
+        discharge summary, many questions) run back to back and llama.cpp keeps that prefix's KV cache instead
+        of computing it again (measured: 4 questions over one 544-token summary 4.7x faster, identical text)."""
+        prompts = [self.prompt_tokens(list(r.messages), r.params.max_new_tokens) for r in requests]
+        results: list[GenerationResult | None] = [None] * len(requests)
+        for index in sorted(range(len(requests)), key=lambda i: prompts[i]):
+            results[index] = self._one(requests[index], prompts[index])
+        return [r for r in results if r is not None]
 
-    def _one(self, request: ChatRequest) -> GenerationResult:
+    def _one(self, request: ChatRequest, tokens: list[int]) -> GenerationResult:
         llm, lock = self._llama()
-        tokens = self.prompt_tokens(list(request.messages), request.params.max_new_tokens)
         with lock:
             response = llm.create_completion(tokens, **self._completion_kwargs(request.params))
         choice = response["choices"][0]
