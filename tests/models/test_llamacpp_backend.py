@@ -163,3 +163,33 @@ def test_adapter_on_llamacpp_is_a_config_error(tmp_path: Path) -> None:
     candidate = Candidate(CandidateSpec(name="tuned", backend="llamacpp", adapter=str(adapter)))
     with pytest.raises(ConfigError, match="applies no adapter"):
         candidate.fingerprint()
+
+
+PARITY_PROMPTS = [
+    "I keep waking up at 4am and can't get back to sleep.",
+    "My mum was just diagnosed with dementia and I don't know how to cope.",
+    "Is it normal to feel numb after a breakup?",
+    "I get dizzy when I stand up since starting my new blood pressure tablets.",
+    "My therapist is moving away and I feel abandoned.",
+    "How do I tell my boss I need time off for my mental health?",
+    "I've been eating much less since my exams started.",
+    "What should I do if I miss a dose of my antidepressant?",
+]
+
+
+@needs_llama
+def test_greedy_parity_with_the_transformers_backend() -> None:
+    """Same GGUF weights: llama.cpp computes with Q4_1 blocks and 8-bit activations, transformers with the weights
+    dequantised to float32, so texts may part ways; most should start the same. A wrong template or tokenizer
+    path would share almost nothing."""
+    from harness.models.transformers_backend import TransformersBackend, load_model_and_tokenizer
+
+    requests = [_request(p, max_new_tokens=8) for p in PARITY_PROMPTS]
+    llama = [r.text for r in _backend().generate(requests)]
+    torch_texts = [r.text for r in TransformersBackend("smollm2-135m-instruct", batch_size=8).generate(requests)]
+    _, tokenizer = load_model_and_tokenizer("smollm2-135m-instruct")
+    first_tokens_equal = [tokenizer(a)["input_ids"][:4] == tokenizer(b)["input_ids"][:4]
+                          for a, b in zip(llama, torch_texts, strict=True)]
+    print(f"identical: {sum(a == b for a, b in zip(llama, torch_texts, strict=True))}/8, "
+          f"first 4 tokens equal: {sum(first_tokens_equal)}/8")
+    assert sum(first_tokens_equal) >= 5
