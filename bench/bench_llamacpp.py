@@ -87,8 +87,12 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=16, help="prompts sent in one generate call")
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: available cores)")
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="torch threads (default: the same as llama.cpp's, so both use the same cores)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
+
+    import torch
 
     from harness.models.llamacpp_backend import LlamaCppBackend, load_llama
     from harness.models.transformers_backend import TransformersBackend, load_model_and_tokenizer
@@ -96,6 +100,7 @@ def main() -> None:
     load_before = os.getloadavg()
     began = time.perf_counter()
     llama = LlamaCppBackend(MODEL, n_threads=args.threads)
+    torch.set_num_threads(args.torch_threads or llama.n_threads)
     load_llama(llama.source.path, n_ctx=llama.n_ctx, n_threads=llama.n_threads, n_batch=llama.n_batch)
     llama_load = time.perf_counter() - began
     began = time.perf_counter()
@@ -118,8 +123,6 @@ def main() -> None:
     torch_many, torch_texts = many_prompts(batched_torch, many_requests)
     figures["many"] = {"llamacpp": llama_many, "transformers_batch16": torch_many}
     figures["agreement"] = agreement(llama_texts, torch_texts)
-    import torch
-
     figures["machine"] = {"cpu": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
                           "llama_threads": llama.n_threads, "torch_threads": torch.get_num_threads(),
                           "load_before": load_before, "load_after": os.getloadavg(), "identity": llama.identity}
