@@ -54,6 +54,9 @@ def import_llama_cpp(where: str = "backend: llamacpp") -> Any:
     except ImportError as exc:
         raise BackendUnavailableError(f"{where} needs llama-cpp-python, which is not installed ({exc})",
                                       hint=INSTALL_HINT) from None
+    except (OSError, RuntimeError) as exc:  # installed, but its shared library does not load here
+        raise BackendUnavailableError(f"{where}: llama-cpp-python is installed but does not load ({exc})",
+                                      hint=INSTALL_HINT) from None
     return llama_cpp
 
 
