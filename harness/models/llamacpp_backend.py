@@ -156,7 +156,7 @@ class LlamaCppBackend:
         """The rendered prompt's tokens; a prompt too long for the context keeps its end (where the question is)."""
         llm, _ = self._llama()
         tokens = llm.tokenize(self.render(messages).encode("utf-8"), add_bos=False, special=True)
-        room = max(1, min(self.n_ctx, llm.n_ctx()) - max_new_tokens)
+        room = max(1, min(self.n_ctx, llm.n_ctx(), _trained_context(llm) or self.n_ctx) - max_new_tokens)
         return tokens[-room:]
 
     def _stops(self, params: GenerationParams) -> list[str]:
@@ -210,3 +210,9 @@ def _token_text(llm: Any, token: int) -> str:
     if token < 0:
         return ""
     return llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+
+def _trained_context(llm: Any) -> int | None:
+    """The context length the model was trained with (GGUF ``<arch>.context_length``); beyond it text degrades."""
+    value = llm.metadata.get(f"{llm.metadata.get('general.architecture', '')}.context_length")
+    return int(value) if value and str(value).isdigit() else None
