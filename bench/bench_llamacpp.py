@@ -7,6 +7,7 @@ Two workloads, both through the harness's backends (prompt rendering, tokenizing
   generated tokens over wall time, first-token latency is a 1-token request's wall time;
 - many prompts: ``--prompts`` requests in one ``generate`` call; transformers batches them (batch 16),
   llamacpp decodes them one after another.
+A third workload times questions over one shared summary with llama.cpp's prefix KV cache kept vs recomputed.
 Greedy agreement between the two (Q4_1 weights in llama.cpp vs the same weights dequantised to float32 in
 transformers) is measured as identical texts and the shared prefix in tokens. The load average is printed
 before and after: compare ratios within one run, not absolute figures across runs.
@@ -66,6 +67,34 @@ def many_prompts(backend: Any, requests: list[Any]) -> tuple[dict[str, float], l
     return {"tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds}, [r.text for r in results]
 
 
+SUMMARY = ("Discharge summary. The patient, a 67-year-old man, was admitted with community-acquired pneumonia. "
+           "He received intravenous antibiotics for three days and was switched to oral amoxicillin. Oxygen "
+           "saturation improved to 96% on room air. He has type 2 diabetes treated with metformin, which was paused "
+           "during admission and restarted at discharge. Follow up with the GP in one week. ") * 6
+QUESTIONS = ["When should he see his GP?", "Which antibiotic does he take at home?", "Was metformin stopped?",
+             "What was his oxygen level?"]
+
+
+def shared_prefix(backend: Any, max_new_tokens: int) -> dict[str, float]:
+    """Questions over one summary: the KV cache of the shared prompt kept (the backend's way) vs recomputed."""
+    from harness.models.base import ChatRequest, GenerationParams
+
+    params = GenerationParams(max_new_tokens=max_new_tokens)
+    requests = [ChatRequest([{"role": "system", "content": "Answer from the summary.\n" + SUMMARY},
+                             {"role": "user", "content": q}], params) for q in QUESTIONS]
+    kept, kept_s = _timed(backend, requests)
+    llm, _ = backend._llama()
+    fresh, fresh_s = [], 0.0
+    for request in requests:
+        llm.reset()  # forget the evaluated tokens: the next prompt is computed from its first token
+        results, seconds = _timed(backend, [request])
+        fresh += results
+        fresh_s += seconds
+    return {"prompt_tokens": kept[0].prompt_tokens or 0, "kept_s": kept_s, "recomputed_s": fresh_s,
+            "speedup": fresh_s / kept_s, "identical": sum(a.text == b.text for a, b in zip(kept, fresh, strict=True)),
+            "n": len(requests)}
+
+
 def agreement(left: list[str], right: list[str]) -> dict[str, float]:
     """Identical greedy texts, and the shared prefix of the two texts in (SmolLM2) tokens."""
     from harness.models.transformers_backend import load_model_and_tokenizer
@@ -123,6 +152,8 @@ def main() -> None:
     torch_many, torch_texts = many_prompts(batched_torch, many_requests)
     figures["many"] = {"llamacpp": llama_many, "transformers_batch16": torch_many}
     figures["agreement"] = agreement(llama_texts, torch_texts)
+    llama.generate(warm)  # leave the summary's KV cache out of the first measurement
+    figures["shared_prefix"] = shared_prefix(llama, 16)
     figures["machine"] = {"cpu": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
                           "llama_threads": llama.n_threads, "torch_threads": torch.get_num_threads(),
                           "load_before": load_before, "load_after": os.getloadavg(), "identity": llama.identity}
@@ -151,6 +182,10 @@ def _print(figures: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"single prompt llamacpp/transformers: {single:.2f}x "
           f"(llamacpp {figures['single']['llamacpp']['tokens_per_s']:.1f} tok/s, target >= 60)")
     print(f"{args.prompts} prompts llamacpp/transformers batch 16: {many:.2f}x")
+    shared = figures["shared_prefix"]
+    print(f"{shared['n']} questions over one {shared['prompt_tokens']}-token summary, 16 new tokens: prefix KV kept "
+          f"{shared['kept_s']:.1f} s vs recomputed {shared['recomputed_s']:.1f} s = {shared['speedup']:.2f}x, "
+          f"{shared['identical']}/{shared['n']} identical")
     agree = figures["agreement"]
     print(f"greedy agreement on {agree['n']} prompts: {agree['identical']} identical, {agree['first_5_tokens_equal']} "
           f"share the first 5 tokens, median shared prefix {agree['median_shared_prefix_tokens']} tokens")
