@@ -110,6 +110,20 @@ def agreement(left: list[str], right: list[str]) -> dict[str, float]:
             "first_5_tokens_equal": first5, "median_shared_prefix_tokens": statistics.median(prefixes)}
 
 
+def thread_sweep(args: argparse.Namespace) -> None:
+    """One-prompt decode speed per thread count: on a busy runner more threads can be much slower."""
+    from harness.models.llamacpp_backend import LlamaCppBackend, available_cores
+
+    requests = _requests(PROMPTS[: args.single], args.max_new_tokens)
+    print(f"load avg before {os.getloadavg()[0]:.2f}")
+    for threads in range(1, available_cores() + 1):
+        backend = LlamaCppBackend(MODEL, n_threads=threads)
+        backend.generate(requests[:1])
+        row = single_prompt(backend, requests)
+        print(f"threads {threads}: {row['tokens_per_s']:.1f} tok/s, first token {row['first_token_s'] * 1000:.0f} ms "
+              f"(load avg {os.getloadavg()[0]:.2f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--single", type=int, default=6, help="prompts sent one at a time")
@@ -118,9 +132,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: available cores)")
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="torch threads (default: the same as llama.cpp's, so both use the same cores)")
+    parser.add_argument("--thread-sweep", action="store_true",
+                        help="only time one-prompt llamacpp decoding at 1..cores threads (shared runners)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
 
+    if args.thread_sweep:
+        thread_sweep(args)
+        return
     import torch
 
     from harness.models.llamacpp_backend import LlamaCppBackend, load_llama

@@ -74,8 +74,8 @@ def available_cores() -> int:
 
 def default_threads() -> int:
     """``HARNESS_LLAMACPP_THREADS`` when set, else the available cores that other work leaves idle (1-minute load
-    average), at least 1. llama.cpp's threads wait for each other by spinning: measured on 2 cores at load 18, one
-    thread decoded 15-17 tok/s and two threads 1-4 tok/s, so oversubscribing a busy runner costs 4-15x."""
+    average), at least 1. llama.cpp's threads wait for each other by spinning: on 2 cores at load 13.5 one thread
+    decoded 17.3 tok/s and two 0.4 tok/s (bench_llamacpp.py --thread-sweep), so a busy runner gets one thread."""
     value = os.environ.get("HARNESS_LLAMACPP_THREADS")
     if value:
         try:
