@@ -62,7 +62,7 @@ class CandidateSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1)
-    backend: Literal["transformers", "ollama", "openai"] = "transformers"
+    backend: Literal["transformers", "ollama", "openai", "llamacpp"] = "transformers"
     model: str = EMBEDDED_LLM
     modelfile: str | dict[str, str] | None = None
     system: str | None = None
@@ -81,6 +81,8 @@ class CandidateSpec(BaseModel):
     # transformers only: bfloat16 is ~1.8x faster on CPUs with bf16 matmul; outputs differ, so it is in the identity.
     dtype: Literal["float32", "bfloat16"] = "float32"
     concurrency: int = Field(default=4, gt=0)
+    n_threads: int | None = Field(default=None, gt=0, description=(
+        "llamacpp: CPU threads (default: HARNESS_LLAMACPP_THREADS, else the cores this process may use)"))
     max_connections: int | None = Field(default=None, gt=0)  # openai: connections to the server (default: concurrency)
     max_retries: int = Field(default=4, ge=0, le=20)  # openai: retries on 429 / 5xx / timeouts, exponential backoff
 
@@ -140,8 +142,9 @@ class Candidate:
         # A Modelfile's FROM decides the base unless the candidate names its own (a mismatch is an error).
         self.spec, base_note = apply_modelfile_base(spec, self._modelfiles, self.base_dir)
         self.lineage.setdefault("generator_base", base_note)
-        if self.spec.chat_template and self.spec.backend != "transformers":
-            raise ConfigError(f"candidate {self.name!r}: field 'chat_template' applies to the transformers backend; "
+        if self.spec.chat_template and self.spec.backend not in ("transformers", "llamacpp"):
+            raise ConfigError(f"candidate {self.name!r}: field 'chat_template' applies to the transformers and "
+                              "llamacpp backends; "
                               f"{self.spec.backend} servers format chats themselves (Ollama: the Modelfile TEMPLATE)")
 
     @property
@@ -201,6 +204,8 @@ class Candidate:
                                        dtype=spec.dtype, chat_template=self._chat_template())
         if spec.dtype != "float32":
             raise ConfigError(f"candidate {self.name!r}: field 'dtype' applies to backend 'transformers' only")
+        if spec.backend == "llamacpp":
+            return self._llamacpp_backend()
         if spec.backend == "ollama":
             from harness.models.ollama_backend import OllamaBackend
 
@@ -212,6 +217,16 @@ class Candidate:
         return OpenAIBackend(spec.model, base_url=spec.base_url, api_key_env=spec.api_key_env,
                              concurrency=spec.concurrency, max_connections=spec.max_connections,
                              max_retries=spec.max_retries)
+
+    def _llamacpp_backend(self) -> Backend:
+        if self.adapter_path:
+            raise ConfigError(f"candidate {self.name!r}: backend 'llamacpp' loads one GGUF file and applies no "
+                              "adapter (field 'adapter' / 'train')",
+                              hint="use backend: transformers for a LoRA adapter, or export a merged GGUF")
+        from harness.models.llamacpp_backend import LlamaCppBackend
+
+        return LlamaCppBackend(self.spec.model, chat_template=self._chat_template(), n_threads=self.spec.n_threads,
+                               base_dir=self.base_dir, where=f"candidate {self.name!r}: field 'backend: llamacpp'")
 
     def _chat_template(self) -> str | None:
         """The candidate's template, else the one its adapter was trained with (a .jinja file is read here)."""

@@ -264,8 +264,9 @@ def models_list() -> None:
     for model in EMBEDDED_MODELS.values():
         state = "prepared" if is_prepared(model.name) else "not prepared (run `harness models prepare`)"
         typer.echo(f"{model.name:24} {model.kind:10} {model.package:22} {state}\n{'':24} {model.description}")
-    typer.echo("\nAny transformers model id or local path, an Ollama tag (backend: ollama) or an OpenAI-compatible"
-               " endpoint (backend: openai) can be named in an experiment's candidates.")
+    typer.echo("\nAny transformers model id or local path, an Ollama tag (backend: ollama), a GGUF file or local"
+               " Ollama tag (backend: llamacpp) or an OpenAI-compatible endpoint (backend: openai) can be named in"
+               " an experiment's candidates.")
 
 
 @models_app.command("prepare")

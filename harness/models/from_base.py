@@ -4,8 +4,9 @@ A Modelfile's FROM used to be ignored (FROM llama3.2:3b ran the embedded 135M mo
 
 - a candidate that sets neither ``model`` nor ``backend`` runs the FROM base: an Ollama tag
   (``llama3.2:3b``, ``llama3.2``) on the Ollama backend, a local folder (relative to the Modelfile)
-  or a hub id (``org/name``) on transformers; the embedded model's tag (``smollm2:135m``) stays
-  the embedded model;
+  or a hub id (``org/name``) on transformers, a GGUF file on llamacpp; the embedded model's tag
+  (``smollm2:135m``) stays the embedded model;
+- ``backend: llamacpp`` runs an Ollama FROM tag from the local Ollama store's blob (the bytes Ollama serves);
 - a candidate whose own model/backend disagrees with FROM is an error (which one ran would be a guess);
 - ``model: ./x`` resolves against the config's folder like every other path in a config.
 
@@ -55,19 +56,24 @@ def classify_from(value: str, modelfile_dir: Path | None) -> tuple[str | None, s
         if not local.exists():
             raise ConfigError(f"Modelfile FROM {value!r}: {local} not found (a relative FROM resolves against "
                               "the Modelfile's folder)")
-        if local.is_file():
-            raise ConfigError(f"Modelfile FROM {value!r} is a file (GGUF?); it can only run on Ollama",
-                              hint="create the model with `harness models create NAME --modelfile F` and use "
-                                   "backend: ollama, model: NAME")
+        if local.is_file():  # a GGUF: llama.cpp loads it as is (or `harness models create` for Ollama)
+            return "llamacpp", str(local.resolve())
         return "transformers", str(local.resolve())
     if "/" in value and ":" not in value:
         return "transformers", value  # a hub id such as Qwen/Qwen2.5-0.5B-Instruct
     return "ollama", value
 
 
+def _runs_from(backend: str, from_backend: str | None) -> bool:
+    """Whether ``backend`` can run what FROM names (llamacpp also runs an Ollama tag from the local store)."""
+    return from_backend in (None, backend) or (backend == "llamacpp" and from_backend == "ollama")
+
+
 def _same_model(backend: str, a: str, b: str) -> bool:
-    if backend == "transformers":
+    if backend == "transformers" or (backend == "llamacpp" and Path(a).expanduser().exists()):
         return model_identity(a) == model_identity(b)
+    if backend == "llamacpp":
+        a, b = a.removeprefix("ollama:"), b.removeprefix("ollama:")
     return a == b or (a in LLM_ALIASES and b in LLM_ALIASES)
 
 
@@ -101,7 +107,7 @@ def apply_modelfile_base(spec: CandidateSpec, modelfiles: dict[str, Modelfile],
         spec = spec.model_copy(update={"backend": from_backend, "model": from_model})
         return spec, {**note, "backend": from_backend, "model": from_model, "source": "modelfile FROM"}
     if explicit == {"backend"}:  # backend given, model from FROM
-        if from_backend not in (None, spec.backend) or spec.backend == "openai":
+        if not _runs_from(spec.backend, from_backend) or spec.backend == "openai":
             _mismatch(spec, value, f"FROM names a {from_backend or 'embedded'} model")
         if from_backend is not None or spec.backend == "ollama":
             spec = spec.model_copy(update={"model": from_model})
@@ -116,7 +122,7 @@ def _check_agreement(spec: CandidateSpec, value: str, from_backend: str | None, 
         if spec.model not in LLM_ALIASES:
             _mismatch(spec, value)
         return
-    if spec.backend != "openai" and spec.backend != from_backend:
+    if spec.backend != "openai" and not _runs_from(spec.backend, from_backend):
         _mismatch(spec, value, f"FROM names a {from_backend} model")
     if not _same_model(spec.backend, spec.model, from_model):
         _mismatch(spec, value)

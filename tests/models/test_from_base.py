@@ -34,6 +34,26 @@ def test_from_a_local_folder_or_hub_id_runs_on_transformers(tmp_path: Path) -> N
     assert (hub.spec.backend, hub.spec.model) == ("transformers", "Qwen/Qwen2.5-0.5B-Instruct")
 
 
+def test_from_a_gguf_file_runs_on_llamacpp(tmp_path: Path) -> None:
+    (tmp_path / "base.gguf").write_bytes(b"GGUF" + bytes(16))
+    _modelfile(tmp_path, "./base.gguf")
+    candidate = Candidate(CandidateSpec(name="c", modelfile="m.Modelfile"), tmp_path)
+    assert (candidate.spec.backend, candidate.spec.model) == ("llamacpp", str((tmp_path / "base.gguf").resolve()))
+    with pytest.raises(ConfigError, match="FROM names a llamacpp model"):
+        Candidate(CandidateSpec(name="t", backend="transformers", modelfile="m.Modelfile"), tmp_path)
+
+
+def test_llamacpp_runs_an_ollama_from_tag_from_the_local_store(tmp_path: Path) -> None:
+    _modelfile(tmp_path, "llama3.2:3b")
+    from_tag = Candidate(CandidateSpec(name="c", backend="llamacpp", modelfile="m.Modelfile"), tmp_path)
+    assert (from_tag.spec.backend, from_tag.spec.model) == ("llamacpp", "llama3.2:3b")
+    agree = Candidate(CandidateSpec(name="c", backend="llamacpp", model="ollama:llama3.2:3b",
+                                    modelfile="m.Modelfile"), tmp_path)
+    assert agree.spec.model == "ollama:llama3.2:3b"
+    with pytest.raises(ConfigError, match=r"FROM 'llama3\.2:3b'"):
+        Candidate(CandidateSpec(name="c", backend="llamacpp", model="mistral:7b", modelfile="m.Modelfile"), tmp_path)
+
+
 def test_the_embedded_tag_keeps_the_embedded_model(tmp_path: Path) -> None:
     _modelfile(tmp_path, "smollm2:135m")
     plain = Candidate(CandidateSpec(name="p"), tmp_path)
@@ -81,5 +101,5 @@ def tiny_gpt2_dir(tmp_path: Path) -> Path:
 
 
 def test_chat_template_on_an_ollama_candidate_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="'chat_template' applies to the transformers backend"):
+    with pytest.raises(ConfigError, match="'chat_template' applies to the transformers and llamacpp backends"):
         Candidate(CandidateSpec(name="c", backend="ollama", model="llama3.2:3b", chat_template="chatml"), tmp_path)
