@@ -260,7 +260,7 @@ def score_empathy(seeker: str | None, response: str) -> dict[str, Any]:
     return {"er": best[0], "ip": best[1], "ex": best[2], "total": sum(best), "sentences": per_sentence}
 
 
-@register_metric("empathy")
+@register_metric("empathy", headline=("empathy_total",), details="empathy", order=30)
 class Empathy:
     """EPITOME empathy of the model's response, conditioned on the seeker's text when present.
 
