@@ -401,7 +401,7 @@ def validate_metrics(ctx: typer.Context) -> None:
     per-item predictions beside --out. Other options (--data, --out, --update-docs, --encoder, --section,
     --predictions): see `harness validate-metrics --help`.
     """
-    from harness.validate import main as validate_main
+    from harness.validation import main as validate_main
 
     raise typer.Exit(validate_main(ctx.args))
 

@@ -33,7 +33,7 @@ _STRESS_TOPICS = (
 
 
 def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    from harness.validate import _auc as auc
+    from harness.validation.statistics import _auc as auc
 
     return auc(labels, scores)
 
@@ -112,7 +112,7 @@ def unseen_vignette_figures(
     folder: Path, parts: Sequence[str] = tuple(UNSEEN_FILES), bootstrap: int = 1000, encoder: str = "lexical"
 ) -> dict:
     from harness.metrics.risk import assess_risks
-    from harness.validate import risk_figures
+    from harness.validation.statistics import risk_figures
 
     out: dict[str, Any] = {}
     for part in parts:

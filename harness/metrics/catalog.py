@@ -12,7 +12,7 @@ from typing import Any
 from harness.errors import ConfigError
 
 from harness.metrics import (  # noqa: F401  built-in metric families, registered on import  isort: skip
-    overlap, limits, empathy, mi, groundedness, retrieval, risk, safety, judge, degenerate,
+    overlap, limits, empathy_metric, mi, groundedness, retrieval, risk, safety, judge, degenerate,
 )
 from harness.metrics.base import Metric, MetricInfo, registered_factories, registered_info
 from harness.plugins import load_entry_points

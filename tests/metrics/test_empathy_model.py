@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from harness.metrics.empathy_metric import Empathy
 
 from harness.errors import ConfigError
 from harness.metrics.base import Output
-from harness.metrics.empathy import Empathy
 from harness.metrics.empathy_model import FEATURE_SET, EmpathyModel, pair_features, unique_sentences
 from harness.metrics.models import WEIGHTS_DIR
 from harness.suite import Case
