@@ -16,7 +16,11 @@ registers. A plugin that fails to import is an error naming the plugin, never si
 from __future__ import annotations
 
 import importlib
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import entry_points
+from pathlib import Path
 
 from harness.errors import ConfigError, HarnessError
 
@@ -49,3 +53,18 @@ def load_modules(modules: list[str], *, where: str = "plugins") -> None:
         except ImportError as exc:
             raise ConfigError(f"{where}[{index}]: cannot import plugin module {module!r}: {exc}",
                               hint="install the plugin package, or put its folder on PYTHONPATH") from None
+
+
+@contextmanager
+def plugin_folder(folder: Path) -> Iterator[None]:
+    """While a config is parsed, modules beside it are importable (``plugins: [my_metrics]`` for
+    ``my_metrics.py`` next to the config); the folder leaves ``sys.path`` afterwards."""
+    entry = str(folder)
+    added = entry not in sys.path
+    if added:
+        sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        if added and entry in sys.path:
+            sys.path.remove(entry)
