@@ -462,6 +462,17 @@ def _ir_evaluator(suite: Suite, split: str, chunking: ChunkingConfig, batch_size
     )
 
 
+def _require_dev_questions(suite: Suite, config: EmbeddingFinetuneConfig) -> None:
+    """The before/after evaluator reads the dev split; without dev questions it is an error, never a
+    silent switch to the test split (scores there would then have guided the fine-tune)."""
+    if config.eval_split == "dev" and not retrieval_eval_set(suite, "dev", config.chunking)[0]:
+        raise ConfigError(
+            f"suite {suite.key}: no dev-split question with a gold passage for the before/after evaluator",
+            hint="add dev cases with gold passages, or move some train documents to dev; eval_split: test "
+                 "reports the test split instead (a final fit, scored once, never used to choose settings)",
+        )
+
+
 # --------------------------------------------------------------------------- training
 
 
@@ -583,6 +594,8 @@ def train_embedding(
         metadata = json.loads((final / METADATA_FILE).read_text())
         return EmbeddingTrainResult(final / "model", fingerprint, metadata, reused=True)
 
+    _require_dev_questions(suite, config)
+
     import torch
     from datasets import Dataset
     from sentence_transformers import (
@@ -603,9 +616,6 @@ def train_embedding(
     model = SentenceTransformer(str(base), device="cpu")
     evaluator = _ir_evaluator(suite, config.eval_split, config.chunking, config.batch_size)
     eval_split = config.eval_split
-    if evaluator is None and config.eval_split == "dev":
-        eval_split = "test"
-        evaluator = _ir_evaluator(suite, "test", config.chunking, config.batch_size)
     before = evaluator(model) if evaluator is not None else {}
 
     if config.hard_negatives:
@@ -680,23 +690,17 @@ def train_embedding(
 # --------------------------------------------------------------------------- comparison
 
 
-def paired_bootstrap(
-    a: Sequence[float], b: Sequence[float], *, n_resamples: int = 2000, seed: int = 0, level: float = 0.95
+def paired_difference(
+    base: Sequence[float], tuned: Sequence[float], *, n_resamples: int = 2000, seed: int = 0
 ) -> dict[str, float]:
-    """Mean of (b - a) per case with a percentile bootstrap CI over cases (same resample for both)."""
-    import numpy as np
+    """Mean of (tuned - base) per case with its 95% percentile-bootstrap CI (``harness.stats.paired_bootstrap``,
+    whose convention is candidate first, baseline second: a positive mean means the tuned encoder scored higher)."""
+    from harness.stats import paired_bootstrap
 
-    diff = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
-    if diff.size == 0:
+    compared = paired_bootstrap(list(tuned), list(base), resamples=n_resamples, seed=seed)
+    if compared is None:
         return {"mean": float("nan"), "ci_low": float("nan"), "ci_high": float("nan")}
-    rng = np.random.default_rng(seed)
-    means = diff[rng.integers(0, diff.size, size=(n_resamples, diff.size))].mean(axis=1)
-    tail = (1 - level) / 2 * 100
-    return {
-        "mean": float(diff.mean()),
-        "ci_low": float(np.percentile(means, tail)),
-        "ci_high": float(np.percentile(means, 100 - tail)),
-    }
+    return {"mean": compared.diff.mean, "ci_low": compared.diff.low, "ci_high": compared.diff.high}
 
 
 def compare_retrievers(
@@ -768,7 +772,7 @@ def compare_retrievers(
         "base": {key: mean(values) for key, values in results["base"].items()},
         "tuned": {key: mean(values) for key, values in results["tuned"].items()},
         "difference": {
-            key: paired_bootstrap(results["base"][key], results["tuned"][key], n_resamples=n_resamples, seed=seed)
+            key: paired_difference(results["base"][key], results["tuned"][key], n_resamples=n_resamples, seed=seed)
             for key in COMPARED_METRICS
         },
         "bootstrap": {"n_resamples": n_resamples, "seed": seed, "level": 0.95},
