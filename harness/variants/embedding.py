@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from harness.errors import ConfigError, DataLeakageError
 from harness.hashing import payload_digest
+from harness.leakage import check_question_leakage as check_leakage
 from harness.leakage import find_near_duplicate_questions, other_versions_test_cases
 from harness.paths import harness_home
 from harness.rag.chunking import Chunk, ChunkingConfig, chunk_document, split_sections
@@ -279,17 +280,6 @@ def synthetic_pairs(
                     )
         offset += len(line)
     return pairs
-
-
-def check_leakage(train_questions: Iterable[str], test_questions: Sequence[str], threshold: float = 0.9) -> None:
-    """Refuse to train when any training question equals or nearly equals a test question."""
-    leaks = find_near_duplicate_questions(train_questions, test_questions, threshold)
-    if leaks:
-        shown = "; ".join(f"{a!r} ~ {b!r}" for a, b in leaks[:5])
-        raise DataLeakageError(
-            f"{len(leaks)} training question(s) duplicate test-split questions: {shown}",
-            hint="rephrase or move the train cases, or set on_leak: drop to leave them out of training",
-        )
 
 
 def _answerable_gold_cases(cases: Iterable[Case]) -> list[Case]:
