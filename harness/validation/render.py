@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,12 @@ FIGURES_START = "<!-- figures:start -->"
 FIGURES_END = "<!-- figures:end -->"
 
 
+Row = tuple[str, str, str]
+Getter = Callable[..., Any]
+
+
 def headline(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(figure, value, target) rows for docs/metrics.md, read from a results dict."""
-    rows: list[tuple[str, str, str]] = []
 
     def get(*path: str) -> Any:
         node: Any = results
@@ -22,6 +26,12 @@ def headline(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             node = node[p]
         return node
 
+    return [row for section in _SECTIONS for row in section(get)]
+
+
+def _mi_rows(get: Getter) -> list[Row]:
+    """AnnoMI grouped-CV figures per encoder."""
+    rows: list[Row] = []
     for enc in ("lexical", "minilm"):
         if get("mi", enc) is None:
             continue
@@ -87,6 +97,12 @@ def headline(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "",
             )
         )
+    return rows
+
+
+def _mi_context_rows(get: Getter) -> list[Row]:
+    """Inter-annotator context and the MIBot silver labels."""
+    rows: list[Row] = []
     ia = get("mi", "inter_annotator")
     if ia:
         rows.append(
@@ -104,6 +120,12 @@ def headline(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "",
             )
         )
+    return rows
+
+
+def _epitome_rows(get: Getter) -> list[Row]:
+    """EPITOME empathy: the learned heads, the majority baseline and the rules."""
+    rows: list[Row] = []
     epi = get("empathy_epitome")
     if epi:
         for part, label in (("grouped_cv_dev", "grouped CV"), ("held_out_seeker_posts", "held-out posts")):
@@ -129,6 +151,12 @@ def headline(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "",
             )
         )
+    return rows
+
+
+def _welivita_rows(get: Getter) -> list[Row]:
+    """WeLiVita MI, out of domain."""
+    rows: list[Row] = []
     for enc, r in (get("mi_welivita") or {}).items():
         rows.append(
             (
@@ -138,6 +166,12 @@ def headline(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "",
             )
         )
+    return rows
+
+
+def _empathy_rows(get: Getter) -> list[Row]:
+    """Empathy vignettes and the client-rated CARE correlation."""
+    rows: list[Row] = []
     for name, r in (get("empathy_vignettes") or {}).items():
         rows.append(
             (
@@ -173,6 +207,12 @@ def headline(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "",
             )
         )
+    return rows
+
+
+def _risk_rows(get: Getter) -> list[Row]:
+    """Risk: vignettes, suites and flag rates on real text."""
+    rows: list[Row] = []
     for name, r in (get("risk_vignettes") or {}).items():
         rows.append(
             (
@@ -207,6 +247,12 @@ def headline(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         )
     for name, r in (get("risk_real_text") or {}).items():
         rows.append((f"Risk flag rate (high/imminent) on {name}", f"{r['flag_rate']} (n={r['n']})", "low"))
+    return rows
+
+
+def _groundedness_rows(get: Getter) -> list[Row]:
+    """MTS-Dialog correlations with human factuality."""
+    rows: list[Row] = []
     g = get("groundedness")
     if g:
         for key in ("groundedness_vs_dialogue", "content_token_support_vs_dialogue", "rouge1_f_vs_reference"):
@@ -221,6 +267,12 @@ def headline(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 )
             )
     return rows
+
+
+# The docs list the sections in this order.
+_SECTIONS: tuple[Callable[[Getter], list[Row]], ...] = (
+    _mi_rows, _mi_context_rows, _epitome_rows, _welivita_rows, _empathy_rows, _risk_rows, _groundedness_rows,
+)
 
 
 def render_markdown(results: dict[str, Any]) -> str:
