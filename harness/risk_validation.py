@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from harness.errors import ConfigError
+
 LEVELS = ("none", "low", "moderate", "high", "imminent")
 UNSEEN_FILES = {
     "dev": "risk_unseen_dev.jsonl",
@@ -194,7 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m harness.risk_validation --encoder minilm --out docs/risk-figures-minilm.json``."""
     import argparse
 
-    from harness.paths import repo_root, shared_data_dir
+    from harness.paths import shared_data_dir
+    from harness.validation.data import vignettes_dir
 
     parser = argparse.ArgumentParser(prog="python -m harness.risk_validation", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=None, help="shared data folder (default ../shared/data)")
@@ -205,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     data = args.data or shared_data_dir()
     out = {
         "risk_vignettes": unseen_vignette_figures(
-            repo_root() / "tests" / "metrics" / "vignettes", bootstrap=args.bootstrap, encoder=args.encoder
+            _vignettes(vignettes_dir()), bootstrap=args.bootstrap, encoder=args.encoder
         ),
         "risk_real_text": {
             **sdcnl_figures(data, args.bootstrap, args.encoder),
@@ -222,3 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def _vignettes(folder: Path | None) -> Path:
+    """The vignettes folder (``harness.validation.data.vignettes_dir``); outside a clone it must be named."""
+    if folder is None:
+        raise ConfigError("no risk vignettes folder: set HARNESS_VIGNETTES to a folder of risk_vignettes*.jsonl files")
+    return folder

@@ -43,8 +43,8 @@ def suite_tables(suite: str, rows: list[dict[str, Any]], width: int = 120) -> li
     """The quality and (when the suite scores any) safety tables of one suite, split so that each
     fits ``width`` columns: a table wider than the terminal would be cropped, hiding columns."""
     present = list(rows[0]["metrics"])
-    safety = safety_keys(present)
-    quality = headline_keys(present) or [k for k in present if k not in safety_keys()][:6]
+    safety, every_safety_key = safety_keys(present), set(safety_keys())
+    quality = headline_keys(present) or [k for k in present if k not in every_safety_key][:6]
     per_table = max(1, (width - _CANDIDATE_WIDTH - _GATES_WIDTH) // _METRIC_WIDTH)
     tables = []
     for title, keys, gates in ((f"{suite}  (mean, 95% CI)", quality, True),
