@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from harness.metrics.base import Output, build_metric
+from harness.metrics import Output, build_metric
 from harness.suite import Case
 
 OPENERS = [

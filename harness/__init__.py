@@ -16,7 +16,25 @@ from __future__ import annotations
 import os
 import sys
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """pyproject.toml is the one place the version is written: a clone reads it (the code that runs is the
+    clone's, whatever is installed), an installed package reads its distribution metadata (built from it)."""
+    import re
+    from importlib.metadata import PackageNotFoundError, version
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8") if pyproject.exists() else ""
+    if 'name = "harness-clinical"' in text and (found := re.search(r'^version\s*=\s*"([^"]+)"', text, re.M)):
+        return found.group(1)
+    try:
+        return version("harness-clinical")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+__version__ = _version()
 
 PRIVACY_DEFAULTS: dict[str, str] = {
     "DO_NOT_TRACK": "1",  # the cross-tool convention (Gradio, many CLIs)

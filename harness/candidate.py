@@ -23,12 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from harness.errors import ConfigError
 from harness.guard import SafetyGuardSpec, guard_output, guard_rules_identity
 from harness.hashing import content_digest, is_bookkeeping, payload_digest
-from harness.metrics.base import Output
 from harness.models.base import Backend, ChatRequest, GenerationParams
 from harness.models.embedded import EMBEDDED_LLM
+from harness.models.registry import BackendSettings, backend_names, build_backend
 from harness.prompting import build_messages, format_passages
 from harness.store import Store
 from harness.suite import Case, Suite
+from harness.types import Output
 
 
 class RetrieverSpec(BaseModel):
@@ -62,7 +63,8 @@ class CandidateSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1)
-    backend: Literal["transformers", "ollama", "openai", "llamacpp"] = "transformers"
+    backend: str = Field(default="transformers", description=(
+        "a registered backend: transformers, llamacpp, ollama, openai, or one a plugin registers (harness.plugins)"))
     model: str = EMBEDDED_LLM
     modelfile: str | dict[str, str] | None = None
     system: str | None = None
@@ -93,6 +95,15 @@ class CandidateSpec(BaseModel):
             return {}
         return None if value is False else value
 
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        known = backend_names()
+        if value not in known:
+            raise ValueError(f"unknown backend {value!r} (known: {', '.join(known)}; a plugin backend needs its "
+                             "package installed or its module under the config's plugins:)")
+        return value
+
     @field_validator("params")
     @classmethod
     def _known_params(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -122,8 +133,11 @@ class Candidate:
     """A built candidate: resolves its Modelfile(s), backend and retriever lazily."""
 
     def __init__(self, spec: CandidateSpec, base_dir: Path | None = None, adapter_path: str | None = None,
-                 lineage: dict[str, Any] | None = None) -> None:
+                 lineage: dict[str, Any] | None = None, encoder: Any = None) -> None:
+        """``encoder``: the ``TrainedEncoder`` of a ``retriever.train`` spec; build trained candidates with
+        ``harness.factory.build_candidate``, which trains (or reuses) adapter and encoder first."""
         self.spec = spec
+        self.encoder = encoder
         self.base_dir = base_dir or Path.cwd()
         self.adapter_path = adapter_path or (self._resolve(spec.adapter, "adapter") if spec.adapter else None)
         self.lineage = lineage or {}
@@ -197,36 +211,14 @@ class Candidate:
 
     def _make_backend(self) -> Backend:
         spec = self.spec
-        if spec.backend == "transformers":
-            from harness.models.transformers_backend import TransformersBackend
+        return build_backend(spec.backend, BackendSettings(
+            model=spec.model, name=self.name, adapter=self.adapter_path, batch_size=spec.batch_size,
+            dtype=spec.dtype,
+            chat_template=self._chat_template() if spec.backend in ("transformers", "llamacpp") else None,
+            host=spec.host, base_url=spec.base_url, api_key_env=spec.api_key_env, concurrency=spec.concurrency,
+            max_connections=spec.max_connections, max_retries=spec.max_retries, n_threads=spec.n_threads,
+            base_dir=self.base_dir))
 
-            return TransformersBackend(spec.model, adapter=self.adapter_path, batch_size=spec.batch_size,
-                                       dtype=spec.dtype, chat_template=self._chat_template())
-        if spec.dtype != "float32":
-            raise ConfigError(f"candidate {self.name!r}: field 'dtype' applies to backend 'transformers' only")
-        if spec.backend == "llamacpp":
-            return self._llamacpp_backend()
-        if spec.backend == "ollama":
-            from harness.models.ollama_backend import OllamaBackend
-
-            return OllamaBackend(spec.model, host=spec.host, concurrency=spec.concurrency)
-        from harness.models.openai_backend import OpenAIBackend
-
-        if not spec.base_url:
-            raise ConfigError(f"candidate {self.name!r}: backend 'openai' needs field 'base_url'")
-        return OpenAIBackend(spec.model, base_url=spec.base_url, api_key_env=spec.api_key_env,
-                             concurrency=spec.concurrency, max_connections=spec.max_connections,
-                             max_retries=spec.max_retries)
-
-    def _llamacpp_backend(self) -> Backend:
-        if self.adapter_path:
-            raise ConfigError(f"candidate {self.name!r}: backend 'llamacpp' loads one GGUF file and applies no "
-                              "adapter (field 'adapter' / 'train')",
-                              hint="use backend: transformers for a LoRA adapter, or export a merged GGUF")
-        from harness.models.llamacpp_backend import LlamaCppBackend
-
-        return LlamaCppBackend(self.spec.model, chat_template=self._chat_template(), n_threads=self.spec.n_threads,
-                               base_dir=self.base_dir, where=f"candidate {self.name!r}: field 'backend: llamacpp'")
 
     def _chat_template(self) -> str | None:
         """The candidate's template, else the one its adapter was trained with (a .jinja file is read here)."""
@@ -242,9 +234,10 @@ class Candidate:
         if self.spec.retriever is None:
             return None
         if self._retriever is None:
-            from harness.rag.retriever import build_candidate_retriever
+            from harness.rag.candidate_retriever import build_candidate_retriever
 
-            self._retriever = build_candidate_retriever(self.spec.retriever, self.lineage, base_dir=self.base_dir)
+            self._retriever = build_candidate_retriever(self.spec.retriever, self.lineage, base_dir=self.base_dir,
+                                                        encoder=self.encoder)
         return self._retriever
 
     def generator_fp(self, *, guarded: bool = True, retrieval: bool = True) -> str:

@@ -29,6 +29,22 @@ reviewers_app = typer.Typer(help="Reviewer accounts for the playground's login."
 app.add_typer(suites_app, name="suites")
 app.add_typer(reviewers_app, name="reviewers")
 
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from harness import __version__
+
+        typer.echo(f"harness {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                                help="print the version and exit")] = False) -> None:
+    """Evaluation-first harness for clinical and mental-health LLMs."""
+
+
 StoreOption = Annotated[Path | None, typer.Option("--store", help="SQLite store (default $HARNESS_HOME/store.sqlite)")]
 
 
@@ -402,7 +418,7 @@ def validate_metrics(ctx: typer.Context) -> None:
     per-item predictions beside --out. Other options (--data, --out, --update-docs, --encoder, --section,
     --predictions): see `harness validate-metrics --help`.
     """
-    from harness.validate import main as validate_main
+    from harness.validation import main as validate_main
 
     raise typer.Exit(validate_main(ctx.args))
 

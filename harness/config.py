@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from harness.candidate import CandidateSpec
 from harness.hashing import payload_digest
+from harness.plugins import load_modules, plugin_folder
 from harness.suite import Split
 from harness.yamlio import load_yaml_config, validate_yaml_model
 
@@ -36,6 +37,17 @@ class ExperimentConfig(BaseModel):
     report_dir: str = "reports"
     suites_dir: str | None = Field(default=None, description="folder of suites (default: the repository's suites/)")
     bootstrap_resamples: int = Field(default=2000, ge=100)
+    plugins: list[str] = Field(default_factory=list, description=(
+        "modules that register extra metrics or backends (harness.plugins), imported before the candidates are"
+        " checked; a module beside the config file is found too"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _load_plugins(cls, data: Any) -> Any:
+        # Before field validation: a plugin backend must be registered when the candidates are checked.
+        if isinstance(data, dict) and isinstance(data.get("plugins"), list):
+            load_modules([str(m) for m in data["plugins"]])
+        return data
 
     @field_validator("suites", mode="before")
     @classmethod
@@ -59,9 +71,11 @@ class ExperimentConfig(BaseModel):
         return self.baseline or self.candidates[0].name
 
     def config_hash(self) -> str:
-        return payload_digest(self.model_dump(mode="json"))[:16]
+        # An empty plugins list is left out, so configs written before plugins existed keep their hash.
+        return payload_digest(self.model_dump(mode="json", exclude=set() if self.plugins else {"plugins"}))[:16]
 
 
 def load_experiment(path: Path | str) -> ExperimentConfig:
     located = load_yaml_config(path, "an experiment YAML file (configs/experiments/<name>.yaml)")
-    return validate_yaml_model(ExperimentConfig, located)
+    with plugin_folder(Path(path).resolve().parent):
+        return validate_yaml_model(ExperimentConfig, located)

@@ -12,13 +12,13 @@ from pathlib import Path
 from harness.config import ExperimentConfig, SuiteSelection, load_experiment
 from harness.errors import ConfigError
 from harness.gates import GateResult, evaluate_gate
-from harness.paths import repo_root
+from harness.paths import shipped_dir
 from harness.releases import ReleaseStatus
 from harness.runner import execute
 from harness.store import Store
 from harness.suite import Suite, available_suites, available_versions, load_suite
 
-DEFAULT_CANDIDATES = repo_root() / "configs" / "experiments" / "gates.yaml"
+DEFAULT_CANDIDATES = shipped_dir("configs") / "experiments" / "gates.yaml"
 
 
 @dataclass

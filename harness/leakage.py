@@ -8,19 +8,38 @@ Retrieval training pairs are checked question against question instead (``find_n
 questions``): a training question that is the same as, or a near copy of, a test question leaks
 even when it is asked about another document, and a training case that is another version's test
 case of the same suite (``other_versions_test_cases``) leaks because versions share documents.
+
+Training records (``harness.variants.data``) are checked against ``leakage_index``: the protected
+inputs read straight from every ``cases.jsonl`` (so a suite being edited cannot switch the check off),
+matched whole or, from ``MIN_CONTAINED_WORDS`` words, as a word-bounded substring.
+This module is the one place these rules live; training code calls it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from difflib import SequenceMatcher
 from pathlib import Path
+from typing import Any, Protocol
 
 from harness.errors import DataLeakageError
-from harness.suite import Case, Suite, available_suites, available_versions, load_suite
+from harness.suite import Case, Suite, available_suites, available_versions, default_suites_dir, load_suite
+from harness.yamlio import iter_jsonl
 
 MIN_CONTAINED_WORDS = 12
+MIN_LEAK_WORDS = 4  # earlier user turns of a multi-turn case count from this many words
+PROTECTED_SPLITS = ("test", "dev")
+
+
+class BuiltRecords(Protocol):
+    """What the training-record check reads of a built dataset (``harness.variants.data.BuiltDataset``)."""
+
+    name: str
+    records: list[dict[str, Any]]
+    eval_records: list[dict[str, Any]]
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
@@ -120,3 +139,105 @@ def find_near_duplicate_questions(
                 leaks.append((question, test))
                 break
     return leaks
+
+
+def leakage_index(suites_dir: Path | None = None,
+                  splits: Sequence[str] = PROTECTED_SPLITS) -> dict[str, list[tuple[str, str]]]:
+    """Normalised inputs of every suite version's protected cases -> [(``suite/version:case_id``, split)].
+
+    Same rule as ``protected_cases`` (test and dev protected, text normalised alike), but read
+    from ``cases.jsonl`` directly rather than through full suite validation, so a suite being
+    edited elsewhere cannot switch the check off. Earlier user turns of multi-turn cases count
+    only from ``MIN_LEAK_WORDS`` words ("Hi." in a transcript is not leakage); a question asked
+    about a document is only the same case together with that document, so it is not indexed alone.
+    """
+    base = suites_dir or default_suites_dir()
+    index: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for cases_path in sorted(base.glob("*/*/cases.jsonl")):
+        key = f"{cases_path.parent.parent.name}/{cases_path.parent.name}"
+        for _line, obj in iter_jsonl(cases_path):
+            split = obj.get("split")
+            if split not in splits:
+                continue
+            for text, minimum in _case_texts(obj):
+                normal = normalise_nfkc(text)
+                hit = (f"{key}:{obj.get('id')}", str(split))
+                if normal and len(normal.split()) >= minimum and hit not in index[normal]:
+                    index[normal].append(hit)
+    return dict(index)
+
+
+def normalise_nfkc(text: str) -> str:
+    """``normalise`` after Unicode NFKC folding (full-width letters, ligatures): for raw case and record text."""
+    return normalise(unicodedata.normalize("NFKC", text))
+
+
+def _case_texts(obj: dict[str, Any]) -> Iterator[tuple[str, int]]:
+    """(text, minimum words) for each input text of a raw case."""
+    if isinstance(obj.get("input"), str):
+        yield obj["input"], 1
+    if isinstance(obj.get("transcript"), str):
+        yield obj["transcript"], 1
+    if isinstance(obj.get("question"), str) and not (obj.get("document") or obj.get("document_id")):
+        yield obj["question"], 1
+    messages = obj.get("messages")
+    if isinstance(messages, list):
+        users = [m.get("content", "") for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+        for position, text in enumerate(users):
+            yield text, 1 if position == len(users) - 1 else MIN_LEAK_WORDS
+
+
+def _record_user_texts(record: dict[str, Any]) -> list[str]:
+    messages = record.get("messages") or record.get("prompt") or []
+    return [m["content"] for m in messages if m["role"] == "user"]
+
+
+def find_record_leaks(records: Iterable[dict[str, Any]], index: dict[str, list[tuple[str, str]]],
+               splits: Sequence[str] = PROTECTED_SPLITS) -> list[tuple[str, list[str]]]:
+    """(record id, protected case ids) for records whose user text equals a protected input, or
+    contains one of at least ``MIN_CONTAINED_WORDS`` words."""
+    wanted = set(splits)
+    long_inputs = [(text, hits) for text, hits in index.items() if len(text.split()) >= MIN_CONTAINED_WORDS]
+    leaks = []
+    for record in records:
+        found: list[str] = []
+        for text in _record_user_texts(record):
+            normal = normalise_nfkc(text)
+            matches = list(index.get(normal, []))
+            if len(normal.split()) >= MIN_CONTAINED_WORDS:
+                padded = f" {normal} "
+                matches += [h for needle, hits in long_inputs if f" {needle} " in padded for h in hits]
+            found += [ref for ref, split in matches if split in wanted and ref not in found]
+        if found:
+            leaks.append((record["id"], found))
+    return leaks
+
+
+def check_training_leakage(datasets: Iterable[BuiltRecords], index: dict[str, list[tuple[str, str]]]) -> None:
+    """Raise DataLeakageError if a training record repeats a test/dev input, or an eval record a test input.
+
+    Eval records may come from a suite's dev split (eval loss only, never trained on).
+    """
+    problems = []
+    for built in datasets:
+        leaks = find_record_leaks(built.records, index) + find_record_leaks(built.eval_records, index, splits=("test",))
+        for record_id, hits in leaks:
+            problems.append(f"{record_id} (dataset {built.name!r}) overlaps {', '.join(hits)}")
+    if problems:
+        shown = "; ".join(problems[:10]) + (f"; ... and {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise DataLeakageError(
+            f"training data overlaps evaluation cases: {shown}",
+            hint="remove these examples (or move the suite case out of the test/dev split in a new suite version)",
+        )
+
+
+def check_question_leakage(train_questions: Iterable[str], test_questions: Sequence[str],
+                           threshold: float = 0.9) -> None:
+    """Refuse retrieval training when any training question equals or nearly equals a test question."""
+    leaks = find_near_duplicate_questions(train_questions, test_questions, threshold)
+    if leaks:
+        shown = "; ".join(f"{a!r} ~ {b!r}" for a, b in leaks[:5])
+        raise DataLeakageError(
+            f"{len(leaks)} training question(s) duplicate test-split questions: {shown}",
+            hint="rephrase or move the train cases, or set on_leak: drop to leave them out of training",
+        )

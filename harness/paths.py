@@ -21,7 +21,26 @@ def default_store_path() -> Path:
 
 
 def repo_root() -> Path:
+    """The folder above the ``harness`` package: the clone's root in development (in an installed
+    package it is site-packages, where ``shipped_dir`` finds the suites and configs instead)."""
     return Path(__file__).resolve().parent.parent
+
+
+SHIPPED = ("suites", "configs")
+
+
+def shipped_dir(name: str) -> Path:
+    """The shipped ``suites`` or ``configs`` folder, wherever the harness runs from.
+
+    A clone's own folder (``<repo>/suites``) comes first, so edits in a checkout are what runs; an
+    installed wheel carries copies as package data under ``harness/_shipped/<name>``.
+    """
+    if name not in SHIPPED:
+        raise ValueError(f"unknown shipped folder {name!r} (known: {', '.join(SHIPPED)})")
+    clone = repo_root() / name
+    if clone.is_dir():
+        return clone
+    return Path(__file__).resolve().parent / "_shipped" / name
 
 
 def shared_data_dir() -> Path:

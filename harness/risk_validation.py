@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from harness.errors import ConfigError
+
 LEVELS = ("none", "low", "moderate", "high", "imminent")
 UNSEEN_FILES = {
     "dev": "risk_unseen_dev.jsonl",
@@ -34,7 +36,7 @@ _STRESS_TOPICS = (
 
 
 def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    from harness.validate import _auc as auc
+    from harness.validation.statistics import _auc as auc
 
     return auc(labels, scores)
 
@@ -116,7 +118,7 @@ def unseen_vignette_figures(
     folder: Path, parts: Sequence[str] = tuple(UNSEEN_FILES), bootstrap: int = 1000, encoder: str = "lexical"
 ) -> dict:
     from harness.metrics.risk import assess_risks
-    from harness.validate import risk_figures
+    from harness.validation.statistics import risk_figures
 
     out: dict[str, Any] = {}
     for part in parts:
@@ -199,7 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m harness.risk_validation --encoder minilm --out docs/risk-figures-minilm.json``."""
     import argparse
 
-    from harness.paths import repo_root, shared_data_dir
+    from harness.paths import shared_data_dir
+    from harness.validation.data import vignettes_dir
 
     parser = argparse.ArgumentParser(prog="python -m harness.risk_validation", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=None, help="shared data folder (default ../shared/data)")
@@ -210,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     data = args.data or shared_data_dir()
     out = {
         "risk_vignettes": unseen_vignette_figures(
-            repo_root() / "tests" / "metrics" / "vignettes", bootstrap=args.bootstrap, encoder=args.encoder
+            _vignettes(vignettes_dir()), bootstrap=args.bootstrap, encoder=args.encoder
         ),
         "risk_real_text": {
             **sdcnl_figures(data, args.bootstrap, args.encoder),
@@ -227,3 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def _vignettes(folder: Path | None) -> Path:
+    """The vignettes folder (``harness.validation.data.vignettes_dir``); outside a clone it must be named."""
+    if folder is None:
+        raise ConfigError("no risk vignettes folder: set HARNESS_VIGNETTES to a folder of risk_vignettes*.jsonl files")
+    return folder

@@ -22,7 +22,7 @@ from harness.config import ExperimentConfig, load_experiment
 from harness.errors import ConfigError, HarnessError
 from harness.gates import evaluate_gate, validate_gates
 from harness.hashing import payload_digest
-from harness.metrics.base import Metric, build_metric
+from harness.metrics import Metric, build_metric
 from harness.releases import ReleaseStatus, check_release
 from harness.scoring import score_cases
 from harness.store import Store
@@ -121,18 +121,14 @@ def build_candidates(config: ExperimentConfig, base_dir: Path, store: Store,
 
 
 def _build_candidate(spec: Any, base_dir: Path, store: Store, log: Callable[[str], None]) -> Candidate | None:
-    adapter_path = None
-    lineage: dict[str, Any] = {}
-    if spec.train:
-        from harness.variants import TrainingSkipped, train_adapter_for_candidate
+    from harness.factory import build_candidate
+    from harness.variants import TrainingSkipped
 
-        try:
-            trained = train_adapter_for_candidate(spec, base_dir, store, log=log)
-        except TrainingSkipped as skipped:  # e.g. a QLoRA config on a machine without CUDA
-            log(f"candidate {spec.name!r} skipped: {skipped}")
-            return None
-        adapter_path, lineage = trained.adapter_path, trained.lineage
-    return Candidate(spec, base_dir, adapter_path=adapter_path, lineage=lineage)
+    try:
+        return build_candidate(spec, base_dir, store, log=log)
+    except TrainingSkipped as skipped:  # e.g. a QLoRA config on a machine without CUDA
+        log(f"candidate {spec.name!r} skipped: {skipped}")
+        return None
 
 
 def score_outputs(plan: SuitePlan, outputs: dict[str, Any]) -> tuple[list[tuple[str, str, str, float | None,

@@ -61,6 +61,9 @@ def paired_bootstrap(candidate: Sequence[float | None], baseline: Sequence[float
                      seed: int = 0, tie_tolerance: float = 1e-9) -> PairedComparison | None:
     """Difference candidate - baseline over cases where both have a value.
 
+    The one paired bootstrap of the harness (gates, reports, retriever comparisons). Convention: the
+    new thing first, the reference second; a positive ``diff.mean`` means the candidate scored higher.
+
     Wins/losses are oriented by ``higher_is_better``; the p-value is a two-sided sign-flip
     permutation test of the mean difference.
     """

@@ -29,8 +29,10 @@ RISK_ORDER: tuple[str, ...] = ("none", "low", "moderate", "high", "imminent")
 
 
 def default_suites_dir() -> Path:
-    """The repository's ``suites/`` folder (next to the ``harness`` package)."""
-    return Path(__file__).resolve().parent.parent / "suites"
+    """The shipped ``suites/`` folder: the clone's, or the installed package's copy (``harness.paths``)."""
+    from harness.paths import shipped_dir
+
+    return shipped_dir("suites")
 
 
 class _Strict(BaseModel):

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.metrics import headline_keys, safety_keys
 from harness.runner import RunSummary
 
-HEADLINE_KEYS = ("rougeL", "bertscore_f1", "within_limit", "format_ok", "empathy_total", "mi_adherent", "grounded",
-                 "declined_correctly", "ndcg_at_10")
-# Shown whenever a suite scores them: a candidate's safety is never left off the console.
-SAFETY_KEYS = ("risk_flagged", "safe_response", "no_method_details", "summary_risk_match", "risk_flag_agrees",
-               "scope_ok", "no_dosing", "no_diagnosis")
-
+# Which keys are headline and which are safety (shown whenever a suite scores them: a candidate's
+# safety is never left off the console) comes from each metric's registration (harness.metrics.metadata).
 
 def _cell(entry: dict[str, Any] | None) -> str:
     estimate = (entry or {}).get("estimate")
@@ -46,8 +43,8 @@ def suite_tables(suite: str, rows: list[dict[str, Any]], width: int = 120) -> li
     """The quality and (when the suite scores any) safety tables of one suite, split so that each
     fits ``width`` columns: a table wider than the terminal would be cropped, hiding columns."""
     present = list(rows[0]["metrics"])
-    quality = [k for k in HEADLINE_KEYS if k in present] or [k for k in present if k not in SAFETY_KEYS][:6]
-    safety = [k for k in SAFETY_KEYS if k in present]
+    safety, every_safety_key = safety_keys(present), set(safety_keys())
+    quality = headline_keys(present) or [k for k in present if k not in every_safety_key][:6]
     per_table = max(1, (width - _CANDIDATE_WIDTH - _GATES_WIDTH) // _METRIC_WIDTH)
     tables = []
     for title, keys, gates in ((f"{suite}  (mean, 95% CI)", quality, True),

@@ -209,7 +209,7 @@ def validate_labelled_file(
     path: Path, kind: str | None = None, encoder: str = "lexical"
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(figures per kind, per-item predictions) for one labelled file scored with the shipped models."""
-    from harness.validate import _classification, risk_figures
+    from harness.validation.statistics import _classification, risk_figures
 
     figures, rows = [], []
     for k in file_kinds(path, kind):

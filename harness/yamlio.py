@@ -155,23 +155,52 @@ def with_location(exc: HarnessError, place: str) -> HarnessError:
 
 
 def format_validation_error(
-    exc: ValidationError, path: Path, line_of: Any = None, *, line: int | None = None
+    exc: ValidationError, path: Path, line_of: Any = None, *, line: int | None = None, data: Any = None
 ) -> str:
-    """One readable line per problem: ``file:line: field: message (got ...)``."""
+    """One readable line per problem: ``file:line: field: message (got ...)``.
+
+    With ``data`` (the parsed YAML) locations are mapped back onto the YAML's own keys: pydantic's
+    union tags (``stages.0.sft.phases``) are dropped and a bad ``kind``/``type`` discriminator points at
+    that key. The one formatter for every YAML config (experiments, suites, training configs).
+    """
     parts = []
     for err in exc.errors():
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-        field = ".".join(str(p) for p in loc) or "(top level)"
-        where_line = line if line is not None else (line_of(loc) if line_of else None)
+        named = line_loc = loc
+        hidden: tuple[type, ...] = (dict,)
+        if data is not None:
+            if err["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+                loc.append(err.get("ctx", {}).get("discriminator", "").strip("'") or "kind")
+            line_loc = yaml_location(data, loc)
+            named = [*line_loc, loc[-1]] if err["type"] == "missing" and loc else line_loc
+            hidden = (dict, list)
+        field = ".".join(str(p) for p in named) or "(top level)"
+        where_line = line if line is not None else (line_of(line_loc) if line_of else None)
         where = f"{path}:{where_line}" if where_line else f"{path}"
-        message = err["msg"]
         got = err.get("input")
         got_text = ""
-        if err["type"] not in {"missing"} and got is not None and not isinstance(got, dict):
-            shown = repr(got)
-            got_text = f" (got {shown[:80]})"
-        parts.append(f"{where}: field '{field}': {message}{got_text}")
+        if err["type"] != "missing" and got is not None and not isinstance(got, hidden):
+            got_text = f" (got {repr(got)[:80]})"
+        parts.append(f"{where}: field '{field}': {err['msg']}{got_text}")
     return "\n".join(parts)
+
+
+def yaml_location(data: Any, loc: list[Any]) -> list[Any]:
+    """The part of a pydantic error location that names keys of the YAML ``data`` (union tags dropped)."""
+    out: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, dict | list):
+            continue  # a union tag or a missing key: keep walking with the same node
+        else:
+            break
+    return out
 
 
 def validate_yaml_model(model: type[M], located: LocatedYaml) -> M:

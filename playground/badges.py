@@ -16,13 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from harness.metrics.base import CaseScore, Output, build_metric
+from harness.metrics import CaseScore, Output, all_metadata, build_metric
 from harness.suite import Case, Suite
 
 log = logging.getLogger(__name__)
 
-# Reference-overlap and IR metrics: scores against a gold answer, not something a reviewer acts on.
-SKIP_METRICS = frozenset({"rouge", "bertscore", "retrieval"})
+# Reference-overlap and IR metrics (scores against a gold answer, not something a reviewer acts on)
+# say so in their registration (live=False); a plugin metric is a badge unless it says otherwise.
+SKIP_METRICS = frozenset(m.name for m in all_metadata() if not m.live)
 Tone = Literal["good", "bad", "warn", "info", "muted"]
 
 _SAFETY_CHECKS = {

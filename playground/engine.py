@@ -134,15 +134,10 @@ class Playground:
                 spec = next((c for c in self.config.candidates if c.name == name), None)
                 if spec is None:
                     raise ConfigError(f"unknown candidate {name!r} (known: {', '.join(self.candidate_names)})")
-                if spec.train:
-                    from harness.variants import train_adapter_for_candidate
+                from harness.factory import build_candidate
 
-                    with self.store() as store:
-                        trained = train_adapter_for_candidate(spec, self.base_dir, store, log=log.info)
-                    self._candidates[name] = Candidate(spec, self.base_dir, adapter_path=trained.adapter_path,
-                                                       lineage=trained.lineage)
-                else:
-                    self._candidates[name] = Candidate(spec, self.base_dir)
+                with self.store() as store:
+                    self._candidates[name] = build_candidate(spec, self.base_dir, store, log=log.info)
             return self._candidates[name]
 
     def suite_names(self) -> list[str]:

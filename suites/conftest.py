@@ -1,95 +1,22 @@
 """`pytest suites/`: the regression gate. Every gate in every suite.yaml becomes a test.
 
-Options:
-  --candidate NAME          candidate to gate (from --candidates-config; default: base)
-  --candidates-config PATH  experiment YAML listing candidates (default: configs/experiments/gates.yaml)
-  --baseline NAME           baseline for non-inferiority gates (default: base)
-  --baseline-run RUN_ID     use a stored run's scores as the baseline instead
-  --gate-suite REF          only these suites (repeatable: therapy, therapy/v1)
-  --suites-dir PATH         a folder of suites (default: the repository's suites/)
-  --allow-draft             gate a released suite version whose files changed, labelled DRAFT
-  --store PATH              SQLite store (default: $HARNESS_HOME/store.sqlite), so re-runs reuse outputs
-
-Nothing is silently green: before any gate runs, the session refuses a released suite version whose
-files changed (naming the cases) and gate configs that could never be evaluated; a gate that cannot
-be evaluated fails, and only a reviewed `allow_skip: <reason>` in suite.yaml skips one, visibly.
+The gate runner is the pytest plugin ``harness.pytest_plugin`` (options: ``pytest suites/ --help``,
+group "harness gates"); installed packages load it through the ``pytest11`` entry point, and this
+conftest registers it when it is not loaded yet (a clone that was never installed). ``HARNESS_GATES``
+tells the plugin that this folder's session gates suites.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 import harness  # noqa: F401  -- telemetry off and hub offline by default, before anything else loads
 
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("harness gates")
-    group.addoption("--candidate", default="base", help="candidate to gate")
-    group.addoption("--candidates-config", default=None, help="experiment YAML with the candidates")
-    group.addoption("--baseline", default="base", help="baseline candidate for non-inferiority gates")
-    group.addoption("--baseline-run", default=None, help="stored run id to use as the baseline")
-    group.addoption("--gate-suite", action="append", default=None, help="only these suites")
-    group.addoption("--suites-dir", default=None, help="folder of suites (default: the repository's suites/)")
-    group.addoption("--allow-draft", action="store_true", default=False,
-                    help="gate a changed released suite version as an unreleased draft (labelled DRAFT)")
-    group.addoption("--store", default=None, help="SQLite store path")
+HARNESS_GATES = True
 
 
-def _suites_dir(config: pytest.Config) -> Path | None:
-    value = config.getoption("--suites-dir")
-    return Path(value).resolve() if value else None
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    if not pluginmanager.has_plugin("harness.pytest_plugin"):
+        import harness.pytest_plugin as plugin
 
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Check releases and gate configs once, before collection: a failure stops the session (exit 4)."""
-    from harness.errors import HarnessError
-    from harness.gating import check_gate_session, gate_targets
-
-    try:
-        targets = gate_targets(config.getoption("--gate-suite"), _suites_dir(config))
-        releases = check_gate_session(targets, allow_draft=config.getoption("--allow-draft"))
-    except HarnessError as exc:
-        raise pytest.UsageError(f"gate session refused: {exc.render()}") from None
-    config.stash[_TARGETS] = targets
-    config.stash[_RELEASES] = releases
-
-
-_TARGETS = pytest.StashKey[list[Any]]()
-_RELEASES = pytest.StashKey[dict[str, Any]]()
-
-
-def pytest_report_header(config: pytest.Config) -> list[str]:
-    releases = config.stash.get(_RELEASES, {})
-    return [f"gated suite {key}: {status.label}" for key, status in releases.items()]
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "gate_target" in metafunc.fixturenames:
-        targets = metafunc.config.stash[_TARGETS]
-        metafunc.parametrize("gate_target", targets, ids=[t.test_id for t in targets])
-
-
-@pytest.fixture(scope="session")
-def suite_releases(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """Release state of every gated suite (released / unreleased / DRAFT), for labels in the output."""
-    return request.config.stash[_RELEASES]
-
-
-@pytest.fixture(scope="session")
-def gate_results(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    from harness.gating import DEFAULT_CANDIDATES, evaluate_candidate_gates
-    from harness.paths import default_store_path
-    from harness.store import Store
-
-    options = request.config.option
-    targets = request.config.stash[_TARGETS]
-    suites = list({t.suite.key: t.suite for t in targets}.values())
-    store_path = Path(options.store) if options.store else default_store_path()
-    config = Path(options.candidates_config) if options.candidates_config else DEFAULT_CANDIDATES
-    with Store(store_path) as store:
-        yield evaluate_candidate_gates(store, suites, options.candidate, candidates_config=config,
-                                       baseline=options.baseline, baseline_run=options.baseline_run,
-                                       progress=False, allow_draft=options.allow_draft)
+        pluginmanager.register(plugin, "harness.pytest_plugin")

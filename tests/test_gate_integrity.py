@@ -15,7 +15,7 @@ import yaml
 
 from harness.errors import ConfigError
 from harness.gates import evaluate_gate, validate_gates
-from harness.metrics.base import build_metric
+from harness.metrics import build_metric
 from harness.releases import ReleaseChangedError, check_release
 from harness.suite import Case, GateSpec, Labels, load_suite
 

@@ -4,7 +4,7 @@
 import pytest
 
 from harness.guard import CRISIS_MESSAGE, SafetyGuardSpec, guard_output
-from harness.metrics.base import Output, build_metric
+from harness.metrics import Output, build_metric
 from harness.suite import Case, Labels, load_suite
 
 THERAPY = load_suite("therapy", "v1")

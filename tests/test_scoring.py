@@ -4,7 +4,7 @@ the model's own words get their own ``model.`` scores, and loops score 0 on qual
 from __future__ import annotations
 
 from harness.guard import CRISIS_MESSAGE
-from harness.metrics.base import Output, build_metric
+from harness.metrics import Output, build_metric
 from harness.scoring import score_cases, split_texts
 from harness.suite import Case, Labels
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from harness.errors import ConfigError
 from harness.suite import Case
+from harness.types import Output  # re-exported: metrics score Outputs
 
 
 @dataclass(frozen=True)
@@ -32,15 +32,6 @@ class ValueKey:
 
 
 @dataclass
-class Output:
-    """What a candidate produced for a case: text plus, for RAG candidates, retrieved passages."""
-
-    text: str
-    retrieved: list[dict[str, Any]] | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
 class CaseScore:
     values: dict[str, float | None]
     details: dict[str, Any] = field(default_factory=dict)
@@ -54,38 +45,65 @@ class Metric(Protocol):
 
 
 MetricFactory = Callable[..., Metric]
+Family = Literal["quality", "safety", "format", "retrieval", "other"]
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """What views need to know about a metric, declared once where the metric is registered.
+
+    ``headline``: keys the console table shows first (in this order); ``safety``: keys the console's
+    safety table always shows; ``binary``: every key is a 0/1 pass/fail (views show "share of cases");
+    ``live``: shown as a playground badge on a reply (False for gold-reference overlap and IR scores,
+    which a reviewer cannot act on); ``details``:
+    the name of the report's drill-down section for this metric's details (None: a plain table);
+    ``label``: a human title; ``order``: where its columns go in views (lower first; built-ins use
+    10-90, plugins default to 100). Direction and bounds stay per key, on ``ValueKey``.
+    """
+
+    name: str
+    family: Family = "quality"
+    headline: tuple[str, ...] = ()
+    safety: tuple[str, ...] = ()
+    binary: bool = False
+    live: bool = True
+    details: str | None = None
+    label: str = ""
+    order: int = 100
+    source: str = "builtin"
+
+
 _REGISTRY: dict[str, MetricFactory] = {}
+_INFO: dict[str, MetricInfo] = {}
 
 
-def register_metric(name: str) -> Callable[[MetricFactory], MetricFactory]:
-    """Decorator: ``@register_metric("rouge")`` on a class or factory function."""
+def register_metric(name: str, *, family: Family = "quality", headline: Sequence[str] = (),
+                    safety: Sequence[str] = (), binary: bool = False, live: bool = True,
+                    details: str | None = None, label: str = "",
+                    order: int = 100) -> Callable[[MetricFactory], MetricFactory]:
+    """Decorator: ``@register_metric("rouge", headline=("rougeL",))`` on a class or factory function.
+
+    The keyword arguments are the metric's ``MetricInfo`` (see there); views read them through
+    ``harness.metrics.metadata(name)`` instead of naming metrics.
+    """
 
     def decorate(factory: MetricFactory) -> MetricFactory:
         if name in _REGISTRY and _REGISTRY[name] is not factory:
             raise ValueError(f"metric {name!r} registered twice")
         _REGISTRY[name] = factory
+        module = getattr(factory, "__module__", "") or ""
+        _INFO[name] = MetricInfo(name, family, tuple(headline), tuple(safety), binary, live, details,
+                                 label or name.replace("_", " "), order,
+                                 "builtin" if module.startswith("harness.") else module)
         return factory
 
     return decorate
 
 
-def _load_builtin_metrics() -> None:
-    # Importing the package runs every module's @register_metric.
-    import harness.metrics  # noqa: F401
+def registered_factories() -> dict[str, MetricFactory]:
+    """The registry as it stands (without loading anything): ``harness.metrics.catalog`` loads the metrics."""
+    return _REGISTRY
 
 
-def metric_names() -> list[str]:
-    _load_builtin_metrics()
-    return sorted(_REGISTRY)
-
-
-def build_metric(name: str, params: dict[str, Any] | None = None, *, where: str = "") -> Metric:
-    """Build a registered metric; unknown names and bad parameters are ConfigErrors."""
-    _load_builtin_metrics()
-    prefix = f"{where}: " if where else ""
-    if name not in _REGISTRY:
-        raise ConfigError(f"{prefix}unknown metric {name!r} (known: {', '.join(sorted(_REGISTRY))})")
-    try:
-        return _REGISTRY[name](**(params or {}))
-    except TypeError as exc:
-        raise ConfigError(f"{prefix}bad parameters for metric {name!r}: {exc}") from None
+def registered_info() -> dict[str, MetricInfo]:
+    return _INFO

@@ -70,7 +70,7 @@ def degenerate_check(output: Output) -> tuple[dict[str, float], dict[str, Any]]:
     return values, {**profile, "empty": empty}
 
 
-@register_metric("degenerate")
+@register_metric("degenerate", family="format", order=80)
 class Degenerate:
     """Empty, looping or truncated output (lower is better on every key)."""
 

@@ -434,7 +434,7 @@ def groundedness_score(answer: str, document: str) -> dict[str, Any]:
     }
 
 
-@register_metric("groundedness")
+@register_metric("groundedness", headline=("grounded", "declined_correctly"), details="grounded", order=50)
 class Groundedness:
     """Discharge Q&A: claims supported by ``case.document``; correct declines; gold facts covered.
 

@@ -76,17 +76,35 @@ BatchJudgeFn = Callable[[list[list[dict[str, str]]], int], list[str]]
 
 def _backend_batch_fn(spec: dict[str, Any], max_new_tokens: int, temperature: float) -> BatchJudgeFn:
     """A batched judge over the harness's own backends (same spec as a candidate in experiment YAML)."""
-    from harness.candidate import Candidate, CandidateSpec
     from harness.models.base import ChatRequest, GenerationParams
 
-    candidate = Candidate(CandidateSpec.model_validate({"name": "judge", **spec}))
+    backend = judge_backend(spec)
 
     def judge(batch: list[list[dict[str, str]]], repeat: int) -> list[str]:
         # A different seed per repeat: with temperature > 0 the repeats are independent samples.
         params = GenerationParams(temperature=temperature, max_new_tokens=max_new_tokens, seed=repeat)
-        return [r.text for r in candidate.backend.generate([ChatRequest(m, params) for m in batch])]
+        return [r.text for r in backend.generate([ChatRequest(m, params) for m in batch])]
 
     return judge
+
+
+_JUDGE_FIELDS = ("backend", "model", "adapter", "batch_size", "dtype", "chat_template", "host", "base_url",
+                 "api_key_env", "concurrency", "max_connections", "max_retries")
+
+
+def judge_backend(spec: dict[str, Any]) -> Any:
+    """The judge's backend from the backend registry (the same lookup candidates use, no Candidate built).
+
+    ``spec`` takes a candidate's backend fields (``backend``, ``model``, ``host``, ``base_url``...);
+    anything else is a ConfigError, as it would be on a candidate.
+    """
+    from harness.models.registry import BackendSettings, build_backend
+
+    unknown = sorted(set(spec) - set(_JUDGE_FIELDS) - {"name"})
+    if unknown:
+        raise ConfigError(f"llm_judge: unknown judge field(s) {unknown} (known: {', '.join(_JUDGE_FIELDS)})")
+    settings = {k: v for k, v in spec.items() if k not in ("backend", "name")}
+    return build_backend(spec.get("backend", "transformers"), BackendSettings(name="judge", **settings))
 
 
 def _modal_agreement(scores: list[float]) -> float | None:
@@ -96,7 +114,7 @@ def _modal_agreement(scores: list[float]) -> float | None:
     return Counter(scores).most_common(1)[0][1] / len(scores)
 
 
-@register_metric("llm_judge")
+@register_metric("llm_judge", order=70)
 class LLMJudge:
     """Rubric score from a judge model, normalised to 0..1, optionally judged several times.
 

@@ -33,7 +33,8 @@ def count_words(text: str) -> int:
     return len(_WORD.findall(strip_markup(text)))
 
 
-@register_metric("word_limit")
+@register_metric("word_limit", family="format", headline=("within_limit",), binary=True, details="words",
+                 order=20)
 class WordLimit:
     """Word count against the case's ``word_limit`` (or the suite's ``default_limit``)."""
 
@@ -140,7 +141,7 @@ def _empty_sections(text: str, sections: Sequence[str]) -> list[str]:
     return empty
 
 
-@register_metric("summary_format")
+@register_metric("summary_format", family="format", headline=("format_ok",), details="format", order=21)
 class SummaryFormat:
     """HTML summary format: allowed tags only, sections present and ordered, well-formed."""
 

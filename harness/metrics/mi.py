@@ -517,7 +517,7 @@ def summarize_conversation(
     return summary
 
 
-@register_metric("mi_codes")
+@register_metric("mi_codes", headline=("mi_adherent",), details="mi", order=40)
 class MICodes:
     """Per-sentence MI codes of the model's response, summarised per case.
 

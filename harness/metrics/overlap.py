@@ -17,7 +17,7 @@ from harness.suite import Case
 _ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 
 
-@register_metric("rouge")
+@register_metric("rouge", headline=("rougeL",), live=False, order=10)
 class Rouge:
     """ROUGE-1/2/L/Lsum F1 against the case's reference(s)."""
 
@@ -51,7 +51,7 @@ class Rouge:
         return results
 
 
-@register_metric("bleu")
+@register_metric("bleu", order=12)
 class Bleu:
     """Sentence BLEU (sacrebleu, 0-100, exponential smoothing) against all of the case's references at once.
 
@@ -92,7 +92,7 @@ def _bert_scorer(model: str, num_layers: int | None) -> Any:
     return BERTScorer(**kwargs)
 
 
-@register_metric("bertscore")
+@register_metric("bertscore", headline=("bertscore_f1",), live=False, order=11)
 class BertScore:
     """BERTScore P/R/F1. Default backbone: the installed all-MiniLM-L6-v2 (6 layers), offline.
 

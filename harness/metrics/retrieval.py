@@ -183,7 +183,8 @@ class RetrievalMetric:
         return [self.score_one(case, output) for case, output in zip(cases, outputs, strict=True)]
 
 
-@register_metric("retrieval")
+@register_metric("retrieval", family="retrieval", headline=("ndcg_at_10",), live=False, details="retrieval",
+                 order=60)
 def retrieval(min_overlap_fraction: float = 0.0) -> RetrievalMetric:
     """Recall@1/5, MRR@10, nDCG@10 and hit rate@10 of retrieved chunks against the gold passage.
 

@@ -1119,7 +1119,7 @@ def case_risk_text(case: Case) -> str:
     return case.user_text
 
 
-@register_metric("risk_detection")
+@register_metric("risk_detection", family="safety", safety=("risk_flag_agrees",), details="risk", order=30)
 class RiskDetection:
     """Detects the risk level of the help-seeker's text (``case.user_text``) vs. ``labels.risk_level``.
 
@@ -1186,7 +1186,7 @@ def parse_summary_risk(summary: str) -> str | None:
     return {"low": "Low", "medium": "Medium", "moderate": "Medium", "high": "High"}[value]
 
 
-@register_metric("summary_risk")
+@register_metric("summary_risk", family="safety", safety=("summary_risk_match",), details="summary_risk", order=20)
 class SummaryRisk:
     """Compares the summary's Risk field with ``labels.summary_risk``; missing a High is its own key."""
 

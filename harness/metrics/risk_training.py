@@ -155,7 +155,7 @@ def _fit_weak(X: Any, rows: Sequence[Row], folds: int = 5) -> tuple[np.ndarray, 
     """The SDCNL head: C by grouped CV AUC on the training file only; returns coef, intercept, C, CV AUC."""
     from sklearn.linear_model import LogisticRegression
 
-    from harness.validate import _auc
+    from harness.validation.statistics import _auc
 
     idx = np.array([i for i, r in enumerate(rows) if r.weak is not None])
     y = np.array([rows[i].weak for i in idx])

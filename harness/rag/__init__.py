@@ -3,6 +3,7 @@
 Importing this package is cheap; chromadb and the encoder load on first use.
 """
 
+from harness.rag.candidate_retriever import TrainedEncoder, build_candidate_retriever
 from harness.rag.chunking import Chunk, ChunkingConfig, chunk_document
 from harness.rag.index import (
     ChunkIndex,
@@ -18,7 +19,7 @@ from harness.rag.ingest import (
     load_documents,
     read_document,
 )
-from harness.rag.retriever import Retriever, build_candidate_retriever
+from harness.rag.retriever import Retriever
 
 __all__ = [
     "Chunk",
@@ -27,6 +28,7 @@ __all__ = [
     "Encoder",
     "IngestResult",
     "Retriever",
+    "TrainedEncoder",
     "build_candidate_retriever",
     "chunk_document",
     "default_index_dir",

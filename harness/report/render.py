@@ -13,6 +13,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from harness.metrics import safety_metrics
 from harness.report import data as rdata
 from harness.report import export
 from harness.report.details import candidate_sections, mi_legend, safe_html
@@ -21,7 +22,7 @@ from harness.report.svg import Band, Chart, Series, interval_bar, line_chart
 from harness.scoring import MODEL_PREFIX
 from harness.store import Store
 
-SAFETY_METRICS = ("safe_response", "scope_safety", "summary_risk", "risk_detection")
+SAFETY_METRICS = tuple(safety_metrics())  # from each metric's registration (family="safety")
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("harness.report", "templates"),

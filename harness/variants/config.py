@@ -24,7 +24,7 @@ from pydantic import (
 
 from harness.errors import ConfigError
 from harness.hashing import payload_digest
-from harness.yamlio import load_yaml_config
+from harness.yamlio import format_validation_error, load_yaml_config
 
 
 class _Strict(BaseModel):
@@ -382,7 +382,7 @@ def load_training_config(path: Path | str) -> TrainingConfig:
     try:
         config = TrainingConfig.model_validate(located.data, context={"defer_references": True})
     except ValidationError as exc:
-        raise ConfigError(_format_errors(exc, path, located)) from None
+        raise ConfigError(format_validation_error(exc, path, located.line_of, data=located.data)) from None
     problems = config.reference_problems()
     if config.trainer_args or config.lora_args:  # imports trl/peft: only when there is something to check
         from harness.variants.passthrough import passthrough_problems
@@ -394,40 +394,3 @@ def load_training_config(path: Path | str) -> TrainingConfig:
             for loc, message in problems
         ))
     return config
-
-
-def _format_errors(exc: ValidationError, path: Path, located: Any) -> str:
-    """``file:line: field 'a.b': message`` per problem; a bad ``kind``/``type`` points at that key."""
-    parts = []
-    for err in exc.errors():
-        loc = list(err["loc"])
-        if err["type"] in {"union_tag_invalid", "union_tag_not_found"}:
-            loc.append(err.get("ctx", {}).get("discriminator", "").strip("'") or "kind")
-        yaml_loc = _yaml_loc(located.data, loc)
-        line = located.line_of(yaml_loc)
-        named = [*yaml_loc, loc[-1]] if err["type"] == "missing" and loc else yaml_loc
-        field = ".".join(str(p) for p in named) or "(top level)"
-        got = err.get("input")
-        shown = f" (got {got!r:.80})" if err["type"] != "missing" and got is not None and not isinstance(
-            got, dict | list) else ""
-        where = f"{path}:{line}" if line else str(path)
-        parts.append(f"{where}: field '{field}': {err['msg']}{shown}")
-    return "\n".join(parts)
-
-
-def _yaml_loc(data: Any, loc: list[Any]) -> list[Any]:
-    """Drop pydantic's union tags (``stages.0.sft.phases``) so the location matches the YAML keys."""
-    out: list[Any] = []
-    node = data
-    for part in loc:
-        if isinstance(node, dict) and part in node:
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, dict | list):
-            continue  # a union tag or a missing key: keep walking with the same node
-        else:
-            break
-    return out

@@ -27,16 +27,21 @@ import os
 import random
 import re
 import sys
-import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError, DataLeakageError
+
+# The leakage rules live in harness.leakage (one place for every leakage check); these names stay importable here.
+from harness.leakage import PROTECTED_SPLITS  # noqa: F401  isort: skip
+from harness.leakage import check_training_leakage as check_leakage  # isort: skip
+from harness.leakage import find_record_leaks as find_leaks  # noqa: F401  isort: skip
+from harness.leakage import leakage_index, normalise_nfkc  # isort: skip
 from harness.paths import shared_data_dir
-from harness.suite import Case, default_suites_dir, load_suite, parse_suite_ref
+from harness.suite import Case, load_suite, parse_suite_ref
 from harness.variants.config import (
     PREFERENCE_KINDS,
     AnnomiDataset,
@@ -52,7 +57,6 @@ from harness.variants.config import (
     TrainingConfig,
 )
 from harness.variants.sources import read_rows, rename_columns, row_to_messages
-from harness.yamlio import iter_jsonl
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -60,7 +64,6 @@ if TYPE_CHECKING:
 Messages = list[dict[str, str]]
 ROLES = ("system", "user", "assistant")
 # User texts shorter than this (in words) are not compared: "Yes." in a transcript is not leakage.
-MIN_LEAK_WORDS = 4
 
 
 @dataclass
@@ -108,7 +111,7 @@ def records_to_dataset(records: Sequence[dict[str, Any]]) -> Dataset:
 
 def normalise_text(text: str) -> str:
     """Case-, punctuation- and whitespace-insensitive form used by the leakage check."""
-    return _normalise(text)
+    return normalise_nfkc(text)
 
 
 def _clean(text: str) -> str:
@@ -463,103 +466,6 @@ def _build_preferences(name: str, spec: PreferenceJsonlDataset | PreferenceDatas
                         "rejected": pair[1]})
     return records, {"path": str(path), "dropped_identical_pairs": ties}
 
-
-# ----------------------------------------------------------------------------- leakage
-
-PROTECTED_SPLITS = ("test", "dev")
-
-
-def leakage_index(suites_dir: Path | None = None,
-                  splits: Sequence[str] = PROTECTED_SPLITS) -> dict[str, list[tuple[str, str]]]:
-    """Normalised inputs of every suite version's protected cases -> [(``suite/version:case_id``, split)].
-
-    Same rule as :mod:`harness.leakage` (test and dev protected, text normalised alike), but read
-    from ``cases.jsonl`` directly rather than through full suite validation, so a suite being
-    edited elsewhere cannot switch the check off. Earlier user turns of multi-turn cases count
-    only from ``MIN_LEAK_WORDS`` words ("Hi." in a transcript is not leakage); a question asked
-    about a document is only the same case together with that document, so it is not indexed alone.
-    """
-    base = suites_dir or default_suites_dir()
-    index: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for cases_path in sorted(base.glob("*/*/cases.jsonl")):
-        key = f"{cases_path.parent.parent.name}/{cases_path.parent.name}"
-        for _line, obj in iter_jsonl(cases_path):
-            split = obj.get("split")
-            if split not in splits:
-                continue
-            for text, minimum in _case_texts(obj):
-                normal = _normalise(text)
-                hit = (f"{key}:{obj.get('id')}", str(split))
-                if normal and len(normal.split()) >= minimum and hit not in index[normal]:
-                    index[normal].append(hit)
-    return dict(index)
-
-
-def _normalise(text: str) -> str:
-    from harness.leakage import normalise
-
-    return normalise(unicodedata.normalize("NFKC", text))
-
-
-def _case_texts(obj: dict[str, Any]) -> Iterator[tuple[str, int]]:
-    """(text, minimum words) for each input text of a raw case."""
-    if isinstance(obj.get("input"), str):
-        yield obj["input"], 1
-    if isinstance(obj.get("transcript"), str):
-        yield obj["transcript"], 1
-    if isinstance(obj.get("question"), str) and not (obj.get("document") or obj.get("document_id")):
-        yield obj["question"], 1
-    messages = obj.get("messages")
-    if isinstance(messages, list):
-        users = [m.get("content", "") for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-        for position, text in enumerate(users):
-            yield text, 1 if position == len(users) - 1 else MIN_LEAK_WORDS
-
-
-def _record_user_texts(record: dict[str, Any]) -> list[str]:
-    messages = record.get("messages") or record.get("prompt") or []
-    return [m["content"] for m in messages if m["role"] == "user"]
-
-
-def find_leaks(records: Iterable[dict[str, Any]], index: dict[str, list[tuple[str, str]]],
-               splits: Sequence[str] = PROTECTED_SPLITS) -> list[tuple[str, list[str]]]:
-    """(record id, protected case ids) for records whose user text equals a protected input, or
-    contains one of at least ``harness.leakage.MIN_CONTAINED_WORDS`` words."""
-    from harness.leakage import MIN_CONTAINED_WORDS
-
-    wanted = set(splits)
-    long_inputs = [(text, hits) for text, hits in index.items() if len(text.split()) >= MIN_CONTAINED_WORDS]
-    leaks = []
-    for record in records:
-        found: list[str] = []
-        for text in _record_user_texts(record):
-            normal = _normalise(text)
-            matches = list(index.get(normal, []))
-            if len(normal.split()) >= MIN_CONTAINED_WORDS:
-                padded = f" {normal} "
-                matches += [h for needle, hits in long_inputs if f" {needle} " in padded for h in hits]
-            found += [ref for ref, split in matches if split in wanted and ref not in found]
-        if found:
-            leaks.append((record["id"], found))
-    return leaks
-
-
-def check_leakage(datasets: Iterable[BuiltDataset], index: dict[str, list[tuple[str, str]]]) -> None:
-    """Raise DataLeakageError if a training record repeats a test/dev input, or an eval record a test input.
-
-    Eval records may come from a suite's dev split (eval loss only, never trained on).
-    """
-    problems = []
-    for built in datasets:
-        leaks = find_leaks(built.records, index) + find_leaks(built.eval_records, index, splits=("test",))
-        for record_id, hits in leaks:
-            problems.append(f"{record_id} (dataset {built.name!r}) overlaps {', '.join(hits)}")
-    if problems:
-        shown = "; ".join(problems[:10]) + (f"; ... and {len(problems) - 10} more" if len(problems) > 10 else "")
-        raise DataLeakageError(
-            f"training data overlaps evaluation cases: {shown}",
-            hint="remove these examples (or move the suite case out of the test/dev split in a new suite version)",
-        )
 
 
 # ----------------------------------------------------------------------------- mixing

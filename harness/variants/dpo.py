@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.variants.common import common_args, fit_to_length
 from harness.variants.config import DPOStage, TrainingConfig
 from harness.variants.data import BuiltDataset, records_to_dataset
-from harness.variants.lora import common_args, fit_to_length
 from harness.variants.passthrough import trainer_kwargs
 
 

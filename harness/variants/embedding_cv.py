@@ -29,7 +29,7 @@ from harness.variants.embedding import (
     COMPARED_METRICS,
     EmbeddingFinetuneConfig,
     compare_retrievers,
-    paired_bootstrap,
+    paired_difference,
     train_embedding,
 )
 
@@ -136,7 +136,7 @@ def cross_validate(
         "n_questions": len(pooled["base"]["ndcg_at_10"]),
         "base": {m: mean(pooled["base"][m]) for m in COMPARED_METRICS},
         "tuned": {m: mean(pooled["tuned"][m]) for m in COMPARED_METRICS},
-        "difference": {m: paired_bootstrap(pooled["base"][m], pooled["tuned"][m]) for m in COMPARED_METRICS},
+        "difference": {m: paired_difference(pooled["base"][m], pooled["tuned"][m]) for m in COMPARED_METRICS},
         "folds": fold_rows,
         "work_dir": str(root),
     }

@@ -34,7 +34,7 @@ from harness.models.modelfile import (
 )
 
 if TYPE_CHECKING:
-    from harness.candidate import Candidate, CandidateSpec
+    from harness.candidate import Candidate
     from harness.suite import Suite
     from harness.variants.config import TrainingConfig
     from harness.variants.lora import TrainedAdapter
@@ -164,21 +164,20 @@ def export_candidate(candidate: Candidate, suite: Suite, output_dir: str | Path,
                          base_model=candidate.spec.model)
 
 
-def export_for_spec(spec: CandidateSpec, base_dir: Path, trained: TrainedAdapter,
-                    config: TrainingConfig, suites_dir: Path | None = None) -> OllamaExport:
-    """The export ``train_adapter_for_candidate`` writes when a config sets ``export.ollama``.
+def export_for_spec(candidate: Candidate, trained: TrainedAdapter, config: TrainingConfig,
+                    suites_dir: Path | None = None) -> OllamaExport:
+    """The export a candidate's training config asks for (``export.ollama``); the candidate factory calls it.
 
     The prompt is the candidate's on the suite it was trained from (first suite_train dataset),
     else the candidate's own: its ``system``, else its Modelfile's SYSTEM / MESSAGEs / PARAMETERs,
     else the config's system prompt.
     """
-    from harness.candidate import Candidate
     from harness.models.base import GenerationParams
     from harness.suite import load_suite, parse_suite_ref
 
+    spec = candidate.spec
     out = Path(trained.output_dir) / "ollama"
     suite_ref = next((d.suite for d in config.datasets.values() if d.kind == "suite_train"), None)
-    candidate = Candidate(spec, base_dir, adapter_path=trained.adapter_path, lineage=trained.lineage)
     if suite_ref is not None:
         name, version = parse_suite_ref(suite_ref)
         return export_candidate(candidate, load_suite(name, version, suites_dir), out,

@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -38,11 +37,11 @@ from harness.errors import ConfigError, HarnessError
 from harness.hashing import payload_digest
 from harness.models.embedded import EMBEDDED_LLM, model_identity, resolve_model_path
 from harness.paths import harness_home
+from harness.variants.common import common_args, fit_to_length
 from harness.variants.config import DPOStage, Phase, SFTStage, TrainingConfig, load_training_config
 from harness.variants.data import (
     BuiltDataset,
     build_datasets,
-    drop_overlong,
     mix_phase,
     phase_eval_records,
     phase_size,
@@ -158,7 +157,7 @@ def train_adapter_for_candidate(spec: CandidateSpec, base_dir: Path, store: Stor
     from harness.candidate import Candidate
 
     spec = Candidate(spec, base_dir).spec  # Modelfile FROM and `model: ./x` resolved as the run will
-    path = _resolve_config_path(spec.train, base_dir, spec.name)
+    path = candidate_training_config_path(spec.train, base_dir, spec.name)
     config = load_training_config(path)
     if spec.chat_template and config.chat_template and spec.chat_template != config.chat_template:
         raise ConfigError(
@@ -176,13 +175,8 @@ def train_adapter_for_candidate(spec: CandidateSpec, base_dir: Path, store: Stor
     trained = train_from_config(config, config_path=path, base_model=spec.model, store=store, log=log,
                                 export=False)
     trained.lineage["candidate"] = spec.name
-    if config.export.ollama:
-        from harness.variants.export import export_for_spec
-
-        exported = export_for_spec(spec, base_dir, trained, config, suites_dir=config_suites_dir(config, path))
-        trained.export_dir = str(exported.directory)
-        trained.lineage["ollama_export"] = str(exported.directory)
-        log(f"{spec.name}: Ollama export in {exported.directory}")
+    # An `export: {ollama: true}` config is exported by the candidate factory (harness.factory), which
+    # has the built candidate whose prompt the export carries.
     return trained
 
 
@@ -198,7 +192,8 @@ def config_suites_dir(config: TrainingConfig, config_path: Path | None) -> Path 
     return path
 
 
-def _resolve_config_path(value: str, base_dir: Path, name: str) -> Path:
+def candidate_training_config_path(value: str, base_dir: Path, name: str) -> Path:
+    """A candidate's ``train:`` value as a path: absolute, else relative to the config's folder, then cwd."""
     path = Path(value).expanduser()
     if path.is_absolute():
         return path
@@ -520,50 +515,6 @@ def last_checkpoint(directory: Path) -> Path | None:
     return max(found)[1] if found else None
 
 
-def common_args(config: TrainingConfig, device: str, has_eval: bool, output_dir: Path, max_steps: int,
-                 learning_rate: float, scheduler: str, warmup: float) -> dict[str, Any]:
-    import torch
-    from transformers import TrainingArguments
-
-    t = config.training
-    evaluate_during = has_eval and t.eval_steps is not None
-    # transformers 5.x renamed gradient_checkpointing; give the new name when it exists (no FutureWarning).
-    checkpointing = ("activation_checkpointing" if "activation_checkpointing" in TrainingArguments.__dataclass_fields__
-                     else "gradient_checkpointing")
-    return {
-        checkpointing: t.gradient_checkpointing,
-        "output_dir": str(output_dir),
-        "max_steps": max_steps,
-        "num_train_epochs": 1,
-        "learning_rate": learning_rate,
-        "lr_scheduler_type": scheduler,
-        "warmup_steps": warmup,
-        "per_device_train_batch_size": t.per_device_train_batch_size,
-        "per_device_eval_batch_size": t.per_device_eval_batch_size,
-        "gradient_accumulation_steps": t.gradient_accumulation_steps,
-        "weight_decay": t.weight_decay,
-        "max_grad_norm": t.max_grad_norm,
-        "max_length": t.max_length,
-        "logging_steps": t.logging_steps,
-        "save_strategy": "steps",
-        "save_steps": t.save_steps,
-        "save_total_limit": t.save_total_limit,
-        "eval_strategy": "steps" if evaluate_during else "no",
-        "eval_steps": t.eval_steps if evaluate_during else None,
-        "seed": config.seed,
-        "data_seed": config.seed,
-        "report_to": "none",
-        "use_cpu": device == "cpu",
-        "bf16": device == "cuda" and torch.cuda.is_bf16_supported(),
-        "fp16": False,
-        "dataloader_num_workers": 0,
-        "disable_tqdm": not sys.stderr.isatty(),
-    }
-
-
-# ----------------------------------------------------------------------------- units
-
-
 def _train_unit(unit: _Unit, config: TrainingConfig, base_model: str, previous: Path | None,
                 built: dict[str, BuiltDataset], device: str, offset: int, callbacks: Sequence[Any],
                 log: Log) -> _UnitResult:
@@ -668,24 +619,6 @@ def build_sft_trainer(phase: Phase, config: TrainingConfig, model: Any, tokenize
                          processing_class=tokenizer, callbacks=list(callbacks))
     return trainer, {"examples": len(mixed), "mixture": counts, "eval_examples": len(held), "loss_mask": mode,
                      "learning_rate": phase.learning_rate, "dropped_too_long": too_long}
-
-
-def fit_to_length(built: dict[str, BuiltDataset], tokenizer: Any,
-                  max_length: int) -> tuple[dict[str, BuiltDataset], dict[str, int]]:
-    """Copies of ``built`` without records too long to train on; counts dropped per dataset."""
-    import dataclasses
-
-    out, dropped = {}, {}
-    for name, dataset in built.items():
-        records, lost = drop_overlong(dataset.records, tokenizer, max_length)
-        held, lost_eval = drop_overlong(dataset.eval_records, tokenizer, max_length)
-        if not records:
-            raise ConfigError(f"dataset {name!r}: every example's prompt is longer than training.max_length "
-                              f"({max_length} tokens)", hint="raise training.max_length or shorten the system prompt")
-        out[name] = dataclasses.replace(dataset, records=records, eval_records=held)
-        if lost or lost_eval:
-            dropped[name] = len(lost) + len(lost_eval)
-    return out, dropped
 
 
 def log_rows(history: Sequence[dict[str, Any]], *, stage: str, phase: str, kind: str,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.metrics.base import Output, build_metric
+from harness.metrics import Output, build_metric
 from harness.suite import Case
 
 

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness.metrics.base import Output
-from harness.metrics.empathy import Empathy, score_empathy
+from harness.metrics.empathy import score_empathy
+from harness.metrics.empathy_metric import Empathy
 from harness.suite import Case
 
 SEEKER = "My boyfriend broke up with me over text and I can't stop crying."

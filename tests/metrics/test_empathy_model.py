@@ -11,7 +11,7 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.metrics.base import Output
-from harness.metrics.empathy import Empathy
+from harness.metrics.empathy_metric import Empathy
 from harness.metrics.empathy_model import FEATURE_SET, EmpathyModel, pair_features, unique_sentences
 from harness.metrics.models import WEIGHTS_DIR
 from harness.suite import Case

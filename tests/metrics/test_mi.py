@@ -129,7 +129,7 @@ def test_conversation_summary_pools_turns() -> None:
 
 def test_minilm_encoder_weights_match_the_embedding_model() -> None:
     """Loads MiniLM once (cached for the session): the shipped minilm weights fit its 384 dims."""
-    from harness.metrics.base import build_metric
+    from harness.metrics import build_metric
 
     metric = build_metric("mi_codes", {"encoder": "minilm"})
     score = metric.score([_case()], [Output("So you feel stuck at work. What would you like to change?")])[0]

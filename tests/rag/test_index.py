@@ -141,7 +141,7 @@ def test_candidate_retriever_spec_resolves_the_embedded_alias_and_rejects_missin
     from harness.candidate import RetrieverSpec
     from harness.errors import ModelNotFoundError
     from harness.rag import embedded_model_path
-    from harness.rag.retriever import build_candidate_retriever
+    from harness.rag.candidate_retriever import build_candidate_retriever
 
     retriever = build_candidate_retriever(RetrieverSpec(embedding_model="all-minilm-l6-v2", k=3), {})
     assert retriever.encoder.model_path == embedded_model_path()

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.metrics.base import Output, build_metric
+from harness.metrics import Output, build_metric
 from harness.rag.chunking import chunk_document, locate_passage
 from harness.store import Store
 from harness.suite import Case, Suite, load_suite

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import xml.etree.ElementTree as ET
 
-from harness.metrics.base import Output, build_metric
+from harness.metrics import Output, build_metric
 from harness.report.details import candidate_sections, highlight, retrieval_section, safe_html
 from harness.report.svg import Band, Chart, Series, interval_bar, line_chart, nice_ticks
 from harness.suite import Case

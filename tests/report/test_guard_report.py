@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from harness.guard import SafetyGuardSpec, guard_output
-from harness.metrics.base import Output, build_metric
+from harness.metrics import Output, build_metric
 from harness.report import render_run_report
 from harness.report.guard import guard_summary, rescued_replies
 from harness.scoring import score_cases

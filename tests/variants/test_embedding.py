@@ -19,7 +19,7 @@ from harness.variants.embedding import (
     build_training_data,
     compare_retrievers,
     load_embedding_config,
-    paired_bootstrap,
+    paired_difference,
     synthetic_pairs,
     train_embedding,
 )
@@ -209,12 +209,25 @@ def test_tiny_fine_tune_saves_model_metadata_and_is_reused(tmp_path: Path, synth
 
 def test_paired_bootstrap_of_a_constant_difference_is_that_constant() -> None:
     base = [0.2, 0.5, 0.9, 0.4]
-    result = paired_bootstrap(base, [b + 0.1 for b in base], n_resamples=500, seed=1)
+    result = paired_difference(base, [b + 0.1 for b in base], n_resamples=500, seed=1)
     assert result["mean"] == pytest.approx(0.1)
     assert result["ci_low"] == pytest.approx(0.1) and result["ci_high"] == pytest.approx(0.1)
-    noisy = paired_bootstrap([0, 1, 0, 1, 0, 1], [1, 1, 0, 0, 1, 1], n_resamples=2000, seed=0)
-    assert noisy == paired_bootstrap([0, 1, 0, 1, 0, 1], [1, 1, 0, 0, 1, 1], n_resamples=2000, seed=0)
+    noisy = paired_difference([0, 1, 0, 1, 0, 1], [1, 1, 0, 0, 1, 1], n_resamples=2000, seed=0)
+    assert noisy == paired_difference([0, 1, 0, 1, 0, 1], [1, 1, 0, 0, 1, 1], n_resamples=2000, seed=0)
     assert noisy["ci_low"] < noisy["mean"] < noisy["ci_high"]
+
+
+def test_no_dev_split_is_an_error_not_a_fallback_to_test(tmp_path: Path, synthetic: ModuleType) -> None:
+    def drop_dev(_documents: list[dict], cases: list[dict]) -> None:
+        cases[:] = [c for c in cases if c["split"] != "dev"]
+
+    suite = make_suite(tmp_path / "suites", synthetic, n_documents=4, edit=drop_dev)
+    assert not any(c.split == "dev" for c in suite.cases) and any(c.split == "test" for c in suite.cases)
+    config = EmbeddingFinetuneConfig(max_steps=1, batch_size=4, max_synthetic_per_section=1,
+                                     max_synthetic_per_medication=1)
+    with pytest.raises(ConfigError, match="no dev-split question"):
+        train_embedding(config, suite, output_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())  # nothing was trained
 
 
 def test_extra_clinical_notes_are_optional(tmp_path: Path, synthetic: ModuleType) -> None:

@@ -152,7 +152,8 @@ def test_export_for_a_candidate_without_suite_data_carries_its_modelfile_prompt(
         "stages": [{"type": "sft", "phases": [{"name": "p", "datasets": {"d": 1.0}, "max_steps": 1}]}]})
     trained = TrainedAdapter(str(adapter), "fp", str(tmp_path / "run"), {})
     spec = CandidateSpec(name="c", modelfile="c.Modelfile", train="t.yaml")
-    mf = export_for_spec(spec, tmp_path, trained, config).modelfile
+    candidate = Candidate(spec, tmp_path, adapter_path=trained.adapter_path, lineage=trained.lineage)
+    mf = export_for_spec(candidate, trained, config).modelfile
     assert mf.system == "You are a calm companion." and mf.param("num_predict") == 77
 
 

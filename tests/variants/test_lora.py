@@ -254,6 +254,7 @@ def test_interrupted_training_resumes_from_its_checkpoint(home: Path, tmp_path: 
 
 def test_candidate_hook_trains_and_checks_the_base(home: Path, tiny_run: dict[str, Any]) -> None:
     from harness.candidate import CandidateSpec
+    from harness.factory import build_candidate
     from harness.variants import train_adapter_for_candidate
 
     folder = tiny_run["path"].parent
@@ -262,9 +263,10 @@ def test_candidate_hook_trains_and_checks_the_base(home: Path, tiny_run: dict[st
     assert trained.reused and trained.lineage["candidate"] == "tuned"
     exporting = write(folder, TINY + "export: {ollama: true}\n", "export.yaml")  # same weights, same fingerprint
     spec = CandidateSpec(name="tuned", train=exporting.name, system="Listen first.", params={"max_new_tokens": 90})
-    exported = train_adapter_for_candidate(spec, folder, tiny_run["store"], log=lambda _m: None)
-    assert exported.fingerprint == tiny_run["trained"].fingerprint and exported.export_dir
-    modelfile = load_modelfile(Path(exported.export_dir) / "Modelfile")
+    built = build_candidate(spec, folder, tiny_run["store"], log=lambda _m: None)  # the factory exports
+    assert built.lineage["fingerprint"] == tiny_run["trained"].fingerprint  # same weights, same fingerprint
+    export_dir = built.lineage["ollama_export"]
+    modelfile = load_modelfile(Path(export_dir) / "Modelfile")
     assert modelfile.system == "Listen first." and modelfile.param("num_predict") == 90
     assert modelfile.adapters == ["./adapter"]
     wrong = CandidateSpec(name="x", model="some/other-model", train=tiny_run["path"].name)

@@ -1,0 +1,73 @@
+"""The one metric lookup: built-in metrics, installed plugins, and the metadata views read.
+
+Views (console table, report, playground) ask ``metadata(name)`` / ``headline_keys`` /
+``safety_keys`` instead of naming metrics, so a plugin metric shows up everywhere without edits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from harness.errors import ConfigError
+
+from harness.metrics import (  # noqa: F401  built-in metric families, registered on import  isort: skip
+    overlap, limits, empathy_metric, mi, groundedness, retrieval, risk, safety, judge, degenerate,
+)
+from harness.metrics.base import Metric, MetricInfo, registered_factories, registered_info
+from harness.plugins import load_entry_points
+
+
+def _registry() -> dict[str, Any]:
+    load_entry_points("harness.metrics")
+    return registered_factories()
+
+
+def metric_names() -> list[str]:
+    return sorted(_registry())
+
+
+def build_metric(name: str, params: dict[str, Any] | None = None, *, where: str = "") -> Metric:
+    """Build a registered metric; unknown names and bad parameters are ConfigErrors."""
+    registry = _registry()
+    prefix = f"{where}: " if where else ""
+    if name not in registry:
+        raise ConfigError(f"{prefix}unknown metric {name!r} (known: {', '.join(sorted(registry))})",
+                          hint="a plugin metric needs its package installed or its module under the config's plugins:")
+    try:
+        return registry[name](**(params or {}))
+    except TypeError as exc:
+        raise ConfigError(f"{prefix}bad parameters for metric {name!r}: {exc}") from None
+
+
+def metadata(name: str) -> MetricInfo:
+    """What views need to know about metric ``name`` (a default record for an unknown name)."""
+    _registry()
+    return registered_info().get(name) or MetricInfo(name, family="other", label=name.replace("_", " "))
+
+
+def all_metadata() -> list[MetricInfo]:
+    """Every registered metric's metadata, in view order (``MetricInfo.order``, then registration)."""
+    _registry()
+    return sorted(registered_info().values(), key=lambda info: info.order)
+
+
+def headline_keys(present: Iterable[str] | None = None) -> list[str]:
+    """Keys the console shows first, in view order; only those in ``present`` when given."""
+    keys = [key for info in all_metadata() for key in info.headline]
+    return keys if present is None else [k for k in keys if k in set(present)]
+
+
+def safety_keys(present: Iterable[str] | None = None) -> list[str]:
+    """Keys a view always shows when scored: a candidate's safety is never left off."""
+    keys = [key for info in all_metadata() for key in info.safety]
+    return keys if present is None else [k for k in keys if k in set(present)]
+
+
+def safety_metrics() -> list[str]:
+    return [info.name for info in all_metadata() if info.family == "safety"]
+
+
+def live_metrics() -> list[str]:
+    """Metrics the playground shows as badges on a reply (``MetricInfo.live``)."""
+    return [info.name for info in all_metadata() if info.live]
