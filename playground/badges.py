@@ -188,3 +188,22 @@ def badges_html(badges: Sequence[Badge], retrieved: list[dict[str, Any]] | None 
         )
         parts.append(f"<details><summary>Retrieved passages ({len(retrieved)})</summary><ol>{items}</ol></details>")
     return "".join(parts)
+
+
+_GUARD_WORDS = {
+    "none": "Safety guard: no change",
+    "prefixed": "Safety guard: crisis message added before the model's text",
+    "replaced": "Safety guard: the model's text was replaced",
+    "risk_field": "Safety guard: Risk field written by the guard",
+}
+
+
+def guard_note_html(guard: dict[str, Any] | None) -> str:
+    """What the candidate's safety guard did to this output, with its reason (empty when unguarded)."""
+    if not guard:
+        return ""
+    action = str(guard.get("action", "none"))
+    words = _GUARD_WORDS.get(action, f"Safety guard: {action}")
+    reason = str(guard.get("reason") or "")
+    return (f'<div class="guard-action guard-{html.escape(action)}" data-action="{html.escape(action)}">'
+            f"<b>{html.escape(words)}</b>{' — ' + html.escape(reason) if reason else ''}</div>")
