@@ -225,6 +225,10 @@ def bradley_terry_ranking(comparisons: Sequence[Comparison], items: Sequence[str
             samples[r] = [fit[name] for name in names]
     alpha = (1 - confidence) / 2
     record: dict[str, dict[str, float]] = {n: {"wins": 0.0, "losses": 0.0, "ties": 0.0} for n in names}
+    judged: dict[str, set[Hashable]] = {n: set() for n in names}  # independent judgements per item
+    for i, c in enumerate(comparisons):
+        for item in (c.a, c.b):
+            judged[item].add(c.group if c.group is not None else i)
     for c in comparisons:
         if c.score == 0.5:
             record[c.a]["ties"] += 1
@@ -245,7 +249,7 @@ def bradley_terry_ranking(comparisons: Sequence[Comparison], items: Sequence[str
                      "win_prob_low": None if lo is None else win_probability(lo, 0.0),
                      "win_prob_high": None if hi is None else win_probability(hi, 0.0),
                      "wins": int(record[name]["wins"]), "losses": int(record[name]["losses"]),
-                     "ties": int(record[name]["ties"])})
+                     "ties": int(record[name]["ties"]), "judgements": len(judged[name])})
     rows.sort(key=lambda row: -row["strength"])
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank

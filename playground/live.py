@@ -13,7 +13,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.models.streaming import stream_tokens
@@ -87,7 +87,7 @@ def stream_generation(run: Callable[[], dict[str, Any]], speed: Speed, max_token
         state.elapsed_s = time.perf_counter() - started
         state.eta_s, state.estimate = _eta(state, speed, max_tokens, started, first_at, last_at)
         if thread.is_alive():
-            yield state
+            yield replace(state, notes=list(state.notes))  # a snapshot: the caller may keep it
     thread.join()
     if first_at is not None and state.tokens > 1 and last_at > first_at:
         speed.update(first_at - started, (last_at - first_at) / (state.tokens - 1))

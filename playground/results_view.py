@@ -22,6 +22,11 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+# Below this many independent judgements a bootstrap interval is mostly noise (often zero-width when
+# every vote agreed): the plot greys such rows and says so instead of drawing a confident bar.
+MIN_JUDGEMENTS = 10
+
+
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.0f}%"
 
@@ -30,7 +35,7 @@ def ranking_svg(ranking: list[dict[str, Any]], *, width: int = 560) -> str:
     """Dot-and-interval plot of win probability vs. an average candidate, best first."""
     if not ranking:
         return '<p id="ranking-plot-empty"><em>No votes yet: nothing to rank.</em></p>'
-    row_h, left, right, top = 28, 150, 70, 34
+    row_h, left, right, top = 28, 150, 130, 34
     plot_w = width - left - right
     height = top + row_h * len(ranking) + 24
 
@@ -52,32 +57,38 @@ def ranking_svg(ranking: list[dict[str, Any]], *, width: int = 560) -> str:
     for i, row in enumerate(ranking):
         y = top + row_h * i + row_h / 2
         name = html.escape(str(row["candidate"]))
+        n = row.get("judgements", 0)
+        few = n < MIN_JUDGEMENTS
+        colour = "#9aa0a6" if few else "#1a3d8f"
         parts.append(f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end">{row["rank"]}. {name}</text>')
-        if row.get("win_prob_low") is not None:
+        if row.get("win_prob_low") is not None and not few:
             parts.append(f'<line class="ci" x1="{x(row["win_prob_low"]):.1f}" y1="{y:.1f}" '
-                         f'x2="{x(row["win_prob_high"]):.1f}" y2="{y:.1f}" stroke="#1a3d8f" stroke-width="3"/>')
-        parts.append(f'<circle cx="{x(row["win_prob"]):.1f}" cy="{y:.1f}" r="5" fill="#1a3d8f">'
+                         f'x2="{x(row["win_prob_high"]):.1f}" y2="{y:.1f}" stroke="{colour}" stroke-width="3"/>')
+        parts.append(f'<circle cx="{x(row["win_prob"]):.1f}" cy="{y:.1f}" r="5" fill="{colour}">'
                      f"<title>{name}: {_pct(row['win_prob'])} "
-                     f"[{_pct(row.get('win_prob_low'))}, {_pct(row.get('win_prob_high'))}]</title></circle>")
-        parts.append(f'<text x="{width - right + 6}" y="{y + 4:.1f}" fill="#222">{_pct(row["win_prob"])}</text>')
+                     f"[{_pct(row.get('win_prob_low'))}, {_pct(row.get('win_prob_high'))}], n = {n}</title></circle>")
+        label = f"{_pct(row['win_prob'])} (n={n}{', too few' if few else ''})"
+        parts.append(f'<text x="{width - right + 6}" y="{y + 4:.1f}" fill="{colour}">{label}</text>')
     parts.append("</svg>")
     caption = ("<p><small>Dot: probability that reviewers prefer this candidate over one of average strength "
-               "(Bradley-Terry); bar: 95% bootstrap interval over reviews. Bars crossing 50% are not "
-               "distinguishable from average with these votes.</small></p>")
+               f"(Bradley-Terry); bar: 95% bootstrap interval over reviews; n: reviews that judged it. Bars "
+               f"crossing 50% are not distinguishable from average with these votes. Grey, no bar: fewer than "
+               f"{MIN_JUDGEMENTS} reviews, too few for an interval worth drawing.</small></p>")
     return "".join(parts) + caption
 
 
 def _ranking_lines(summary: dict[str, Any]) -> list[str]:
     lines = ["### Ranking (Bradley-Terry, 95% bootstrap CI over reviews)", "",
-             "| Rank | Candidate | Fingerprint | Preferred over average | 95% CI | Wins | Losses | Ties |",
-             "|---:|---|---|---:|---|---:|---:|---:|"]
+             "| Rank | Candidate | Fingerprint | Preferred over average | 95% CI | n | Wins | Losses | Ties |",
+             "|---:|---|---|---:|---|---:|---:|---:|---:|"]
     for row in summary["ranking"]:
-        ci = f"[{_pct(row.get('win_prob_low'))}, {_pct(row.get('win_prob_high'))}]" if row["ci_low"] is not None \
-            else "–"
+        n = row.get("judgements", 0)
+        ci = (f"[{_pct(row.get('win_prob_low'))}, {_pct(row.get('win_prob_high'))}]"
+              if row["ci_low"] is not None and n >= MIN_JUDGEMENTS else f"too few (< {MIN_JUDGEMENTS})")
         lines.append(f"| {row['rank']} | {_md_escape(row['candidate'])} | `{row['fingerprint'][:8]}` | "
-                     f"{_pct(row.get('win_prob'))} | {ci} | {row['wins']} | {row['losses']} | {row['ties']} |")
+                     f"{_pct(row.get('win_prob'))} | {ci} | {n} | {row['wins']} | {row['losses']} | {row['ties']} |")
     if not summary["ranking"]:
-        lines.append("| – | no decisive votes yet | | | | | | |")
+        lines.append("| – | no decisive votes yet | | | | | | | |")
     return lines
 
 
