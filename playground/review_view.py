@@ -15,7 +15,8 @@ import gradio as gr
 
 from harness.review_design import NOT_APPLICABLE, group_of
 from harness.reviews import LABELS, MAX_SHOWN, RUBRIC
-from playground.engine import Comparison, Playground, settings_summary
+from playground.case_text import settings_summary
+from playground.engine import Comparison, Playground
 
 Phase = Literal["generating", "ready", "saved", "editing"]
 RUBRIC_CHOICES = [("1", "1"), ("2", "2"), ("3", "3"), ("4", "4"), ("5", "5"), ("N/A", NOT_APPLICABLE)]
