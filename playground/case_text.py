@@ -51,6 +51,11 @@ def settings_summary(settings: dict[str, Any]) -> str:
     parts = ["greedy" if not temperature else f"temperature {temperature:g}"]
     if "max_new_tokens" in params:
         parts.append(f"max {params['max_new_tokens']} new tokens")
-    if settings.get("finish_reason") == "length":
-        parts.append("cut at the token limit")
+    guard = settings.get("guard_action")
+    if guard == "replaced":  # the shown text is the guard's message: the model's length is beside the point
+        parts.append("text replaced by the safety guard")
+    elif settings.get("finish_reason") == "length":
+        parts.append("model's text cut at the token limit" if guard == "prefixed" else "cut at the token limit")
+    if guard == "prefixed":
+        parts.append("crisis message added by the safety guard")
     return " · ".join(parts)

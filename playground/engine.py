@@ -282,6 +282,7 @@ class Playground:
             keys, outputs = candidate.generate(store, suite, [case])
         output = outputs[case.id]
         setup = candidate.prompt_setup(suite)
+        guard = output.meta.get("guard") if isinstance(output.meta.get("guard"), dict) else None
         settings = {
             "params": setup.params.model_dump(mode="json"),
             "system_sha256": _sha(setup.system)[:16] if setup.system else None,
@@ -289,10 +290,10 @@ class Playground:
             "generator_fp": candidate.generator_fp(),
             "backend": candidate.backend.identity,
             "finish_reason": output.meta.get("finish_reason"),
+            "guard_action": (guard or {}).get("action"),  # stored with the vote
         }
         badges = self.badges.badges(suite, case, output)
         passages = _passages_received(candidate, suite, case, output)
-        guard = output.meta.get("guard") if isinstance(output.meta.get("guard"), dict) else None
         return {
             "label": LABELS[index],
             "candidate": name,

@@ -102,3 +102,18 @@ def test_a_typed_question_to_rag_shows_only_the_passages_the_model_received(
     _generate(engine, loose)
     shown = next(r for r in loose.responses if r["candidate"] == "rag")["badges_html"]
     assert "Retrieved passages" not in shown
+
+
+def test_guard_action_is_described_not_mislabelled_as_a_cut() -> None:
+    from playground.badges import guard_note_html
+    from playground.case_text import settings_summary
+
+    replaced = {"params": {"max_new_tokens": 64}, "finish_reason": "length", "guard_action": "replaced"}
+    assert "cut at the token limit" not in settings_summary(replaced)
+    assert "replaced by the safety guard" in settings_summary(replaced)
+    prefixed = {**replaced, "guard_action": "prefixed"}
+    assert "model's text cut at the token limit" in settings_summary(prefixed)
+    assert "cut at the token limit" in settings_summary({**replaced, "guard_action": None})
+    note = guard_note_html({"action": "replaced", "reason": "detected risk high >= replace_at high"})
+    assert 'data-action="replaced"' in note and "detected risk high" in note and "<script" not in note
+    assert guard_note_html(None) == ""
