@@ -54,8 +54,11 @@ def _badges_for(name: str, metric: Any, score: CaseScore) -> list[Badge]:
         words, limit = d.get("words", v.get("word_count")), d.get("limit")
         if limit:
             good = _ok(v.get("within_limit"))
-            out.append(Badge(f"{words:g}/{limit} words" if isinstance(words, float) else f"{words}/{limit} words",
-                             "good" if good else "bad", "word count (markup stripped) vs. the case's limit"))
+            count = f"{words:g}/{limit} words" if isinstance(words, float) else f"{words}/{limit} words"
+            cut = bool(d.get("truncated"))  # under the limit but stopped by the token limit: not a pass
+            out.append(Badge(count + (", cut off" if cut else ""), "good" if good else "bad",
+                             "word count (markup stripped) vs. the case's limit"
+                             + ("; the model hit its token limit, so the answer is incomplete" if cut else "")))
         else:
             out.append(Badge(f"{words} words", "info"))
         return out
