@@ -117,3 +117,22 @@ def test_guard_action_is_described_not_mislabelled_as_a_cut() -> None:
     note = guard_note_html({"action": "replaced", "reason": "detected risk high >= replace_at high"})
     assert 'data-action="replaced"' in note and "detected risk high" in note and "<script" not in note
     assert guard_note_html(None) == ""
+
+
+def test_the_streaming_hook_sees_the_tokens_and_leaves_the_text_as_generated(tiny_gpt2: Path) -> None:
+    from harness.models.base import ChatRequest, GenerationParams
+    from harness.models.streaming import stream_tokens
+    from harness.models.transformers_backend import TransformersBackend
+
+    backend = TransformersBackend(str(tiny_gpt2), chat_template="plain")
+    request = ChatRequest([{"role": "user", "content": "I cannot sleep well before work."}],
+                          GenerationParams(max_new_tokens=12))
+    [plain] = backend.generate([request])
+    seen: list[tuple[str, int]] = []
+    with stream_tokens(lambda text, n: seen.append((text, n))):
+        [streamed] = backend.generate([request])
+        [batch_a, batch_b] = backend.generate([request, request])  # a batch is never streamed
+    assert streamed.text == plain.text and streamed.completion_tokens == plain.completion_tokens
+    assert batch_a.text == plain.text and batch_b.text == plain.text
+    assert seen and seen[-1][1] == plain.completion_tokens
+    assert seen[-1][0].strip().startswith(plain.text[:4])
