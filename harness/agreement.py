@@ -44,6 +44,21 @@ def cohen_kappa(rater_a: Sequence[Rating], rater_b: Sequence[Rating]) -> float |
     return float((observed - expected) / (1 - expected))
 
 
+def percent_agreement(units: Sequence[Sequence[Rating | None]]) -> float | None:
+    """Raw (observed) agreement: over units with two or more ratings, the share of rater pairs that
+    gave the same rating, averaged over units. Shown beside kappa because kappa can be low while
+    reviewers almost always agree (when one category dominates), and readers need both."""
+    shares = []
+    for unit in units:
+        ratings = [r for r in unit if r is not None]
+        m = len(ratings)
+        if m < 2:
+            continue
+        same = sum(ratings.count(c) * (ratings.count(c) - 1) for c in set(ratings))
+        shares.append(same / (m * (m - 1)))
+    return sum(shares) / len(shares) if shares else None
+
+
 def fleiss_kappa(counts: Sequence[Sequence[float]] | np.ndarray) -> float | None:
     """Fleiss' kappa from a units x categories table of rating counts.
 
@@ -210,6 +225,10 @@ def bradley_terry_ranking(comparisons: Sequence[Comparison], items: Sequence[str
             samples[r] = [fit[name] for name in names]
     alpha = (1 - confidence) / 2
     record: dict[str, dict[str, float]] = {n: {"wins": 0.0, "losses": 0.0, "ties": 0.0} for n in names}
+    judged: dict[str, set[Hashable]] = {n: set() for n in names}  # independent judgements per item
+    for i, c in enumerate(comparisons):
+        for item in (c.a, c.b):
+            judged[item].add(c.group if c.group is not None else i)
     for c in comparisons:
         if c.score == 0.5:
             record[c.a]["ties"] += 1
@@ -224,8 +243,13 @@ def bradley_terry_ranking(comparisons: Sequence[Comparison], items: Sequence[str
         lo = float(np.quantile(samples[:, j], alpha)) if has_samples else None
         hi = float(np.quantile(samples[:, j], 1 - alpha)) if has_samples else None
         rows.append({"item": name, "strength": point[name], "ci_low": lo, "ci_high": hi,
+                     # The same scale as a probability a reviewer can read: P(preferred over a candidate of
+                     # average strength); monotone in strength, so the CI maps over unchanged.
+                     "win_prob": win_probability(point[name], 0.0),
+                     "win_prob_low": None if lo is None else win_probability(lo, 0.0),
+                     "win_prob_high": None if hi is None else win_probability(hi, 0.0),
                      "wins": int(record[name]["wins"]), "losses": int(record[name]["losses"]),
-                     "ties": int(record[name]["ties"])})
+                     "ties": int(record[name]["ties"]), "judgements": len(judged[name])})
     rows.sort(key=lambda row: -row["strength"])
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank

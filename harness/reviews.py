@@ -26,7 +26,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.agreement import Comparison, bradley_terry_ranking, cohen_kappa, fleiss_kappa, krippendorff_alpha
+from harness.agreement import (
+    Comparison,
+    bradley_terry_ranking,
+    cohen_kappa,
+    fleiss_kappa,
+    krippendorff_alpha,
+    percent_agreement,
+)
+from harness.review_design import all_identical, balanced_order, group_of
 from harness.store import Store
 
 RUBRIC: tuple[str, ...] = ("safety", "empathy", "clinical_accuracy", "mi_adherence", "scope")
@@ -77,7 +85,7 @@ CREATE TABLE IF NOT EXISTS reviews (
     prompt_json TEXT,                  -- the conversation without system prompt; NULL without consent
     consent INTEGER NOT NULL DEFAULT 0,
     blind INTEGER NOT NULL,
-    order_seed TEXT,                   -- the random seed of the shown order (from review_comparisons)
+    order_seed TEXT,                   -- how the shown order was drawn: 'latin:ROW/N' (balanced) or a legacy seed
     shown_json TEXT NOT NULL,          -- [{{label, candidate, fingerprint}}] in the order shown
     vote TEXT NOT NULL CHECK (vote IN ({", ".join(repr(v) for v in (*LABELS, *NON_DECISIVE))})),
     winner_fp TEXT,
@@ -93,7 +101,7 @@ CREATE TABLE IF NOT EXISTS review_comparisons (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     reviewer TEXT NOT NULL,
     comparison_key TEXT NOT NULL,
-    order_seed TEXT NOT NULL,          -- random (secrets.token_hex), drawn when the comparison is first shown
+    order_seed TEXT NOT NULL,          -- 'latin:ROW/N' (balanced design) or a legacy random seed
     order_json TEXT NOT NULL,          -- candidate names in the order shown (A, B, ...)
     created_at REAL NOT NULL,
     UNIQUE (reviewer, comparison_key)
@@ -117,6 +125,8 @@ CREATE INDEX IF NOT EXISTS assignments_by_reviewer ON review_assignments(reviewe
 
 
 _ADDED_COLUMNS = {"comparison_key": "TEXT", "edited_at": "REAL"}
+# same_as: label of the earlier response with the same text; shown once, rated once, voted as one.
+_ADDED_RESPONSE_COLUMNS = {"same_as": "TEXT"}
 
 
 def ensure_review_schema(store: Store) -> None:
@@ -128,6 +138,10 @@ def ensure_review_schema(store: Store) -> None:
         for column, kind in _ADDED_COLUMNS.items():
             if column not in have:
                 cur.execute(f"ALTER TABLE reviews ADD COLUMN {column} {kind}")
+        have = {row[1] for row in cur.execute("PRAGMA table_info(review_responses)")}
+        for column, kind in _ADDED_RESPONSE_COLUMNS.items():
+            if column not in have:
+                cur.execute(f"ALTER TABLE review_responses ADD COLUMN {column} {kind}")
         cur.execute("CREATE UNIQUE INDEX IF NOT EXISTS reviews_one_vote ON reviews(reviewer, comparison_key)"
                     " WHERE comparison_key IS NOT NULL")
 
@@ -175,25 +189,37 @@ def comparison_key(suite: str, version: str, case_key: str, fingerprints: Iterab
 
 
 def blind_order(candidates: Sequence[str], seed: str | None = None) -> tuple[list[str], str]:
-    """Display order of ``candidates`` and its seed: a fresh random seed unless one is given (to replay a
-    stored order). Not derived from reviewer, case or names, so it cannot be predicted from the source."""
+    """Legacy random display order and its seed (stores from before the balanced design keep these
+    seeds; this replays them). New comparisons use :func:`comparison_order`'s Latin square."""
     seed = seed or secrets.token_hex(16)
     order = sorted(candidates)
     random.Random(seed).shuffle(order)
     return order, seed
 
 
-def comparison_order(store: Store, reviewer: str, key: str, candidates: Sequence[str]) -> tuple[list[str], str]:
-    """The blind order this reviewer gets for this comparison: drawn at random the first time, then stored,
-    so a reload shows the same A/B assignment."""
+def reviewer_index(store: Store, reviewer: str) -> int:
+    """A stable index per reviewer (order of first registration), the Latin square's reviewer axis."""
+    now = time.time()
+    with store.transaction() as cur:
+        cur.execute("INSERT OR IGNORE INTO reviewers(username, is_admin, source, created_at, last_seen)"
+                    " VALUES (?, 0, 'name', ?, ?)", (reviewer, now, now))
+    row = store.conn.execute("SELECT COUNT(*) FROM reviewers WHERE rowid < (SELECT rowid FROM reviewers"
+                             " WHERE username = ?)", (reviewer,)).fetchone()
+    return int(row[0])
+
+
+def comparison_order(store: Store, reviewer: str, key: str, candidates: Sequence[str],
+                     case_index: int = 0) -> tuple[list[str], str]:
+    """The blind order this reviewer gets for this comparison: a balanced Latin-square row
+    (reviewer index + case index) the first time, then stored, so a reload shows the same A/B."""
     row = store.conn.execute("SELECT order_seed, order_json FROM review_comparisons WHERE reviewer = ? AND"
                              " comparison_key = ?", (reviewer, key)).fetchone()
     if row is not None and sorted(json.loads(row["order_json"])) == sorted(candidates):
         return json.loads(row["order_json"]), row["order_seed"]
-    order, seed = blind_order(candidates)
+    order, design = balanced_order(candidates, reviewer_index(store, reviewer), case_index)
     with store.transaction() as cur:
         cur.execute("INSERT OR IGNORE INTO review_comparisons(reviewer, comparison_key, order_seed, order_json,"
-                    " created_at) VALUES (?, ?, ?, ?, ?)", (reviewer, key, seed, json.dumps(order), time.time()))
+                    " created_at) VALUES (?, ?, ?, ?, ?)", (reviewer, key, design, json.dumps(order), time.time()))
     stored = store.conn.execute("SELECT order_seed, order_json FROM review_comparisons WHERE reviewer = ? AND"
                                 " comparison_key = ?", (reviewer, key)).fetchone()
     return json.loads(stored["order_json"]), stored["order_seed"]  # a concurrent first view may have won
@@ -220,6 +246,7 @@ class ShownResponse:
     cache_key: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     rubric: dict[str, int | None] = field(default_factory=dict)
+    same_as: str | None = None  # label of the earlier response with the same text (shown and rated once)
 
 
 @dataclass
@@ -266,12 +293,26 @@ def _check(review: ReviewInput) -> None:
         raise ValueError(f"vote must be one of {', '.join(valid_votes(len(review.shown)))}, got {review.vote!r}")
     if review.source not in ("suite", "free"):
         raise ValueError(f"source must be 'suite' or 'free', got {review.source!r}")
+    _check_identical(review)
     for shown in review.shown:
         for dim, value in shown.rubric.items():
             if dim not in RUBRIC:
                 raise ValueError(f"unknown rubric dimension {dim!r} (known: {', '.join(RUBRIC)})")
             if value is not None and (not isinstance(value, int) or not 1 <= value <= 5):
                 raise ValueError(f"rubric {dim} for {shown.label} must be 1-5, got {value!r}")
+
+
+def _check_identical(review: ReviewInput) -> None:
+    """Collapsed responses point at an earlier one with the same text; the vote names a shown one."""
+    same_as = {s.label: s.same_as for s in review.shown if s.same_as}
+    texts = {s.label: " ".join(s.text.split()) for s in review.shown}
+    for label, target in same_as.items():
+        if target not in texts or target >= label or target in same_as or texts[target] != texts[label]:
+            raise ValueError(f"response {label} is marked identical to {target}, which it is not")
+    if review.vote in same_as:
+        raise ValueError(f"vote {review.vote} names a collapsed response; vote for {same_as[review.vote]}")
+    if all_identical([s.label for s in review.shown], same_as) and review.vote != "tie":
+        raise ValueError("all responses are identical: the vote is recorded as a tie")
 
 
 class DuplicateVoteError(ValueError):
@@ -324,7 +365,8 @@ def _edit_review(store: Store, review_id: int, review: ReviewInput) -> int:
 def _insert_review(store: Store, review: ReviewInput, key: str) -> int:
     keep_text = review.source == "suite" or review.consent
     winner = next((s.fingerprint for s in review.shown if s.label == review.vote), None)
-    shown = [{"label": s.label, "candidate": s.candidate, "fingerprint": s.fingerprint} for s in review.shown]
+    shown = [{"label": s.label, "candidate": s.candidate, "fingerprint": s.fingerprint,
+              **({"same_as": s.same_as} if s.same_as else {})} for s in review.shown]
     now = time.time()
     with store.transaction() as cur:
         cur.execute(
@@ -342,12 +384,12 @@ def _insert_review(store: Store, review: ReviewInput, key: str) -> int:
         review_id = int(cur.lastrowid or 0)
         cur.executemany(
             f"INSERT INTO review_responses(review_id, label, position, candidate, fingerprint, cache_key,"
-            f" response_text, response_hash, settings_json, {', '.join(RUBRIC)})"
-            f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {', '.join('?' * len(RUBRIC))})",
+            f" response_text, response_hash, settings_json, same_as, {', '.join(RUBRIC)})"
+            f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {', '.join('?' * len(RUBRIC))})",
             [
                 (review_id, s.label, i, s.candidate, s.fingerprint, s.cache_key if keep_text else None,
                  s.text if keep_text else None, sha256_text(s.text), json.dumps(s.settings, default=str),
-                 *[s.rubric.get(d) for d in RUBRIC])
+                 s.same_as, *[s.rubric.get(d) for d in RUBRIC])
                 for i, s in enumerate(review.shown)
             ],
         )
@@ -476,24 +518,83 @@ def _latest_per_reviewer(reviews: Iterable[dict[str, Any]]) -> list[dict[str, An
     return sorted(latest.values(), key=lambda r: r["id"])
 
 
+def _same_as(review: dict[str, Any]) -> dict[str, str]:
+    return {s["label"]: s["same_as"] for s in review["shown"] if s.get("same_as")}
+
+
+def is_identical(review: dict[str, Any]) -> bool:
+    """Every response shown had the same text: the 'tie' is by construction, not a judgement."""
+    return all_identical([s["label"] for s in review["shown"]], _same_as(review))
+
+
 def _vote_category(review: dict[str, Any]) -> str:
-    return review["winner_fp"] or review["vote"]
+    """What a reviewer chose, in candidate space: the winning group's fingerprints (a collapsed choice
+    picks every candidate that wrote that text), or tie / both_bad."""
+    if review["vote"] in NON_DECISIVE:
+        return review["vote"]
+    fp = {s["label"]: s["fingerprint"] for s in review["shown"]}
+    return "+".join(sorted(fp[label] for label in group_of(review["vote"], _same_as(review))))
 
 
 def comparisons_from_reviews(reviews: Iterable[dict[str, Any]]) -> list[Comparison]:
-    """Pairwise outcomes: the chosen response beats every other shown; a tie is a draw between
-    all shown; 'both bad' states no preference and is left out."""
+    """Pairwise outcomes: the chosen response (with every response identical to it) beats every other
+    shown; identical responses tie with each other; a tie is a draw between all shown; 'both bad'
+    states no preference and is left out."""
     comparisons = []
     for review in reviews:
-        fps = [s["fingerprint"] for s in review["shown"]]
+        labels = {s["label"]: s["fingerprint"] for s in review["shown"]}
+        same_as = _same_as(review)
         if review["vote"] == "both_bad":
             continue
         if review["vote"] == "tie":
+            fps = list(labels.values())
             comparisons += [Comparison(a, b, 0.5, review["id"]) for i, a in enumerate(fps) for b in fps[i + 1:]]
             continue
-        winner = review["winner_fp"]
-        comparisons += [Comparison(winner, other, 1.0, review["id"]) for other in fps if other != winner]
+        group = set(group_of(review["vote"], same_as))
+        winners = [labels[lab] for lab in sorted(group)]
+        comparisons += [Comparison(a, b, 0.5, review["id"]) for i, a in enumerate(winners) for b in winners[i + 1:]]
+        comparisons += [Comparison(w, labels[lab], 1.0, review["id"]) for w in winners
+                        for lab in labels if lab not in group]
     return comparisons
+
+
+def _vote_agreement(reviews: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Agreement on votes in candidate space (labels A/B differ between reviewers by design).
+
+    Comparisons whose responses were all identical are left out: nobody chose anything there, and
+    counting their forced ties as agreement (or their old arbitrary picks as disagreement) would
+    distort kappa either way. Their number is reported.
+    """
+    by_unit: dict[tuple[str, ...], dict[str, str]] = defaultdict(dict)
+    identical_units: set[tuple[str, ...]] = set()
+    for review in reviews:
+        if is_identical(review):
+            identical_units.add(_unit_key(review))
+            continue
+        by_unit[_unit_key(review)][review["reviewer"]] = _vote_category(review)
+    shared = {u: v for u, v in by_unit.items() if len(v) >= 2}
+    categories = sorted({c for votes in shared.values() for c in votes.values()})
+    fleiss_table = [[list(votes.values()).count(c) for c in categories] for votes in shared.values()]
+    raters = sorted({r for votes in by_unit.values() for r in votes})
+    pairs = []
+    for i, a in enumerate(raters):
+        for b in raters[i + 1:]:
+            common = [u for u, votes in by_unit.items() if a in votes and b in votes]
+            if common:
+                first, second = [by_unit[u][a] for u in common], [by_unit[u][b] for u in common]
+                pairs.append({"reviewers": [a, b], "units": len(common), "kappa": cohen_kappa(first, second),
+                              "agreement": sum(x == y for x, y in zip(first, second, strict=True)) / len(common)})
+    defined = [p["kappa"] for p in pairs if p["kappa"] is not None]
+    return {
+        "units_multi_rated": len(shared),
+        "identical_units_excluded": len(identical_units),
+        "raw_agreement": percent_agreement([list(v.values()) for v in shared.values()]),
+        "cohen_kappa_pairs": pairs,
+        "cohen_kappa_mean": sum(defined) / len(defined) if defined else None,
+        "fleiss_kappa": fleiss_kappa(fleiss_table) if fleiss_table else None,
+        "krippendorff_alpha_nominal": krippendorff_alpha([list(votes.values()) for votes in by_unit.values()],
+                                                         metric="nominal"),
+    }
 
 
 def review_summary(store: Store, *, blind_only: bool = True, resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
@@ -511,22 +612,8 @@ def review_summary(store: Store, *, blind_only: bool = True, resamples: int = 10
         for s in review["shown"]:
             names[s["fingerprint"]] = s["candidate"]
 
-    # Vote agreement, in candidate space (labels A/B differ between reviewers by design).
-    by_unit: dict[tuple[str, ...], dict[str, str]] = defaultdict(dict)
-    for review in reviews:
-        by_unit[_unit_key(review)][review["reviewer"]] = _vote_category(review)
-    shared = {u: v for u, v in by_unit.items() if len(v) >= 2}
-    categories = sorted({c for votes in shared.values() for c in votes.values()})
-    fleiss_table = [[list(votes.values()).count(c) for c in categories] for votes in shared.values()]
-    raters = sorted({r for votes in by_unit.values() for r in votes})
-    pairs = []
-    for i, a in enumerate(raters):
-        for b in raters[i + 1:]:
-            common = [u for u, votes in by_unit.items() if a in votes and b in votes]
-            if common:
-                kappa = cohen_kappa([by_unit[u][a] for u in common], [by_unit[u][b] for u in common])
-                pairs.append({"reviewers": [a, b], "units": len(common), "kappa": kappa})
-    defined = [p["kappa"] for p in pairs if p["kappa"] is not None]
+    agreement = _vote_agreement(reviews)
+    raters = sorted({r["reviewer"] for r in reviews})
 
     # Rubric agreement: each (unit, candidate) is rated by several reviewers on an ordinal scale.
     rubric: dict[str, Any] = {}
@@ -545,13 +632,15 @@ def review_summary(store: Store, *, blind_only: bool = True, resamples: int = 10
             "units_multi_rated": sum(1 for vs in rated.values() if len(vs) >= 2),
             "mean": sum(values) / len(values) if values else None,
             "krippendorff_alpha_ordinal": krippendorff_alpha(list(rated.values()), metric="ordinal"),
+            "raw_agreement": percent_agreement(list(rated.values())),
         }
 
     ranking = bradley_terry_ranking(comparisons_from_reviews(reviews), sorted(names), resamples=resamples, seed=seed)
     for row in ranking:
         row["fingerprint"] = row.pop("item")
         row["candidate"] = names.get(row["fingerprint"], row["fingerprint"])
-    votes = Counter("decisive" if r["winner_fp"] else r["vote"] for r in reviews)
+    votes = Counter("identical" if is_identical(r) else "decisive" if r["winner_fp"] else r["vote"]
+                    for r in reviews)
     return {
         "reviews": len(reviews),
         "reviews_stored": len(every),
@@ -561,15 +650,8 @@ def review_summary(store: Store, *, blind_only: bool = True, resamples: int = 10
         "blind_only": blind_only,
         "reviewers": raters,
         "votes": {"decisive": votes.get("decisive", 0), "tie": votes.get("tie", 0),
-                  "both_bad": votes.get("both_bad", 0)},
-        "vote_agreement": {
-            "units_multi_rated": len(shared),
-            "cohen_kappa_pairs": pairs,
-            "cohen_kappa_mean": sum(defined) / len(defined) if defined else None,
-            "fleiss_kappa": fleiss_kappa(fleiss_table) if fleiss_table else None,
-            "krippendorff_alpha_nominal": krippendorff_alpha(
-                [list(votes.values()) for votes in by_unit.values()], metric="nominal"),
-        },
+                  "both_bad": votes.get("both_bad", 0), "identical": votes.get("identical", 0)},
+        "vote_agreement": agreement,
         "rubric": rubric,
         "rubric_by_candidate": {
             fp: {"candidate": names.get(fp, fp), **{d: (sum(v) / len(v) if (v := dims.get(d)) else None)
@@ -597,6 +679,9 @@ def preference_pairs(store: Store, *, blind_only: bool = False,
     for review in load_reviews(store, blind_only=blind_only):
         if review["split"] in set(exclude_splits):
             skipped[f"split_{review['split']}"] += 1
+            continue
+        if is_identical(review):
+            skipped["identical_responses"] += 1
             continue
         if review["vote"] in NON_DECISIVE:
             skipped[review["vote"]] += 1
@@ -652,11 +737,17 @@ def preference_pairs(store: Store, *, blind_only: bool = False,
 
 def export_preference_pairs(store: Store, path: Path | str, *, blind_only: bool = False,
                             exclude_splits: Sequence[str] = ()) -> int:
-    """Write preference pairs as JSONL (``preference_jsonl`` for the DPO stage); returns the count.
+    """Write preference pairs as JSONL (``preference_jsonl`` for the DPO stage); returns the count."""
+    return write_preference_pairs(store, path, blind_only=blind_only, exclude_splits=exclude_splits)[0]
+
+
+def write_preference_pairs(store: Store, path: Path | str, *, blind_only: bool = False,
+                           exclude_splits: Sequence[str] = ()) -> tuple[int, dict[str, int]]:
+    """Like :func:`export_preference_pairs`, also returning the skipped votes by reason.
 
     Written to a temporary file and renamed, so a reader never sees half a file.
     """
-    pairs, _ = preference_pairs(store, blind_only=blind_only, exclude_splits=exclude_splits)
+    pairs, skipped = preference_pairs(store, blind_only=blind_only, exclude_splits=exclude_splits)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f".{target.name}.tmp")
@@ -664,4 +755,33 @@ def export_preference_pairs(store: Store, path: Path | str, *, blind_only: bool 
         for pair in pairs:
             handle.write(json.dumps(pair, ensure_ascii=False, default=str) + "\n")
     staging.replace(target)
-    return len(pairs)
+    return len(pairs), skipped
+
+
+SKIP_REASONS = {
+    "tie": "tie votes (no preferred response)",
+    "both_bad": "'both bad' votes (no preferred response)",
+    "identical_responses": "identical responses (nothing to prefer)",
+    "no_consent": "free prompts stored without consent (no text to train on)",
+    "empty_response": "empty responses",
+}
+
+
+def export_note(count: int, skipped: dict[str, int]) -> str:
+    """Plain words for an export: how many pairs, and why each skipped vote made none."""
+    parts = []
+    for reason, n in sorted(skipped.items()):
+        if reason.startswith("split_"):
+            split = reason.removeprefix("split_")
+            parts.append(f"{n} vote(s) on {split}-split cases left out: {split} cases measure the candidates, and "
+                         "training on them would leak the test into the model (the DPO stage refuses such data)"
+                         if split == "test" else f"{n} vote(s) on {split}-split cases left out as asked")
+        else:
+            parts.append(f"{n} {SKIP_REASONS.get(reason, reason.replace('_', ' '))}")
+    text = f"Exported **{count}** preference pair(s) from decisive votes."
+    if parts:
+        text += " Skipped: " + "; ".join(parts) + "."
+    if count == 0 and skipped.get("split_test"):
+        text += (" To get pairs, queue cases from the train or dev split (the Review queue's default) and vote "
+                 "on those.")
+    return text

@@ -55,8 +55,11 @@ def _badges_for(name: str, metric: Any, score: CaseScore) -> list[Badge]:
         words, limit = d.get("words", v.get("word_count")), d.get("limit")
         if limit:
             good = _ok(v.get("within_limit"))
-            out.append(Badge(f"{words:g}/{limit} words" if isinstance(words, float) else f"{words}/{limit} words",
-                             "good" if good else "bad", "word count (markup stripped) vs. the case's limit"))
+            count = f"{words:g}/{limit} words" if isinstance(words, float) else f"{words}/{limit} words"
+            cut = bool(d.get("truncated"))  # under the limit but stopped by the token limit: not a pass
+            out.append(Badge(count + (", cut off" if cut else ""), "good" if good else "bad",
+                             "word count (markup stripped) vs. the case's limit"
+                             + ("; the model hit its token limit, so the answer is incomplete" if cut else "")))
         else:
             out.append(Badge(f"{words} words", "info"))
         return out
@@ -189,3 +192,22 @@ def badges_html(badges: Sequence[Badge], retrieved: list[dict[str, Any]] | None 
         )
         parts.append(f"<details><summary>Retrieved passages ({len(retrieved)})</summary><ol>{items}</ol></details>")
     return "".join(parts)
+
+
+_GUARD_WORDS = {
+    "none": "Safety guard: no change",
+    "prefixed": "Safety guard: crisis message added before the model's text",
+    "replaced": "Safety guard: the model's text was replaced",
+    "risk_field": "Safety guard: Risk field written by the guard",
+}
+
+
+def guard_note_html(guard: dict[str, Any] | None) -> str:
+    """What the candidate's safety guard did to this output, with its reason (empty when unguarded)."""
+    if not guard:
+        return ""
+    action = str(guard.get("action", "none"))
+    words = _GUARD_WORDS.get(action, f"Safety guard: {action}")
+    reason = str(guard.get("reason") or "")
+    return (f'<div class="guard-action guard-{html.escape(action)}" data-action="{html.escape(action)}">'
+            f"<b>{html.escape(words)}</b>{' — ' + html.escape(reason) if reason else ''}</div>")

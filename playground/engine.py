@@ -23,11 +23,13 @@ from typing import Any
 from harness.candidate import Candidate
 from harness.config import ExperimentConfig, load_experiment
 from harness.errors import ConfigError
-from harness.prompting import build_messages
+from harness.prompting import build_messages, format_passages, render_user_turn
+from harness.review_design import all_identical, identical_groups, missing_rubric, rubric_scores
 from harness.reviews import (
     LABELS,
     MAX_SHOWN,
     RUBRIC,
+    RUBRIC_TITLES,
     ReviewInput,
     ShownResponse,
     clean_reviewer_name,
@@ -41,7 +43,9 @@ from harness.reviews import (
 from harness.store import Store
 from harness.suite import Case, Suite, available_suites, available_versions, load_suite, parse_suite_ref
 from playground.accounts import ReviewerAccounts
-from playground.badges import BadgeScorer, badges_html
+from playground.badges import BadgeScorer, badges_html, guard_note_html
+from playground.case_text import case_input_text, case_reference_markdown
+from playground.live import Progress, Speed, stream_generation
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,21 @@ class Comparison:
     responses: list[dict[str, Any]] = field(default_factory=list)  # per label, filled as generated
     review_id: int | None = None
     edit_of: int | None = None  # this reviewer's earlier vote on the same comparison (a new vote edits it)
+    about_case: str | None = None  # a typed question about this suite case's document (RAG, discharge)
+    same_as: dict[str, str] = field(default_factory=dict)  # collapsed label -> label with the same text
+
+    @property
+    def shown_labels(self) -> list[str]:
+        """Labels the reviewer reads, rates and can vote for (identical texts once)."""
+        return [r["label"] for r in self.responses if r["label"] not in self.same_as]
+
+    @property
+    def identical(self) -> bool:
+        return self.complete and all_identical([r["label"] for r in self.responses], self.same_as)
+
+    def collapse(self) -> None:
+        """Mark responses whose text repeats an earlier one (called once all are generated)."""
+        self.same_as = identical_groups({r["label"]: r["text"] for r in self.responses})
 
     @property
     def complete(self) -> bool:
@@ -100,6 +119,7 @@ class Playground:
         self.badges = BadgeScorer()
         self._candidates: dict[str, Candidate] = {}
         self._suites: dict[tuple[str, str], Suite] = {}
+        self._speeds: dict[str, Speed] = {}
         self._lock = threading.RLock()
         with self.store() as store:
             ensure_review_schema(store)
@@ -177,11 +197,18 @@ class Playground:
         raise ConfigError(f"suite {suite.key} has no case {case_id!r}")
 
     # ---- comparisons ------------------------------------------------------------------------
+    def study_candidates(self) -> list[str]:
+        """What a blind reviewer compares outside the queue: the first configured candidates (2-4).
+        Reviewers never pick, so the page does not reveal the pool before the vote."""
+        return self.candidate_names[:MAX_SHOWN]
+
     def start(self, *, reviewer: str, suite: str, version: str, candidates: list[str], blind: bool,
               case_id: str | None = None, free_text: str | None = None, consent: bool = False,
-              assignment_id: int | None = None) -> Comparison:
-        """Validate the request and fix the display order: blind, from a random seed stored with the
-        comparison (the same order on reload); the reviewer's earlier vote, if any, becomes ``edit_of``."""
+              assignment_id: int | None = None, about_case: str | None = None) -> Comparison:
+        """Validate the request and fix the display order: blind, a balanced Latin-square row (reviewer
+        index + case index) stored with the comparison (the same order on reload); the reviewer's
+        earlier vote, if any, becomes ``edit_of``. A typed question on a suite with documents is asked
+        about ``about_case``'s document, so retrieval searches that patient's record only."""
         names = list(dict.fromkeys(candidates))
         unknown = [n for n in names if n not in self.candidate_names]
         if unknown:
@@ -193,31 +220,41 @@ class Playground:
             text = free_text.strip()
             if not text:
                 raise ValueError("type a prompt, or pick a suite case")
-            case_key = FREE_PREFIX + _sha(text)[:16]
-            source, split = "free", None
+            about = self.case(loaded, about_case) if about_case else None
+            about_case = about.id if about is not None and _has_document(about) else None
+            case_key = FREE_PREFIX + _sha(f"{about_case or ''}\n{text}")[:16]
+            source, split, case_index = "free", None, int(_sha(text)[:8], 16)
         else:
             if not case_id:
                 raise ValueError("pick a case")
             case = self.case(loaded, case_id)
             case_key, source, split, text = case.id, "suite", case.split, None
+            case_index = next(i for i, c in enumerate(loaded.cases) if c.id == case.id)
         order, seed, earlier = names, None, None
         who = clean_reviewer_name(reviewer)
         if who:
             key = comparison_key(suite, version, case_key, (self.candidate(n).fingerprint() for n in names))
             with self.store() as store:
                 if blind:
-                    order, seed = comparison_order(store, who, key, names)
+                    order, seed = comparison_order(store, who, key, names, case_index)
                 earlier = existing_vote(store, who, key)
         elif blind:
             raise ValueError("enter your name first: the blind order is kept per reviewer")
         return Comparison(reviewer=reviewer, suite=suite, version=version, suite_hash=loaded.hash, case_id=case_key,
                           source=source, split=split, order=order, blind=blind, order_seed=seed,
-                          consent=consent, free_text=text, assignment_id=assignment_id, edit_of=earlier)
+                          consent=consent, free_text=text, assignment_id=assignment_id, edit_of=earlier,
+                          about_case=about_case)
 
     def _suite_and_case(self, comparison: Comparison) -> tuple[Suite, Case]:
         suite = self.suite(comparison.suite, comparison.version)
         if comparison.source == "suite":
             return suite, self.case(suite, comparison.case_id)
+        if comparison.about_case:  # a question about one patient's document: the suite's own template
+            base = self.case(suite, comparison.about_case)
+            asked = base.model_copy(update={"id": comparison.case_id, "split": "test", "input": comparison.free_text,
+                                            "question": comparison.free_text, "messages": None,
+                                            "references": [], "reference": None})
+            return Suite(suite.spec, [asked], suite.directory, suite.hash), asked
         # A free prompt is the user turn under the suite's system prompt and generation settings.
         prompt = suite.spec.prompt.model_copy(update={"template": "{{ input }}"})
         spec = suite.spec.model_copy(update={"prompt": prompt})
@@ -240,6 +277,7 @@ class Playground:
             keys, outputs = candidate.generate(store, suite, [case])
         output = outputs[case.id]
         setup = candidate.prompt_setup(suite)
+        guard = output.meta.get("guard") if isinstance(output.meta.get("guard"), dict) else None
         settings = {
             "params": setup.params.model_dump(mode="json"),
             "system_sha256": _sha(setup.system)[:16] if setup.system else None,
@@ -247,8 +285,10 @@ class Playground:
             "generator_fp": candidate.generator_fp(),
             "backend": candidate.backend.identity,
             "finish_reason": output.meta.get("finish_reason"),
+            "guard_action": (guard or {}).get("action"),  # stored with the vote
         }
         badges = self.badges.badges(suite, case, output)
+        passages = _passages_received(candidate, suite, case, output)
         return {
             "label": LABELS[index],
             "candidate": name,
@@ -256,13 +296,42 @@ class Playground:
             "text": output.text,
             "cache_key": keys[case.id] if persist else None,
             "settings": settings,
-            "badges_html": badges_html(badges, output.retrieved),
+            # Shown only after the vote (blind): automated signals and the guard's action prime reviewers.
+            "badges_html": badges_html(badges, passages) + guard_note_html(guard),
+            "guard_action": (guard or {}).get("action"),
             "seconds": round(time.perf_counter() - started, 2),
         }
 
-    def save(self, comparison: Comparison, *, vote: str, rubric: dict[str, dict[str, int | None]],
+    def speed(self, name: str) -> Speed:
+        """Measured speed of a candidate's backend; seeded from the store's past generations."""
+        candidate = self.candidate(name)
+        identity = candidate.backend.identity
+        with self._lock:
+            if identity not in self._speeds:
+                speed = Speed()
+                with self.store() as store:
+                    row = store.conn.execute(
+                        "SELECT AVG(seconds), COUNT(*) FROM generations WHERE generator_fp IN (?, ?)"
+                        " AND seconds IS NOT NULL",
+                        (candidate.generator_fp(), candidate.generator_fp(guarded=False))).fetchone()
+                if row and row[1]:
+                    speed.typical_s = float(row[0])
+                self._speeds[identity] = speed
+            return self._speeds[identity]
+
+    def generate_stream(self, comparison: Comparison, index: int) -> Iterator[Progress]:
+        """:meth:`generate` with tokens streaming as they arrive (uncached, transformers backends);
+        a cached response arrives at once. The last Progress carries the result or the error."""
+        name = comparison.order[index]
+        suite, _ = self._suite_and_case(comparison)
+        max_tokens = self.candidate(name).prompt_setup(suite).params.max_new_tokens
+        yield from stream_generation(lambda: self.generate(comparison, index), self.speed(name), max_tokens)
+
+    def save(self, comparison: Comparison, *, vote: str | None, rubric: dict[str, dict[str, Any]],
              comment: str) -> int:
-        """Store the judgement; returns the review id."""
+        """Store the judgement; returns the review id. ``rubric``: label -> scale -> 1-5 or "N/A" for the
+        labels shown; a collapsed response takes the rating of the one it repeats. Refused with the
+        missing scales named when any shown scale has neither a score nor N/A."""
         reviewer = clean_reviewer_name(comparison.reviewer)
         if reviewer is None:
             raise ValueError("enter your name before voting")
@@ -270,10 +339,20 @@ class Playground:
             raise ValueError("wait until every response has been generated")
         if comparison.review_id is not None:
             raise ValueError("this comparison has already been voted on; load the next case")
+        shown_rubric = {label: rubric.get(label, {}) for label in comparison.shown_labels}
+        missing = missing_rubric(shown_rubric, RUBRIC, RUBRIC_TITLES)
+        if missing:
+            raise ValueError(f"rate every scale or mark it N/A; missing: {', '.join(missing)}")
+        if comparison.identical:
+            vote = "tie"  # nothing to choose between: recorded as identical, not a forced pick
+        if not vote:
+            raise ValueError("choose which response is better (or tie / all bad)")
+        scores = {label: rubric_scores(values, RUBRIC) for label, values in shown_rubric.items()}
         shown = [
             ShownResponse(label=r["label"], candidate=r["candidate"], fingerprint=r["fingerprint"], text=r["text"],
                           cache_key=r["cache_key"], settings=r["settings"],
-                          rubric={d: rubric.get(r["label"], {}).get(d) for d in RUBRIC})
+                          rubric=scores[comparison.same_as.get(r["label"], r["label"])],
+                          same_as=comparison.same_as.get(r["label"]))
             for r in comparison.responses
         ]
         review = ReviewInput(
@@ -283,7 +362,8 @@ class Playground:
             split=comparison.split, consent=comparison.consent, blind=comparison.blind,
             order_seed=comparison.order_seed, comment=comment or "", assignment_id=comparison.assignment_id,
             shown_at=comparison.shown_at,
-            context={"candidates_config": str(self.config_path), "experiment": self.config.name},
+            context={"candidates_config": str(self.config_path), "experiment": self.config.name,
+                     **({"about_case": comparison.about_case} if comparison.about_case else {})},
             edit_of=comparison.edit_of,
         )
         with self.store() as store:
@@ -292,16 +372,34 @@ class Playground:
             return save_review(store, review)
 
     # ---- display helpers --------------------------------------------------------------------
-    def case_text(self, suite_name: str, version: str, case_id: str) -> tuple[str, str, str]:
-        """(heading markdown, what the model is asked, author labels/reference markdown)."""
+    def case_text(self, suite_name: str, version: str, case_id: str, *, blind: bool = False) -> tuple[str, str, str]:
+        """(heading markdown, what the model is asked, author labels/reference markdown); ``blind`` leaves
+        the case's tags (risk tags among them) out of the heading, so they cannot prime a blind vote."""
         suite = self.suite(suite_name, version)
         case = self.case(suite, case_id)
         heading = f"**{case.id}** · task: {suite.spec.task} · split: {case.split}"
         if case.topic:
             heading += f" · topic: {case.topic}"
-        if case.tags:
+        if case.tags and not blind:
             heading += " · tags: " + ", ".join(case.tags)
         return heading, case_input_text(case), case_reference_markdown(case)
+
+
+def _has_document(case: Case) -> bool:
+    return bool(case.document or case.document_id)
+
+
+def _passages_received(candidate: Candidate, suite: Suite, case: Case, output: Any) -> list[dict[str, Any]] | None:
+    """The retrieved passages the model actually had in its prompt (None when none): a retriever's
+    result that the prompt template did not include is not shown as if the model had read it."""
+    passages = output.retrieved
+    if not passages:
+        return None
+    spec = candidate.spec.retriever
+    if spec is not None and spec.knowledge_base:
+        return passages  # appended to the system turn (with_knowledge)
+    turn = render_user_turn(suite, case, format_passages(passages))
+    return passages if all(str(p.get("text", "")).strip() in turn for p in passages) else None
 
 
 @contextmanager
@@ -311,52 +409,3 @@ def _memory_store() -> Iterator[Store]:
         yield store
     finally:
         store.close()
-
-
-def case_input_text(case: Case) -> str:
-    """The case as a reviewer reads it (plain text; the document is appended for discharge QA)."""
-    parts: list[str] = []
-    if case.messages:
-        speaker = {"user": "Help-seeker", "assistant": "Counsellor", "system": "System"}
-        parts += [f"{speaker[m.role]}: {m.content}" for m in case.messages]
-    elif case.input:
-        parts.append(case.input)
-    if case.question:
-        parts.append(f"Patient question: {case.question}")
-    if case.transcript:
-        parts.append(f"Transcript:\n{case.transcript}")
-    if case.document and not case.transcript:
-        parts.append(f"Discharge summary:\n{case.document}")
-    if case.word_limit:
-        parts.append(f"(word limit: {case.word_limit})")
-    return "\n\n".join(parts)
-
-
-def case_reference_markdown(case: Case) -> str:
-    labels = case.labels
-    lines = []
-    if labels.risk_level:
-        lines.append(f"- Risk level (author label): **{labels.risk_level}**")
-    if labels.risk_cues:
-        lines.append("- Risk cues: " + "; ".join(labels.risk_cues))
-    if labels.summary_risk:
-        lines.append(f"- Summary risk (author label): **{labels.summary_risk}**")
-    if labels.answerable is not None:
-        lines.append(f"- Answerable from the document: **{'yes' if labels.answerable else 'no'}**")
-    if labels.expected_behaviour:
-        lines.append("- Expected behaviour: " + "; ".join(labels.expected_behaviour))
-    for ref in case.all_references:
-        lines.append(f"- Reference answer: {ref}")
-    return "\n".join(lines) or "_No author labels for this case._"
-
-
-def settings_summary(settings: dict[str, Any]) -> str:
-    """Decoding settings in words, for the header shown once names are revealed."""
-    params = settings.get("params", {})
-    temperature = params.get("temperature", 0.0)
-    parts = ["greedy" if not temperature else f"temperature {temperature:g}"]
-    if "max_new_tokens" in params:
-        parts.append(f"max {params['max_new_tokens']} new tokens")
-    if settings.get("finish_reason") == "length":
-        parts.append("cut at the token limit")
-    return " · ".join(parts)

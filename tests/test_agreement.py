@@ -15,6 +15,7 @@ from harness.agreement import (
     cohen_kappa,
     fleiss_kappa,
     krippendorff_alpha,
+    percent_agreement,
     win_probability,
 )
 
@@ -106,3 +107,13 @@ def test_ranking_with_bootstrap_ci_and_unbeaten_items() -> None:
         assert row["ci_low"] - 1e-6 <= row["strength"] <= row["ci_high"] + 1e-6
     assert rows[0]["wins"] == 8 and rows[0]["ties"] == 1
     assert bradley_terry_ranking([]) == []
+
+
+def test_percent_agreement_is_the_share_of_agreeing_rater_pairs() -> None:
+    assert percent_agreement([["a", "a"], ["a", "b"]]) == 0.5
+    assert percent_agreement([["a", "a", "b"]]) == pytest.approx(1 / 3)  # 1 of 3 pairs agree
+    assert percent_agreement([["a"], [None, "b"]]) is None  # nothing pairable
+    # High raw agreement with kappa undefined or low: why both are shown.
+    votes = [["x", "x"]] * 9 + [["x", "y"]]
+    assert percent_agreement(votes) == 0.9
+    assert cohen_kappa([v[0] for v in votes], [v[1] for v in votes]) == pytest.approx(0.0)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.review_design import balanced_order, replay_design
 from harness.reviews import (
     DuplicateVoteError,
     ReviewInput,
@@ -17,7 +18,9 @@ from harness.reviews import (
     blind_order,
     comparison_key,
     comparison_order,
+    comparisons_from_reviews,
     ensure_review_schema,
+    export_note,
     export_preference_pairs,
     load_reviews,
     next_assignment,
@@ -25,6 +28,7 @@ from harness.reviews import (
     queue_counts,
     review_summary,
     save_review,
+    write_preference_pairs,
 )
 from harness.store import Store
 
@@ -87,20 +91,80 @@ def test_free_prompt_without_consent_keeps_only_hashes(db: Store) -> None:
     assert len(pairs) == 1 and skipped == {"no_consent": 1}
 
 
-def test_blind_order_comes_from_a_random_seed_stored_with_the_comparison(db: Store) -> None:
+def test_blind_order_is_a_balanced_latin_square_stored_with_the_comparison(db: Store) -> None:
     first, seed = blind_order(["terse", "base"])
-    assert blind_order(["base", "terse"], seed)[0] == first  # replayable from the stored seed
-    assert "alice" not in seed and "m-1" not in seed and "base" not in seed and len(seed) == 32
-    orders = {tuple(blind_order(["base", "terse"])[0]) for _ in range(40)}
-    assert len(orders) == 2  # not a function of reviewer, case or names
+    assert blind_order(["base", "terse"], seed)[0] == first  # legacy random orders still replay
     key = comparison_key("mini", "v1", "m-1", ["fp-base", "fp-terse"])
     assert key == comparison_key("mini", "v1", "m-1", ["fp-terse", "fp-base"])
-    shown, stored_seed = comparison_order(db, "alice", key, ["base", "terse"])
-    assert all(comparison_order(db, "alice", key, ["terse", "base"]) == (shown, stored_seed) for _ in range(5))
+    shown, design = comparison_order(db, "alice", key, ["base", "terse"], case_index=0)
+    assert design == "latin:0/2" and shown == ["base", "terse"]
+    assert all(comparison_order(db, "alice", key, ["terse", "base"], 1) == (shown, design) for _ in range(3))
     row = db.conn.execute("SELECT * FROM review_comparisons WHERE reviewer = 'alice'").fetchone()
-    assert row["order_seed"] == stored_seed and blind_order(["base", "terse"], stored_seed)[0] == shown
-    seeds = {comparison_order(db, f"r{i}", key, ["base", "terse"])[1] for i in range(10)}
-    assert len(seeds) == 10  # every reviewer gets an independent draw
+    assert row["order_seed"] == design and replay_design(["terse", "base"], design) == shown
+    # The second reviewer on the same case sees the other order; each position is balanced.
+    assert comparison_order(db, "bob", key, ["base", "terse"], case_index=0) == (["terse", "base"], "latin:1/2")
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_balanced_order_puts_every_candidate_in_every_position_equally(db: Store, n: int) -> None:
+    names = ["d", "b", "a", "c"][:n]
+    reviewers = [f"r{i}" for i in range(n)]
+    for case_index in range(3):
+        key = comparison_key("mini", "v1", f"m-{case_index}", names)
+        orders = [comparison_order(db, r, key, names, case_index)[0] for r in reviewers]
+        for position in range(n):  # across the n reviewers of one case: each candidate once per position
+            assert sorted(order[position] for order in orders) == sorted(names)
+    per_reviewer = [balanced_order(names, 0, c)[0][0] for c in range(n)]
+    assert sorted(per_reviewer) == sorted(names)  # one reviewer over n cases: each candidate leads once
+
+
+def _identical_review(reviewer: str, vote: str, case_id: str, texts: dict[str, str],
+                      same_as: dict[str, str]) -> ReviewInput:
+    shown = [ShownResponse(label, f"cand-{label.lower()}", f"fp-{label.lower()}", text, cache_key=f"k-{label}",
+                           rubric={"safety": 4}, same_as=same_as.get(label))
+             for label, text in texts.items()]
+    return ReviewInput(reviewer=reviewer, suite="mini", version="v1", suite_hash="h", case_id=case_id,
+                       conversation=CONV, shown=shown, vote=vote, split="dev")
+
+
+def test_identical_responses_are_rated_once_and_left_out_of_vote_agreement(db: Store) -> None:
+    same = {"A": "Same words.", "B": "Same  words."}
+    with pytest.raises(ValueError, match="recorded as a tie"):
+        save_review(db, _identical_review("alice", "A", "m-1", same, {"B": "A"}))
+    with pytest.raises(ValueError, match="which it is not"):
+        save_review(db, _identical_review("alice", "A", "m-1", {"A": "x", "B": "y"}, {"B": "A"}))
+    for reviewer in ("alice", "bob"):  # identical on m-1: forced tie, not a judgement
+        save_review(db, _identical_review(reviewer, "tie", "m-1", same, {"B": "A"}))
+    for case in ("m-2", "m-3"):  # real disagreement elsewhere
+        save_review(db, _identical_review("alice", "A", case, {"A": "x", "B": "y"}, {}))
+        save_review(db, _identical_review("bob", "B", case, {"A": "x", "B": "y"}, {}))
+    summary = review_summary(db, resamples=10)
+    agreement = summary["vote_agreement"]
+    assert summary["votes"]["identical"] == 2 and summary["votes"]["tie"] == 0
+    assert agreement["identical_units_excluded"] == 1 and agreement["units_multi_rated"] == 2
+    assert agreement["raw_agreement"] == 0.0 and agreement["cohen_kappa_pairs"][0]["agreement"] == 0.0
+    pairs, skipped = preference_pairs(db)
+    assert skipped["identical_responses"] == 2 and len(pairs) == 4
+
+
+def test_choosing_a_collapsed_group_picks_all_its_candidates(db: Store) -> None:
+    texts = {"A": "Warm reply.", "B": "Curt.", "C": "Warm reply."}
+    with pytest.raises(ValueError, match="collapsed"):
+        save_review(db, _identical_review("alice", "C", "m-1", texts, {"C": "A"}))
+    save_review(db, _identical_review("alice", "A", "m-1", texts, {"C": "A"}))
+    [review] = load_reviews(db)
+    outcomes = {(c.a, c.b): c.score for c in comparisons_from_reviews([review])}
+    assert outcomes == {("fp-a", "fp-c"): 0.5, ("fp-a", "fp-b"): 1.0, ("fp-c", "fp-b"): 1.0}
+    pairs, _ = preference_pairs(db)
+    assert [(p["chosen_candidate"], p["rejected_candidate"]) for p in pairs] == [("cand-a", "cand-b")]
+
+
+def test_export_note_says_why_test_votes_make_no_pairs(db: Store, tmp_path: Path) -> None:
+    save_review(db, make_review("alice", "A"))  # split test
+    count, skipped = write_preference_pairs(db, tmp_path / "p.jsonl", exclude_splits=["test"])
+    note = export_note(count, skipped)
+    assert count == 0 and "1 vote(s) on test-split cases left out" in note and "leak" in note
+    assert "train or dev split" in note
 
 
 def test_one_vote_per_reviewer_per_comparison_unless_edited(db: Store) -> None:
@@ -173,7 +237,9 @@ def test_summary_agreement_and_ranking(db: Store) -> None:
     assert agreement["units_multi_rated"] == 4
     [pair] = agreement["cohen_kappa_pairs"]
     assert pair["reviewers"] == ["alice", "bob"] and pair["units"] == 4
-    assert 0 <= pair["kappa"] < 1
+    assert 0 <= pair["kappa"] < 1 and pair["agreement"] == 0.75  # raw agreement beside kappa
+    assert agreement["raw_agreement"] == 0.75
+    assert summary["rubric"]["safety"]["raw_agreement"] == 1.0
     assert agreement["fleiss_kappa"] is not None and agreement["krippendorff_alpha_nominal"] is not None
     assert summary["rubric"]["safety"]["krippendorff_alpha_ordinal"] is None  # all 5s: undefined
     assert summary["rubric"]["empathy"]["krippendorff_alpha_ordinal"] < 0  # 4 vs 3 every time
@@ -182,6 +248,7 @@ def test_summary_agreement_and_ranking(db: Store) -> None:
     assert [r["candidate"] for r in ranking] == ["base", "terse"]
     assert ranking[0]["wins"] == 6 and ranking[0]["ties"] == 1
     assert ranking[0]["ci_low"] <= ranking[0]["strength"] <= ranking[0]["ci_high"]
+    assert 0.5 < ranking[0]["win_prob_low"] <= ranking[0]["win_prob"] <= ranking[0]["win_prob_high"] < 1
     assert summary["rubric_by_candidate"]["fp-base"]["safety"] == 5
     assert review_summary(db, blind_only=False, resamples=0)["reviews"] == 9
 

@@ -32,6 +32,7 @@ from harness.models.chat_templates import (
     templateless_message,
 )
 from harness.models.embedded import model_identity, resolve_model_path
+from harness.models.streaming import streamer_for
 
 logger = logging.getLogger(__name__)
 
@@ -191,6 +192,9 @@ class TransformersBackend:
         stops = [*params.stop, *stop_strings(self.template_name)]
         if stops:
             kwargs.update(stop_strings=stops, tokenizer=tokenizer)
+        streamer = streamer_for(tokenizer, len(prompts))  # the playground watching; never changes the tokens
+        if streamer is not None:
+            kwargs["streamer"] = streamer
         with _GENERATE_LOCK, torch.inference_mode():
             torch.manual_seed(params.seed)
             generated = lm.generate(**encoded, **kwargs)

@@ -76,3 +76,22 @@ def test_non_admins_receive_no_admin_data_from_any_event(demo: Any) -> None:
 def test_admins_do_receive_it(demo: Any) -> None:
     sent = " ".join(_admin_outputs(demo, "lead").values())
     assert all(name in sent for name in OTHERS) and "| Reviewer |" in sent
+
+
+def _sent_to(demo: Any, username: str, elem_ids: set[str]) -> str:
+    """Everything the non-generator events send to the given components, for this user."""
+    sent = []
+    for block_fn in demo.fns.values():
+        targets = [getattr(o, "elem_id", None) for o in block_fn.outputs]
+        if not elem_ids & set(targets) or inspect.isgeneratorfunction(block_fn.fn):
+            continue
+        sent += [repr(v) for t, v in zip(targets, _call(block_fn, username), strict=False) if t in elem_ids]
+    return " ".join(sent)
+
+
+def test_the_candidate_pool_reaches_admins_only(demo: Any) -> None:
+    pools = {"candidates", "q-candidates"}
+    assert not any(name in _sent_to(demo, "ana", pools) for name in ("base", "terse"))  # blind reviewers
+    assert all(name in _sent_to(demo, "lead", pools) for name in ("base", "terse"))
+    config = repr(demo.get_config_file())
+    assert "terse" not in config  # not in the page's built-in config either

@@ -17,7 +17,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from harness.reviews import assign_cases, blind_order, ensure_review_schema, export_preference_pairs
+from harness.review_design import replay_design
+from harness.reviews import assign_cases, ensure_review_schema, export_preference_pairs
 from harness.store import Store
 from harness.suite import load_suite
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.browser
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ACCOUNTS = "alice:pw-alice,bob:pw-bob"  # alice (first) is the admin
-GENERATION_TIMEOUT_MS = 240_000  # 2 CPU cores shared with other jobs
+GENERATION_TIMEOUT_MS = 480_000  # 2 CPU cores shared with other jobs (0.3-0.7 tokens/s seen under load)
 WARM_CACHE: dict[str, Path] = {}  # a store whose generation cache later tests may reuse
 
 
@@ -62,8 +63,10 @@ def login(page: Any, url: str, user: str, password: str) -> None:
     expect()(page.locator("#who")).to_contain_text(f"Signed in as {user}")
 
 
-def rate(page: Any, label: str, scores: dict[str, int]) -> None:
-    for dim, value in scores.items():
+def rate(page: Any, label: str, scores: dict[str, int | str]) -> None:
+    """Every scale needs a score or N/A: the ones not given are marked N/A."""
+    every = {d: "N/A" for d in ("safety", "empathy", "clinical_accuracy", "mi_adherence", "scope")}
+    for dim, value in {**every, **scores}.items():
         page.locator(f"#rubric-{label}-{dim}").get_by_label(str(value), exact=True).check()
 
 
@@ -112,13 +115,14 @@ def test_blind_review_two_reviewers_and_restart(browser: Any, serve: Any, playgr
         for label in "AB":
             assert page.locator(f"#header-{label}").inner_text().strip() == f"Response {label}"  # names hidden
             assert page.locator(f"#response-{label} textarea").input_value().strip()
-        expect()(page.locator("#badges-A")).to_contain_text("words")
+        expect()(page.locator("#badges-A")).to_contain_text("appear after your vote")  # no badges yet
 
     rate(alice, "A", {"safety": 5, "empathy": 4, "clinical_accuracy": 4, "mi_adherence": 3, "scope": 5})
     rate(alice, "B", {"safety": 4, "empathy": 2})
     alice.locator("#vote").get_by_label("A is better").check()
     alice.locator("#comment textarea").fill("A reflects the feeling; B is curt.")
     rate(bob, "A", {"safety": 3})
+    rate(bob, "B", {})
     bob.locator("#vote").get_by_label("B is better").check()
     alice.locator("#submit-vote").click()
     bob.locator("#submit-vote").click()  # both votes in flight together
@@ -126,6 +130,7 @@ def test_blind_review_two_reviewers_and_restart(browser: Any, serve: Any, playgr
         expect()(page.locator("#vote-status")).to_contain_text("Saved review", timeout=30_000)
         revealed = page.locator("#header-A").inner_text() + page.locator("#header-B").inner_text()
         assert "base" in revealed and "terse" in revealed  # names revealed after the vote
+        expect()(page.locator("#badges-A")).to_contain_text("words")  # and the badges
         expect()(page.locator("#submit-vote")).to_be_disabled()
     save_screenshot(alice, tmp_path, "playground-after-vote.png")
 
@@ -134,8 +139,8 @@ def test_blind_review_two_reviewers_and_restart(browser: Any, serve: Any, playgr
     a = reviews["alice"]
     shown = json.loads(a["shown_json"])
     [drawn] = rows(store_path, "SELECT * FROM review_comparisons WHERE reviewer = 'alice'")
-    assert a["order_seed"] == drawn["order_seed"] and len(a["order_seed"]) == 32  # random, stored, replayable
-    assert [s["candidate"] for s in shown] == blind_order(["base", "terse"], a["order_seed"])[0]
+    assert a["order_seed"] == drawn["order_seed"] and a["order_seed"].startswith("latin:")  # balanced, stored
+    assert [s["candidate"] for s in shown] == replay_design(["base", "terse"], a["order_seed"])
     assert a["vote"] == "A" and a["winner_fp"] == shown[0]["fingerprint"] and a["blind"] == 1
     assert (a["suite"], a["version"], a["case_id"], a["suite_hash"]) == ("mini", "v1", "m-1", suite.hash)
     assert a["comment"] == "A reflects the feeling; B is curt."
@@ -150,7 +155,7 @@ def test_blind_review_two_reviewers_and_restart(browser: Any, serve: Any, playgr
     assert b["vote"] == "B" and b["assignment_id"] is not None
     bob_order = [s["candidate"] for s in json.loads(b["shown_json"])]
     assert b["winner_fp"] == json.loads(b["shown_json"])[1]["fingerprint"]
-    assert bob_order == blind_order(["base", "terse"], b["order_seed"])[0] and b["order_seed"] != a["order_seed"]
+    assert bob_order == replay_design(["base", "terse"], b["order_seed"]) and b["order_seed"] != a["order_seed"]
     assert rows(store_path, "SELECT done_at FROM review_assignments WHERE reviewer = 'bob'")[0]["done_at"]
     assert rows(store_path, "SELECT COUNT(*) AS n FROM generations")[0]["n"] == 2  # one generation per candidate
     alice_ctx.close()
@@ -171,6 +176,8 @@ def test_blind_review_two_reviewers_and_restart(browser: Any, serve: Any, playgr
     expect()(page.locator("#queue-progress")).to_contain_text("bob")
     for name in ("alice", "bob"):
         page.locator("#q-reviewers").get_by_label(name, exact=True).check()
+    page.locator("#q-splits").get_by_label("test", exact=True).check()  # default: train/dev (exportable)
+    page.locator("#q-splits").get_by_label("train", exact=True).uncheck()
     page.locator("#assign").click()
     expect()(page.locator("#assign-status")).to_contain_text("new assignment", timeout=30_000)
     context.close()
@@ -216,6 +223,8 @@ def test_without_login_a_vote_needs_a_name(browser: Any, serve: Any, playground_
     expect()(page.locator("#submit-vote")).to_be_enabled(timeout=GENERATION_TIMEOUT_MS)
     expect()(page.locator("#header-A")).to_contain_text("base")  # not blind: names shown, selection order
     page.locator("#vote").get_by_label("Tie (equally good)").check()
+    rate(page, "A", {"safety": 4})
+    rate(page, "B", {})
     page.locator("#submit-vote").click()
     expect()(page.locator("#vote-status")).to_contain_text("Enter your name before voting")
     assert rows(store_path, "SELECT COUNT(*) AS n FROM reviews")[0]["n"] == 0

@@ -25,6 +25,7 @@ from playground.badges import Badge, BadgeScorer, badges_html
 from playground.engine import Playground
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FULL = {"safety": "4", "empathy": "4", "clinical_accuracy": "3", "mi_adherence": "N/A", "scope": "5"}
 
 
 class CountingBackend:
@@ -101,13 +102,18 @@ def test_vote_before_generation_or_twice_is_refused(engine: Playground) -> None:
     with pytest.raises(ValueError, match="name"):
         engine.save(comparison, vote="A", rubric={}, comment="")
     comparison.reviewer = "alice"
-    comparison.review_id = engine.save(comparison, vote="A", rubric={"A": {"safety": 4}}, comment="fine")
+    with pytest.raises(ValueError, match="rate every scale or mark it N/A; missing: A: Empathy"):
+        engine.save(comparison, vote="A", rubric={"A": {"safety": 4}, "B": FULL}, comment="")
+    with pytest.raises(ValueError, match="choose which"):
+        engine.save(comparison, vote=None, rubric={"A": FULL, "B": FULL}, comment="")
+    comparison.review_id = engine.save(comparison, vote="A", rubric={"A": FULL, "B": FULL}, comment="fine")
     with pytest.raises(ValueError, match="already"):
         engine.save(comparison, vote="A", rubric={}, comment="")
     with Store(engine.store_path) as store:
         [review] = load_reviews(store)
     assert review["blind"] == 0 and review["shown"][0]["candidate"] == "base"  # not blind: selection order
     assert review["responses"][0]["rubric"]["safety"] == 4
+    assert review["responses"][0]["rubric"]["mi_adherence"] is None  # explicit N/A
     assert review["context"]["experiment"] == "playground-test"
 
 
@@ -117,7 +123,7 @@ def test_free_prompt_text_is_stored_only_with_consent(engine: Playground, consen
     comparison = engine.start(reviewer="alice", suite="mini", version="v1", candidates=["base", "terse"],
                               blind=True, free_text=secret, consent=consent)
     _generate_all(engine, comparison)
-    engine.save(comparison, vote="B", rubric={}, comment="")
+    engine.save(comparison, vote="B", rubric={"A": FULL, "B": FULL}, comment="")
     with Store(engine.store_path) as store:
         [review] = load_reviews(store)
         dump = "\n".join(store.conn.iterdump())
@@ -190,7 +196,7 @@ def test_results_markdown_renders_empty_and_filled(engine: Playground) -> None:
                                   blind=True, case_id="m-3")
         _generate_all(engine, comparison)
         winner = next(r["label"] for r in comparison.responses if r["candidate"] == "base")
-        engine.save(comparison, vote=winner, rubric={winner: {"empathy": 4}}, comment="")
+        engine.save(comparison, vote=winner, rubric={"A": FULL, "B": FULL}, comment="")
     with Store(engine.store_path) as store:
         filled = results_markdown(review_summary(store, resamples=50))
     assert "2 reviews" in filled and "| 1 | base |" in filled and "alice & bob" in filled
