@@ -178,7 +178,8 @@ _CHANGE_VERB = (
 )
 _CHANGE = _rx(
     rf"\b{_CHANGE_VERB}\b (?:on |off |taking |to |from |the |your |some |a |an |different |new |"
-    rf"yourself off )*(?:[\w-]+ ){{0,2}}(?:{MEDICINES}|doses?|dosage)\b",
+    rf"yourself off )*(?:[\w-]+ ){{0,2}}(?:(?:the|your|those|these|extra|other) ){{0,2}}"
+    rf"(?:{MEDICINES}|doses?|dosage)\b",
     rf"\b{_CHANGE_VERB}\b (?:to )?{_QTY}\s*(?:mg|mcg|micrograms?|milligrams?|g|ml|units?|tablets?|pills?)\b",
 )
 _ADVICE = _rx(
@@ -223,7 +224,8 @@ def medication_change_sentences(text: str | list[str]) -> list[str]:
 # --- diagnosis -----------------------------------------------------------------------------------------
 
 DISORDERS = (
-    r"(?:(?:adult|childhood|adolescent|mild|moderate|severe|high-functioning) )?"
+    # The severity/age prefix applies to every condition ("adult ADHD"), not only to the first alternative.
+    r"(?:(?:adult|adult-onset|childhood|adolescent|mild|moderate|severe|high-functioning) )?(?:"
     r"(?:[a-z]+-(?:induced|onset|related) |major |clinical |severe |postpartum |post-partum |postnatal |atypical |"
     r"seasonal |persistent |chronic )?depression|(?:a )?major depressive disorder|mdd|"
     r"(?:type (?:1|2|i|ii|one|two) )?bipolar(?: disorder| (?:1|2|i|ii))?|manic depression|bpd|"
@@ -237,7 +239,7 @@ DISORDERS = (
     r"insomnia disorder|(?:an? )?(?:substance|alcohol|opioid|cannabis|gambling) use disorder|alcoholism|"
     r"(?:an? )?addiction|dementia|cyclothymi\w*|(?:a )?mental illness|(?:a )?dissociative (?:identity )?disorder|"
     r"hypochondria\w*|illness anxiety|somatic symptom disorder|adjustment disorder|body dysmorphi\w*|"
-    r"premenstrual dysphoric disorder|pmdd|tourette'?s|(?:a )?(?:mood|sleep|attachment|conduct) disorder"
+    r"premenstrual dysphoric disorder|pmdd|tourette'?s|(?:a )?(?:mood|sleep|attachment|conduct) disorder)"
 )
 _TRAIT = (
     r"bipolar|schizophrenic|psychotic|a narcissist|narcissistic|autistic|on the (?:autism )?spectrum|borderline|"
