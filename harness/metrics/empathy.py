@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.metrics.base import CaseScore, Output, ValueKey, register_metric
-from harness.metrics.text import fold, is_negated, split_sentences, words
+from harness.metrics.text import dedupe_sentences, fold, is_negated, unique_spans, words
 from harness.suite import Case
 
 # Stems of feeling and difficulty words; matched as word prefixes ("worr" covers worry/worried/worries).
@@ -243,7 +243,7 @@ def score_empathy(seeker: str | None, response: str) -> dict[str, Any]:
     seeker_words = _content_words(seeker or "")
     per_sentence = []
     best = [0, 0, 0]
-    for span in split_sentences(response or ""):
+    for span in unique_spans(response or ""):  # a repeated sentence is evidence once
         scores = _sentence_scores(span.text, seeker_words)
         best = [max(b, s) for b, s in zip(best, scores, strict=True)]
         if any(scores):
@@ -315,7 +315,8 @@ def score_empathy_batch(
     scored = [score_empathy(s, r) for s, r in zip(seekers, responses, strict=True)]
     if model is None:
         return scored
-    for result, levels in zip(scored, model.predict(seekers, responses, scored), strict=True):
+    once = [dedupe_sentences(r or "") for r in responses]  # a loop earns what saying it once earns
+    for result, levels in zip(scored, model.predict(seekers, once, scored), strict=True):
         for dim, level in levels.items():
             result[f"{dim}_rules"] = result[dim]
             result[dim] = level

@@ -24,7 +24,7 @@ from typing import Any
 from harness.metrics.base import CaseScore, Output, ValueKey, register_metric
 from harness.metrics.models import LinearTextClassifier, load_model
 from harness.metrics.safety import CRISIS_RESOURCES as _CRISIS
-from harness.metrics.text import Span, fold, split_sentences
+from harness.metrics.text import Span, fold, unique_spans
 from harness.suite import Case
 
 CODES: tuple[str, ...] = (
@@ -396,7 +396,9 @@ class MICoder:
     ) -> list[list[CodedSentence]]:
         """Code every sentence of every text; models run once over the whole batch."""
         contexts = contexts if contexts is not None else [None] * len(texts)
-        spans_per_text: list[list[Span]] = [split_sentences(t or "") for t in texts]
+        # A repeated sentence is coded once (at its first occurrence): twenty "I'm so sorry." are one
+        # reflection at most, never twenty.
+        spans_per_text: list[list[Span]] = [unique_spans(t or "") for t in texts]
         codes: list[list[tuple[str, str] | None]] = []
         model_jobs: list[tuple[int, int]] = []
         for ti, (spans, context) in enumerate(zip(spans_per_text, contexts, strict=True)):
