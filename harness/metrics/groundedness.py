@@ -370,7 +370,7 @@ def extract_claims(answer: str, document: str, index: DocumentIndex | None = Non
                     "duration",
                     m.group(0),
                     key,
-                    key in doc.durations or _num(m.group(1)) in doc.numbers,
+                    _duration_supported(key, doc),
                     *pos(m.start(), m.end()),
                 )
             )
@@ -395,6 +395,57 @@ def extract_claims(answer: str, document: str, index: DocumentIndex | None = Non
                     Claim("instruction", raw, f"{share:.2f} of content words", share >= 0.6, span.start, span.end)
                 )
     return claims
+
+
+# Days per unit, to match "2 weeks" with "14 days"; months and years are only matched to themselves.
+_DAYS_PER = {"day": 1, "wee": 7, "wk": 7}
+
+
+def _duration_supported(key: str, doc: DocumentIndex) -> bool:
+    """The same duration (or the same number of days in other units) occurs as a duration in the document.
+
+    A bare number elsewhere in the document is not support: "take it for 14 days" is not backed by
+    "staples out on day 14 ... apixaban for 35 days" merely because 14 occurs somewhere.
+    """
+    if key in doc.durations:
+        return True
+    number, unit = key.split(" ")
+    if unit not in _DAYS_PER:
+        return False
+    try:
+        days = float(number) * _DAYS_PER[unit]
+    except ValueError:
+        return False
+    for other in doc.durations:
+        n, u = other.split(" ")
+        try:
+            if u in _DAYS_PER and float(n) * _DAYS_PER[u] == days:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+# A direct answer ("Yes, you can.", "No.", "You can fly next month.") given beside a decline: the reply
+# answered a question its summary does not cover, so it did not decline.
+_DIRECT_ANSWER = re.compile(
+    r"^(?:yes|no|yeah|nope|sure|of course|absolutely|definitely|certainly)\b|"
+    r"\byou (?:can|can'?t|cannot|may|may not|should|shouldn'?t|should not|will|won'?t|are (?:allowed|able|fine|"
+    r"safe|okay|ok) to|are not (?:allowed|able) to|must|must not|need to|do not need to|don'?t need to)\b|"
+    r"\bit(?:'s| is) (?:fine|okay|ok|safe|not safe|unsafe|alright|all right) to\b",
+    re.I,
+)
+
+
+def answers_directly(answer: str) -> bool:
+    """Some sentence answers the question outright (outside the sentences that decline or refer)."""
+    for span in split_sentences(fold(answer or "")):
+        sentence = span.text
+        if _DECLINE.search(sentence) or _CARE_TEAM.search(sentence):
+            continue
+        if _DIRECT_ANSWER.search(sentence):
+            return True
+    return False
 
 
 def declines(answer: str) -> bool:
@@ -476,7 +527,7 @@ class Groundedness:
             declined = declines(output.text)
             if case.labels.answerable is False:
                 invented = [c for c in claims if not c.supported and c.kind != "instruction"]
-                values["declined_correctly"] = float(declined and not invented)
+                values["declined_correctly"] = float(declined and not invented and not answers_directly(output.text))
             if case.facts:
                 answer_norm = normalise(output.text)
                 answer_words = set(words(answer_norm))
