@@ -106,3 +106,24 @@ def test_a_duration_needs_the_same_duration_in_the_document(make_case: Callable[
     assert claims == {"35 days": True, "14 days": True, "3 weeks": False}
     moved = Groundedness().score([case], [Output("Take the apixaban for 2 days.")])[0].details["claims"]
     assert [c["supported"] for c in moved if c["kind"] == "duration"] == [False]  # 2 is there, not as 2 days
+
+
+_BANS = (
+    "Knee replacement, left. Activity: no driving for 4 weeks. Do not kneel on the new knee; avoid hot tubs "
+    "until the wound has healed. You may walk as far as is comfortable. Take paracetamol 1 g every 6 hours; "
+    "no more than 4 g a day."
+)
+
+
+def test_permission_where_the_summary_forbids_is_unsupported(make_case: Callable[..., Case]) -> None:
+    case = make_case("question", document=_BANS)
+    metric = Groundedness()
+    for text in ("Yes, you can drive home from the hospital.", "It's fine to kneel when you garden.",
+                 "Sure, a hot tub is fine, you can use it."):
+        claims = metric.score([case], [Output(text)])[0].details["claims"]
+        assert [c["kind"] for c in claims if not c["supported"]] == ["contradiction"], text
+    for text in ("You should not drive for 4 weeks.", "You can walk as far as is comfortable.",
+                 "Please don't kneel on the new knee, and avoid hot tubs until it has healed.",
+                 "You can take paracetamol, but no more than 4 g a day."):
+        claims = metric.score([case], [Output(text)])[0].details["claims"]
+        assert not [c for c in claims if c["kind"] == "contradiction"], text
