@@ -181,6 +181,19 @@ _CLOSED_WH = re.compile(
     r",\s*(?:right|correct|isn'?t it|aren'?t you|don'?t you|didn'?t you|wasn'?t it|yes|no|okay|ok|yeah)\s*\?$",
     re.I,
 )
+# Yes/no in form but inviting the person to go on ("Anything else?", "Is there anything else that worries
+# you?", "Do you have any thoughts about how ...?", "Have you thought about what ...?"): AnnoMI's coders,
+# like MITI's "what else" examples, code these open.
+_OPEN_AUX = re.compile(
+    r"^(?:(?:so|and|okay|ok|well|now|then|also|but|right|alright|um|uh|yeah),?\s+)*(?:"
+    r"(?:is there |are there |was there |do you have |have you got |can you think of |could you think of )?"
+    r"(?:anything|any(?:thing)? other (?:things?|ideas?|reasons?|ways?|concerns?|thoughts?)|any more|anything more)"
+    r"(?: else)?\b(?! (?:at all )?(?:today )?\?$)|"
+    r"(?:do|did) you (?:have|get) (?:an? |any |some )?(?:idea|ideas|sense|thoughts?|notion|feel|feeling)s? "
+    r"(?:about|of|on|for|as to) (?:what|how|why|where|ways?|things?)\b|"
+    r"(?:have|had) you (?:thought|considered|wondered) (?:at all |much |any more )?about (?:what|how|why|ways?)\b)",
+    re.I,
+)
 _AUX_START = re.compile(
     r"^(?:(?:so|and|okay|ok|well|now|then|also|but|right|alright|um|uh|yeah),?\s+)*(?:do|does|did|are|is|was|were|am|"
     r"can|could|"
@@ -346,6 +359,8 @@ class MICoder:
                 return "closed_question", f"rule:closed_wh{where}"
             if _OPEN_START.search(clause):
                 return "open_question", f"rule:wh_start{where}"
+            if _OPEN_AUX.search(clause):
+                return "open_question", f"rule:open_aux{where}"
             if _AUX_START.search(clause):
                 return "closed_question", f"rule:aux_start{where}"
         return None
