@@ -35,9 +35,11 @@ C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 # Chosen by the C_GRID search (grouped CV on the non-held-out posts of EPITOME-dev, lexical features) of
 # the previous training; ``train_empathy(grid=C_GRID)`` searches again (six times the fits).
 DEFAULT_C: dict[str, float] = {"er": 4.0, "ip": 1.0, "ex": 0.25}
-# Per-level offsets added to the heads' log-probabilities, chosen to maximise macro-F1 on out-of-fold
-# predictions of the training rows only (nested inside every CV fold): the balanced class weights
-# alone still under-call the rare middle levels (IP level 1 is 3% of EPITOME).
+# Optional per-level offsets added to the heads' log-probabilities, chosen to maximise macro-F1 on
+# out-of-fold predictions of the training rows only (nested inside every CV fold), for the rare middle
+# levels (IP level 1 is 3% of EPITOME). Tried 2026-12-06 and not adopted: grouped CV ER 0.714 -> 0.712,
+# IP 0.551 -> 0.561, EX 0.675 -> 0.664 (mean 0.6465 -> 0.6455), held-out IP 0.529 -> 0.526; so the
+# shipped heads use none (``level_offsets=False``, the default).
 OFFSET_GRID = tuple(float(x) for x in np.arange(-2.0, 2.01, 0.25))
 
 
@@ -226,7 +228,9 @@ def _select_c(X: Any, data: PairSet, rows: np.ndarray, grid: Sequence[float], fo
     return best, {str(c): s for c, s in scores.items()}
 
 
-def evaluate_dimension(dim: str, X: Any, d: PairSet, C: float, encoder: str, folds: int = 5) -> dict[str, Any]:
+def evaluate_dimension(
+    dim: str, X: Any, d: PairSet, C: float, encoder: str, folds: int = 5, level_offsets: bool = False
+) -> dict[str, Any]:
     """Grouped CV on the posts not held out, then one fit on them scored on the held-out posts; rules beside."""
     from harness.metrics.empathy import score_empathy
 
@@ -236,12 +240,14 @@ def evaluate_dimension(dim: str, X: Any, d: PairSet, C: float, encoder: str, fol
         y = [d.labels[i] for i in rows]
         g = [d.groups[i] for i in rows]
         if name == "dev":
-            pred = grouped_cv_predictions(X[rows], y, g, C, folds)
+            pred = grouped_cv_predictions(X[rows], y, g, C, folds, offsets=level_offsets)
             out["grouped_cv_dev"] = macro_f1_with_ci(y, pred, g)
         else:
             dev_rows = np.flatnonzero(~hold)
-            head = fit_head_with_offsets(dim, X[dev_rows], [d.labels[i] for i in dev_rows],
-                                         [d.groups[i] for i in dev_rows], C, encoder, X.shape[1], folds)
+            dev_y = [d.labels[i] for i in dev_rows]
+            head = (fit_head_with_offsets(dim, X[dev_rows], dev_y, [d.groups[i] for i in dev_rows], C, encoder,
+                                          X.shape[1], folds)
+                    if level_offsets else fit_head(dim, X[dev_rows], dev_y, C, encoder, X.shape[1]))
             out["held_out_seeker_posts"] = macro_f1_with_ci(y, head.predict_from(X[rows]), g)
         rules = [str(score_empathy(d.seekers[i], d.responses[i])[dim]) for i in rows]
         out[f"rules_{name}"] = macro_f1_with_ci(y, rules, g, n_boot=200)
@@ -255,10 +261,11 @@ def epitome_figures(folder: Path, encoder: str = "lexical", folds: int = 5) -> d
     for dim in DIMENSIONS:
         head = load_model(f"empathy_{dim}", encoder)
         C = float(head.meta.get("C", 1.0))
+        offsets = "level_offsets" in head.meta
         d = data[dim]
         X = featurize_pairs(d.seekers, d.responses, encoder, head.dim)
         out[dim] = {"C": C, "data": {"file": d.source.name, "sha256": _sha256(d.source)} if d.source else None,
-                    **evaluate_dimension(dim, X, d, C, encoder, folds)}  # fmt: skip
+                    **evaluate_dimension(dim, X, d, C, encoder, folds, offsets)}  # fmt: skip
     for part in ("grouped_cv_dev", "held_out_seeker_posts"):
         out[f"mean_macro_f1_{part}"] = round(float(np.mean([out[d][part]["macro_f1"] for d in DIMENSIONS])), 4)
     return out
@@ -275,6 +282,7 @@ def train_empathy(
     grid: Sequence[float] | None = None,
     folds: int = 5,
     log: Any = print,
+    level_offsets: bool = False,
 ) -> dict[str, Any]:
     """Choose C by grouped CV (held-out posts excluded), score the held-out posts, refit on all, save.
 
@@ -289,12 +297,14 @@ def train_empathy(
             best_c, grid_scores = DEFAULT_C.get(dim, 1.0), "DEFAULT_C (chosen by an earlier C_GRID search)"
         else:
             best_c, grid_scores = _select_c(X, d, np.flatnonzero(~hold), grid, folds)
-        evaluated = evaluate_dimension(dim, X, d, best_c, encoder, folds)
+        evaluated = evaluate_dimension(dim, X, d, best_c, encoder, folds, level_offsets)
         cv, held_out = evaluated["grouped_cv_dev"], evaluated["held_out_seeker_posts"]
-        head = fit_head_with_offsets(dim, X, d.labels, d.groups, best_c, encoder, HASH_DIM, folds)
+        head = (fit_head_with_offsets(dim, X, d.labels, d.groups, best_c, encoder, HASH_DIM, folds)
+                if level_offsets else fit_head(dim, X, d.labels, best_c, encoder, HASH_DIM))
         figures = {
             "selection": {"C_grid_grouped_cv_macro_f1": grid_scores, "chosen_C": best_c, "folds": folds,
-                          "level_offsets": "chosen inside each training fold on its out-of-fold predictions"},
+                          "level_offsets": "chosen inside each training fold on its out-of-fold predictions"
+                          if level_offsets else "none"},
             **evaluated,
         }
         head.meta.update(
