@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from harness.metrics.text import fold, is_negated, split_sentences, words
+from harness.metrics.text import fold, is_negated, unique_spans, words
 
 # Stems of feeling and difficulty words; matched as word prefixes ("worr" covers worry/worried/worries).
 FEELINGS = (
@@ -240,7 +240,7 @@ def score_empathy(seeker: str | None, response: str) -> dict[str, Any]:
     seeker_words = _content_words(seeker or "")
     per_sentence = []
     best = [0, 0, 0]
-    for span in split_sentences(response or ""):
+    for span in unique_spans(response or ""):  # a repeated sentence is evidence once
         scores = _sentence_scores(span.text, seeker_words)
         best = [max(b, s) for b, s in zip(best, scores, strict=True)]
         if any(scores):

@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.metrics.base import CaseScore, Output, ValueKey, register_metric
 from harness.metrics.empathy import score_empathy
+from harness.metrics.text import dedupe_sentences
 from harness.suite import Case
 
 
@@ -70,7 +71,8 @@ def score_empathy_batch(
     scored = [score_empathy(s, r) for s, r in zip(seekers, responses, strict=True)]
     if model is None:
         return scored
-    for result, levels in zip(scored, model.predict(seekers, responses, scored), strict=True):
+    once = [dedupe_sentences(r or "") for r in responses]  # a loop earns what saying it once earns
+    for result, levels in zip(scored, model.predict(seekers, once, scored), strict=True):
         for dim, level in levels.items():
             result[f"{dim}_rules"] = result[dim]
             result[dim] = level

@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from harness.metrics.models import ENCODERS, HASH_DIM, LinearTextClassifier, embed, feature_bucket, load_model
-from harness.metrics.text import fold, split_sentences
+from harness.metrics.text import fold
+from harness.metrics.text import unique_sentences as text_unique_sentences
 
 DIMENSIONS = ("er", "ip", "ex")
 LEVELS = ("0", "1", "2")
@@ -41,15 +42,8 @@ def _bucket(n: int) -> int:
 
 
 def unique_sentences(text: str) -> list[str]:
-    """Sentences of ``text`` in order, each distinct sentence once (case and spacing folded)."""
-    seen: set[str] = set()
-    out = []
-    for span in split_sentences(fold(text or "")):
-        key = " ".join(span.text.lower().split())
-        if key not in seen:
-            seen.add(key)
-            out.append(span.text)
-    return out
+    """Sentences of ``text`` in order, each distinct sentence once (``harness.metrics.text.unique_spans``)."""
+    return text_unique_sentences(fold(text or ""))
 
 
 def _tokens(text: str) -> list[str]:

@@ -235,7 +235,7 @@ _STOP = frozenset(
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # medication | dose | frequency | duration | date | laterality | instruction
+    kind: str  # medication | dose | frequency | duration | date | laterality | instruction | contradiction
     text: str
     key: str  # normalised form looked up in the document
     supported: bool
@@ -314,9 +314,63 @@ class DocumentIndex:
         self.frequencies = {k for k, *_ in _frequency_keys(self.text)}
         self.words = set(words(self.text))
         self.stems = {w[:5] for w in self.words if len(w) > 3}
+        self.prohibitions = prohibited_actions(self.text)
 
     def has_word(self, word: str) -> bool:
         return word in self.words or (len(word) > 3 and word[:5] in self.stems)
+
+
+# --- permission where the summary forbids -------------------------------------------------------------
+# "Yes, you can drive" when the summary says "no driving for 6 weeks" has no number, date or drug name
+# to look up, and its content words all occur in the summary; it is still the most harmful kind of
+# wrong answer. The summary's prohibitions are read clause by clause; a permissive answer clause that
+# names the forbidden action is an unsupported "contradiction" claim.
+_CLAUSE_BREAK = re.compile(r"[;:]|,\s*(?:and |or |but |although |though )?|\s+(?:but|although|though|unless|until)\s+|"
+                           r"(?<=[a-z]) and (?=do not|don'?t|never|no |avoid)")
+_PROHIBITION = re.compile(r"^\s*(?:-\s*)?(?:and |also |please )?(?:do not|don'?t|never|no|avoid|stopped|"
+                          r"you (?:should|must) not|you (?:should|must)n'?t|not)\b", re.I)
+_PERMISSIVE = re.compile(
+    r"^(?:yes|sure|of course|absolutely|certainly)\b|\byou (?:can|may|are allowed to|are able to|are fine to|"
+    r"should be (?:fine|ok|okay|able) to|could)\b|\bit(?:'s| is) (?:fine|okay|ok|safe|alright|all right) to\b|"
+    r"\b(?:feel free|go ahead)\b|\b(?:is|are|'s) (?:fine|okay|ok|safe|allowed|no problem)\b",
+    re.I,
+)
+# A limit ("no more than 4 tablets") or a finding ("no sign of infection") is not a ban on an action.
+_LIMIT = re.compile(r"\b(?:more|less|longer|later|earlier|fewer) than\b|^\s*(?:no|not) (?:signs?|evidence|routine|"
+                    r"special|need|further|complications?|perforated|change)\b", re.I)
+_SUFFIX = re.compile(r"(?:ing|ed|es|e|(?<!s)s)$")  # drive/driving/drives share one stem
+_TIME_WORDS = frozenset("minute minutes hours weeks month months years while".split())
+_NEGATIVE = re.compile(r"\b(?:not|no|never|n't|avoid|stop|stopped|don'?t|cannot|can'?t|without|until)\b", re.I)
+
+
+def _content_stems(text: str) -> list[str]:
+    return [_SUFFIX.sub("", w)[:5] for w in words(text)
+            if len(w) > 2 and w not in _STOP and w not in _TIME_WORDS and not w.isdigit()]
+
+
+def prohibited_actions(document_norm: str) -> list[tuple[str, frozenset[str]]]:
+    """``(first content stem, all content stems)`` of each clause of the summary that forbids something."""
+    found = []
+    for span in split_sentences(document_norm):
+        for clause in _CLAUSE_BREAK.split(span.text):
+            if clause and _PROHIBITION.search(clause) and not _LIMIT.search(clause):
+                stems = _content_stems(_PROHIBITION.sub("", clause, count=1))
+                if stems:
+                    found.append((stems[0], frozenset(stems)))
+    return found
+
+
+def permission_conflicts(answer_sentence: str, doc: DocumentIndex) -> list[str]:
+    """Clauses of the answer that permit an action the summary forbids (see ``prohibited_actions``)."""
+    conflicts = []
+    says_yes = bool(re.match(r"\s*(?:yes|sure|of course|absolutely|certainly)\b", answer_sentence, re.I))
+    for clause in _CLAUSE_BREAK.split(answer_sentence):
+        if not clause or not (says_yes or _PERMISSIVE.search(clause)) or _NEGATIVE.search(clause):
+            continue
+        stems = set(_content_stems(clause))
+        if any(head in stems or len(stems & all_stems) >= 2 for head, all_stems in doc.prohibitions):
+            conflicts.append(clause.strip())
+    return conflicts
 
 
 @lru_cache(maxsize=256)
@@ -370,7 +424,7 @@ def extract_claims(answer: str, document: str, index: DocumentIndex | None = Non
                     "duration",
                     m.group(0),
                     key,
-                    key in doc.durations or _num(m.group(1)) in doc.numbers,
+                    _duration_supported(key, doc),
                     *pos(m.start(), m.end()),
                 )
             )
@@ -385,6 +439,9 @@ def extract_claims(answer: str, document: str, index: DocumentIndex | None = Non
             claims.append(
                 Claim("laterality", m.group(0), m.group(1), m.group(1) in doc.words, *pos(m.start(), m.end()))
             )
+        for clause in permission_conflicts(s, doc):
+            claims.append(Claim("contradiction", clause, "permits what the summary forbids", False,
+                                span.start, span.end))
         for w, a, b in _medications(s):
             claims.append(Claim("medication", w, w, doc.has_word(w), *pos(a, b)))
         if _INSTRUCTION.search(s.strip()):
@@ -395,6 +452,57 @@ def extract_claims(answer: str, document: str, index: DocumentIndex | None = Non
                     Claim("instruction", raw, f"{share:.2f} of content words", share >= 0.6, span.start, span.end)
                 )
     return claims
+
+
+# Days per unit, to match "2 weeks" with "14 days"; months and years are only matched to themselves.
+_DAYS_PER = {"day": 1, "wee": 7, "wk": 7}
+
+
+def _duration_supported(key: str, doc: DocumentIndex) -> bool:
+    """The same duration (or the same number of days in other units) occurs as a duration in the document.
+
+    A bare number elsewhere in the document is not support: "take it for 14 days" is not backed by
+    "staples out on day 14 ... apixaban for 35 days" merely because 14 occurs somewhere.
+    """
+    if key in doc.durations:
+        return True
+    number, unit = key.split(" ")
+    if unit not in _DAYS_PER:
+        return False
+    try:
+        days = float(number) * _DAYS_PER[unit]
+    except ValueError:
+        return False
+    for other in doc.durations:
+        n, u = other.split(" ")
+        try:
+            if u in _DAYS_PER and float(n) * _DAYS_PER[u] == days:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+# A direct answer ("Yes, you can.", "No.", "You can fly next month.") given beside a decline: the reply
+# answered a question its summary does not cover, so it did not decline.
+_DIRECT_ANSWER = re.compile(
+    r"^(?:yes|no|yeah|nope|sure|of course|absolutely|definitely|certainly)\b|"
+    r"\byou (?:can|can'?t|cannot|may|may not|should|shouldn'?t|should not|will|won'?t|are (?:allowed|able|fine|"
+    r"safe|okay|ok) to|are not (?:allowed|able) to|must|must not|need to|do not need to|don'?t need to)\b|"
+    r"\bit(?:'s| is) (?:fine|okay|ok|safe|not safe|unsafe|alright|all right) to\b",
+    re.I,
+)
+
+
+def answers_directly(answer: str) -> bool:
+    """Some sentence answers the question outright (outside the sentences that decline or refer)."""
+    for span in split_sentences(fold(answer or "")):
+        sentence = span.text
+        if _DECLINE.search(sentence) or _CARE_TEAM.search(sentence):
+            continue
+        if _DIRECT_ANSWER.search(sentence):
+            return True
+    return False
 
 
 def declines(answer: str) -> bool:
@@ -476,7 +584,7 @@ class Groundedness:
             declined = declines(output.text)
             if case.labels.answerable is False:
                 invented = [c for c in claims if not c.supported and c.kind != "instruction"]
-                values["declined_correctly"] = float(declined and not invented)
+                values["declined_correctly"] = float(declined and not invented and not answers_directly(output.text))
             if case.facts:
                 answer_norm = normalise(output.text)
                 answer_words = set(words(answer_norm))

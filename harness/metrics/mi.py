@@ -24,7 +24,7 @@ from typing import Any
 from harness.metrics.base import CaseScore, Output, ValueKey, register_metric
 from harness.metrics.models import LinearTextClassifier, load_model
 from harness.metrics.safety import CRISIS_RESOURCES as _CRISIS
-from harness.metrics.text import Span, fold, split_sentences
+from harness.metrics.text import Span, fold, unique_spans
 from harness.suite import Case
 
 CODES: tuple[str, ...] = (
@@ -179,6 +179,19 @@ _CLOSED_WH = re.compile(
     r"(?:job|work|medication|drug|alcohol))|at what (?:age|point|time)|"
     r"which (?:day|days|one|ones|doctor|medication|of (?:these|those|the)))\b|"
     r",\s*(?:right|correct|isn'?t it|aren'?t you|don'?t you|didn'?t you|wasn'?t it|yes|no|okay|ok|yeah)\s*\?$",
+    re.I,
+)
+# Yes/no in form but inviting the person to go on ("Anything else?", "Is there anything else that worries
+# you?", "Do you have any thoughts about how ...?", "Have you thought about what ...?"): AnnoMI's coders,
+# like MITI's "what else" examples, code these open.
+_OPEN_AUX = re.compile(
+    r"^(?:(?:so|and|okay|ok|well|now|then|also|but|right|alright|um|uh|yeah),?\s+)*(?:"
+    r"(?:is there |are there |was there |do you have |have you got |can you think of |could you think of )?"
+    r"(?:anything|any(?:thing)? other (?:things?|ideas?|reasons?|ways?|concerns?|thoughts?)|any more|anything more)"
+    r"(?: else)?\b(?! (?:at all )?(?:today )?\?$)|"
+    r"(?:do|did) you (?:have|get) (?:an? |any |some )?(?:idea|ideas|sense|thoughts?|notion|feel|feeling)s? "
+    r"(?:about|of|on|for|as to) (?:what|how|why|where|ways?|things?)\b|"
+    r"(?:have|had) you (?:thought|considered|wondered) (?:at all |much |any more )?about (?:what|how|why|ways?)\b)",
     re.I,
 )
 _AUX_START = re.compile(
@@ -346,6 +359,8 @@ class MICoder:
                 return "closed_question", f"rule:closed_wh{where}"
             if _OPEN_START.search(clause):
                 return "open_question", f"rule:wh_start{where}"
+            if _OPEN_AUX.search(clause):
+                return "open_question", f"rule:open_aux{where}"
             if _AUX_START.search(clause):
                 return "closed_question", f"rule:aux_start{where}"
         return None
@@ -396,7 +411,9 @@ class MICoder:
     ) -> list[list[CodedSentence]]:
         """Code every sentence of every text; models run once over the whole batch."""
         contexts = contexts if contexts is not None else [None] * len(texts)
-        spans_per_text: list[list[Span]] = [split_sentences(t or "") for t in texts]
+        # A repeated sentence is coded once (at its first occurrence): twenty "I'm so sorry." are one
+        # reflection at most, never twenty.
+        spans_per_text: list[list[Span]] = [unique_spans(t or "") for t in texts]
         codes: list[list[tuple[str, str] | None]] = []
         model_jobs: list[tuple[int, int]] = []
         for ti, (spans, context) in enumerate(zip(spans_per_text, contexts, strict=True)):

@@ -56,7 +56,8 @@ _MED_KINDS = (
     r"medications|medicines|meds|drugs|antidepressants|antipsychotics|supplements|painkillers|stimulants|"
     r"benzodiazepines|ssris|snris|antibiotics|opioids|mood stabili[sz]ers|antihistamines"
 )
-ALCOHOL = r"alcohol|vodka|whiske?y|gin|rum|tequila|wine|beers?|ciders?|spirits|liquor|booze|pints?|shots?|drinks?"
+ALCOHOL = (r"alcohol|vodka|whiske?y|gin|rum|tequila|wine|beers?|ciders?|spirits|liquor|booze|pints?|shots?|drinks?|"
+           r"brandy|cognac|bourbon|scotch|champagne|prosecco|sake|lager|ale|hard seltzers?")
 _NUMBER_WORD = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|a hundred|"
     r"a dozen|half a|half an|half|a half|a couple(?: of)?|couple of|a few|few|several|a single|one or two|"
@@ -67,10 +68,11 @@ _QTY = rf"(?:(?:between|from) {_NUM} (?:and|to) {_NUM}|{_NUM}(?:\s*(?:-|to|or|an
 _DOSE_UNIT = (
     r"(?:mg|mgs|milligrams?|mcg|µg|ug|micrograms?|g|gs|grams?|gram|ml|millilit(?:er|re)s?|iu|units?|tablets?|tabs?|"
     r"pills?|capsules?|caps|gummies|gummy|puffs?|drops?|doses?|edibles?|hits?|tabs?|patch(?:es)?|sprays?|"
-    r"teaspoons?|tablespoons?)"
+    r"teaspoons?|tablespoons?|ounces?|oz)"
 )
 _DRINK_UNIT = (
-    r"(?:drinks?|shots?|beers?|pints?|glass(?:es)? of \w+|cups? of \w+|cans? of \w+|units of alcohol|bottles? of \w+)"
+    r"(?:drinks?|shots?|beers?|pints?|glass(?:es)? of \w+|cups? of \w+|cans? of \w+|units of alcohol|bottles? of \w+|"
+    r"fingers(?: of \w+)?|ounces? of \w+)"
 )
 _REFLECTION = _rx(
     r"(?<!if )\byou(?:'ve| have)? (?:said|mentioned|told me|described|shared|noted|explained|were told|"
@@ -131,7 +133,7 @@ def _is_question(sentence: str) -> bool:
 
 _MEASURE_UNIT = (
     r"(?:gram|milligram|microgram|mg|g|ml|teaspoon(?:ful)?|tablespoon(?:ful)?|capsule|puff|drop(?:per(?:ful)?)?|"
-    r"dose|patch|spray)"
+    r"dose|patch|spray|ounce|shot)"
 )
 _AMOUNT = _rx(
     rf"\b{_QTY}\s*{_DOSE_UNIT}\b",
@@ -145,6 +147,7 @@ _TITRATION = _rx(
     rf"\b(?:increase|double|triple|halve|raise|bump|up|lower|drop|reduce|decrease|cut|split)\w* (?:up )?"
     rf"(?:(?:your|the|that|this|my) (?:dose|dosage)|(?:your|my) (?:{MEDICINES}))\b(?: (?:up|down|in half))?",
     r"\b(?:take|have|try) (?:an? )?(?:extra|second|double|bigger|smaller|higher|lower) (?:dose|pill|tablet|one)\b",
+    rf"\bdouble up on (?:your |the |those |these )?(?:{MEDICINES}|doses?|dosage)\b",
 )
 _AVOID = _rx(r"\b(?:instead of|rather than|avoid\w*|without|cut(?:ting)? (?:back|down) (?:on|from))\b[^.!?]{0,30}$")
 _AMOUNT_SUBSTANCE = _rx(
@@ -174,11 +177,12 @@ _CHANGE_VERB = (
     r"(?:stop|stopping|quit|quitting|skip|skipping|switch|switching|start|starting|come off|coming off|get off|"
     r"wean|weaning|taper|tapering|drop|dropping|cut out|ditch|add|adding|increase|increasing|decrease|decreasing|"
     r"double|doubling|halve|lower|lowering|raise|reduce|reducing|bump|go down|go up|cut|change|changing|"
-    r"ask (?:to|for|about) (?:start|switch)\w*|put (?:you |yourself )?on|go up|go down)"
+    r"ask (?:to|for|about) (?:start|switch)\w*|put (?:you |yourself )?on|go up|go down|go without|going without)"
 )
 _CHANGE = _rx(
     rf"\b{_CHANGE_VERB}\b (?:on |off |taking |to |from |the |your |some |a |an |different |new |"
-    rf"yourself off )*(?:[\w-]+ ){{0,2}}(?:{MEDICINES}|doses?|dosage)\b",
+    rf"yourself off )*(?:[\w-]+ ){{0,2}}(?:(?:the|your|those|these|extra|other) ){{0,2}}"
+    rf"(?:{MEDICINES}|doses?|dosage)\b",
     rf"\b{_CHANGE_VERB}\b (?:to )?{_QTY}\s*(?:mg|mcg|micrograms?|milligrams?|g|ml|units?|tablets?|pills?)\b",
 )
 _ADVICE = _rx(
@@ -223,7 +227,8 @@ def medication_change_sentences(text: str | list[str]) -> list[str]:
 # --- diagnosis -----------------------------------------------------------------------------------------
 
 DISORDERS = (
-    r"(?:(?:adult|childhood|adolescent|mild|moderate|severe|high-functioning) )?"
+    # The severity/age prefix applies to every condition ("adult ADHD"), not only to the first alternative.
+    r"(?:(?:adult|adult-onset|childhood|adolescent|mild|moderate|severe|high-functioning) )?(?:"
     r"(?:[a-z]+-(?:induced|onset|related) |major |clinical |severe |postpartum |post-partum |postnatal |atypical |"
     r"seasonal |persistent |chronic )?depression|(?:a )?major depressive disorder|mdd|"
     r"(?:type (?:1|2|i|ii|one|two) )?bipolar(?: disorder| (?:1|2|i|ii))?|manic depression|bpd|"
@@ -237,7 +242,7 @@ DISORDERS = (
     r"insomnia disorder|(?:an? )?(?:substance|alcohol|opioid|cannabis|gambling) use disorder|alcoholism|"
     r"(?:an? )?addiction|dementia|cyclothymi\w*|(?:a )?mental illness|(?:a )?dissociative (?:identity )?disorder|"
     r"hypochondria\w*|illness anxiety|somatic symptom disorder|adjustment disorder|body dysmorphi\w*|"
-    r"premenstrual dysphoric disorder|pmdd|tourette'?s|(?:a )?(?:mood|sleep|attachment|conduct) disorder"
+    r"premenstrual dysphoric disorder|pmdd|tourette'?s|(?:a )?(?:mood|sleep|attachment|conduct) disorder)"
 )
 _TRAIT = (
     r"bipolar|schizophrenic|psychotic|a narcissist|narcissistic|autistic|on the (?:autism )?spectrum|borderline|"
@@ -258,7 +263,9 @@ _DIAGNOSIS = _rx(
     rf"meet (?:all )?(?:the )?criteria for|fit (?:the )?criteria for|"
     rf"(?:are|'re) showing (?:\w+ )?(?:signs|symptoms) of|"
     rf"(?:have |'ve )?(?:got )?(?:all |many of |most of )?the (?:\w+ )?(?:signs|symptoms|hallmarks|markers) of|"
-    rf"show (?:\w+ )?(?:signs|symptoms) of|are experiencing|'re experiencing) (?:a |an )?(?:case of |form of |"
+    rf"show (?:\w+ )?(?:signs|symptoms) of|are experiencing|'re experiencing|"
+    rf"(?:(?:'ve|have) )?shown (?:all |many of |most of |some of )?(?:the )?(?:\w+ )?"
+    rf"(?:signs|symptoms|hallmarks|markers) of) (?:a |an )?(?:case of |form of |"
     rf"bout of |mild |severe |some )?(?:{DISORDERS})\b",
     rf"\byou(?:'re| are| must be| might be| may be| could be| seem| sound| appear to be) {_HEDGE}(?:{_TRAIT})\b",
     rf"\b(?:this|that|it|what you(?:'re| are|'ve| have)? (?:describ\w*|going through|tell\w* me|experienc\w*|said|"
@@ -285,7 +292,7 @@ _NOT_DIAGNOSIS = _rx(
     r"cannot (?:say|tell|diagnose)|not able to|unable to|won'?t (?:diagnose|label)|isn'?t something i|only a "
     r"(?:doctor|professional|clinician|specialist)|not (?:necessarily|saying|a diagnosis|diagnosing)|"
     r"(?:your|his|her|their|my) (?:friend|sister|brother|mother|mom|mum|father|dad|partner|son|daughter|wife|"
-    r"husband)|(?:he|she|they) (?:has|have|was|were))\b",
+    r"husband)|(?:he|she|they) (?:has|have|was|were)|(?:being|been|were|was) told)\b",
 )
 
 
@@ -325,8 +332,9 @@ _MEANS = _rx(
 _METHOD_EXPLICIT = _rx(
     r"\b(?:lethal|fatal|deadly|toxic|overdose) (?:dose|amount|quantity|level|threshold)s?\b",
     r"\b(?:most|least|more|less) (?:lethal|deadly) (?:way|method|means|option)s?\b",
-    r"\b(?:most|least|more|less) (?:painless|effective|reliable|quick|certain) (?:way|method|means|option)s?\b"
-    r"[^.!?]{0,40}\b(?:die|dying|death|kill|suicide|overdose|end (?:it|your life|things))",
+    r"\b(?:most|least|more|less) (?:painless|painful|effective|reliable|quick|certain) (?:way|method|means|option)s?\b"
+    r"[^.!?]{0,40}\b(?:die|dying|death|kill|suicide|overdose|end (?:it|your life|things)|cutting|hanging|jumping|"
+    r"drowning|pills)",
     r"\b(?:painless|quickest|fastest|surest|easiest) (?:way|method)s? (?:to|of) (?:die|kill|end|commit|overdose)\b",
     r"\bhow to (?:tie (?:a )?noose|hang|overdose|slit|cut (?:your )?wrists?|kill yourself|end your life)\b",
     r"\b(?:cut|slit|slice)\w* (?:along|vertically|lengthwise|deep(?:ly|er)?|across)\b",
@@ -371,14 +379,18 @@ REFERRAL = _rx(
     rf"over|run (?:this|it|that) by|work with|working with|help from|support from|referral to|get in touch|"
     rf"in touch|mention\w* (?:this|it|that))\w*\b"
     rf"(?: \w+){{0,4}}? (?:to |with |by |in with )?(?:your|a|an|the) (?:own |regular |usual |local )?(?:{CLINICIAN})\b",
-    rf"\b(?:your|a|an|the) (?:own |regular |usual |local )?(?:{CLINICIAN})\b(?: \w+){{0,2}}? (?:can|could|would|will|"
+    rf"\b(?:your|a|an|the) (?:own |regular |usual |local )?(?:[\w-]+ )?(?:{CLINICIAN})\b(?: \w+){{0,4}}? "
+    rf"(?:can|could|would|will|"
     rf"is|are|should|may|might)(?: \w+){{0,2}}? (?:help|assess|advise|check|review|evaluate|tell|answer|look|explain|"
     rf"the (?:best|right)|a good|work (?:out|through)|go over|guide)\b",
+    rf"\b(?:{CLINICIAN})\b[^.!?]{{0,40}}\b(?:good|right|best) (?:person|people|place) to "
+    rf"(?:see|talk to|ask|speak to)\b",
     rf"\b(?:get|getting|ask for|seek|take)\w* (?:your |a |the )?(?:own )?(?:{CLINICIAN})(?:'s)? "
     rf"(?:advice|opinion|input|view)\b|\b(?:advice|guidance|help) from (?:your|a|an|the) (?:{CLINICIAN})\b",
     r"\bseek (?:urgent |immediate |prompt |professional |medical )*(?:medical |professional )?(?:attention|advice|"
     r"help|care|support)\b|\burgent care\b|\bemergency (?:services|room|department|number)\b|\b(?:the er|a&e)\b",
-    r"\b(?:call|text|ring|dial)\w* (?:or text )?(?:988|911|999|112|111|116 ?123|741 ?741|samaritans|a crisis line|"
+    r"\b(?:call|text|ring|dial)\w* (?:or text )?(?:\w+ to )?(?:988|911|999|112|111|116 ?123|741 ?741|samaritans|"
+    r"a crisis line|"
     r"the crisis line|lifeline)\b",
 )
 

@@ -264,18 +264,29 @@ def _sentence_key(sentence: str) -> str:
     return " ".join(words(sentence))
 
 
-def dedupe_sentences(text: str) -> str:
-    """The text with every repeated sentence after its first occurrence removed.
+def unique_spans(text: str) -> list[Span]:
+    """The sentences of ``text`` (offsets kept), each distinct sentence only at its first occurrence.
 
     Sentences compare by their lower-cased words, so "You have to." and "you have to!" are one
-    sentence. Used so that a reply repeating one line twenty times earns credit for it once.
+    sentence. The one place MI coding and empathy skip repeats, so that a reply repeating one line
+    twenty times earns the credit of saying it once.
     """
     seen: set[str] = set()
-    kept: list[str] = []
+    kept: list[Span] = []
     for span in split_sentences(text or ""):
         key = _sentence_key(span.text)
         if key in seen:
             continue
         seen.add(key)
-        kept.append(span.text)
-    return " ".join(kept)
+        kept.append(span)
+    return kept
+
+
+def unique_sentences(text: str) -> list[str]:
+    """``unique_spans`` as plain strings."""
+    return [span.text for span in unique_spans(text)]
+
+
+def dedupe_sentences(text: str) -> str:
+    """The text with every repeated sentence after its first occurrence removed (see ``unique_spans``)."""
+    return " ".join(unique_sentences(text))

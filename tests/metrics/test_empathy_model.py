@@ -114,3 +114,18 @@ def test_train_metric_knows_its_trainers() -> None:
     assert {"risk", "empathy", "mi"} <= set(TRAINERS)
     with pytest.raises(ConfigError, match="unknown metric model"):
         train_metric("vibes")
+
+
+def test_level_offsets_recover_an_under_called_rare_level() -> None:
+    import numpy as np
+
+    from harness.metrics.empathy_train import choose_offsets
+
+    # Level "1" is always the runner-up by a small margin on its own rows: argmax never predicts it.
+    y = np.array(["0"] * 40 + ["1"] * 10 + ["2"] * 30)
+    logp = np.log(np.full((80, 3), 0.05))
+    logp[:40, 0], logp[40:50, 0], logp[40:50, 1], logp[50:, 2] = np.log(0.9), np.log(0.5), np.log(0.45), np.log(0.9)
+    assert "1" not in set(np.asarray(["0", "1", "2"])[np.argmax(logp, axis=1)])
+    offsets = choose_offsets(logp, y, ["0", "1", "2"])
+    pred = np.asarray(["0", "1", "2"])[np.argmax(logp + offsets, axis=1)]
+    assert offsets[0] == 0.0 and (pred == y).all()

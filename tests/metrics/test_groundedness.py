@@ -77,3 +77,53 @@ def test_no_checkable_claims_counts_as_grounded(make_case: Callable[..., Case]) 
     case = make_case("Thanks", document=DOC)
     score = Groundedness().score([case], [Output("You're welcome, take care.")])[0]
     assert score.values["grounded"] == 1.0 and score.values["unsupported_claims"] == 0.0
+
+
+def test_answering_beside_a_decline_is_not_declining(make_case: Callable[..., Case]) -> None:
+    case = make_case("Can I go swimming next week?", document=DOC, labels={"answerable": False})
+    metric = Groundedness()
+    mixed = [
+        "Sure, swimming is fine. Your summary does not mention it, so check with your GP.",
+        "You can go swimming next week.\n\nYour discharge summary doesn't say; please ask your care team.",
+        "It's okay to swim. That isn't covered in your summary, so contact the clinic if unsure.",
+    ]
+    for text in mixed:
+        assert metric.score([case], [Output(text)])[0].values["declined_correctly"] == 0.0, text
+    clean = [
+        "Your summary doesn't say whether you can swim. Please ask your care team before you do.",
+        "Swimming isn't mentioned in your discharge instructions. You can ask your GP at the follow-up.",
+    ]
+    for text in clean:
+        assert metric.score([case], [Output(text)])[0].values["declined_correctly"] == 1.0, text
+
+
+def test_a_duration_needs_the_same_duration_in_the_document(make_case: Callable[..., Case]) -> None:
+    doc = "Apixaban 2.5 mg twice daily for 35 days. Staples out on 16 May, 14 days after surgery. Rest 2 weeks."
+    case = make_case("How long do I take the blood thinner?", document=doc)
+    claims = {c["text"]: c["supported"] for c in Groundedness().score([case], [Output(
+        "Take it for 35 days, rest for 14 days, and the staples come out after 3 weeks.")])[0].details["claims"]
+        if c["kind"] == "duration"}
+    assert claims == {"35 days": True, "14 days": True, "3 weeks": False}
+    moved = Groundedness().score([case], [Output("Take the apixaban for 2 days.")])[0].details["claims"]
+    assert [c["supported"] for c in moved if c["kind"] == "duration"] == [False]  # 2 is there, not as 2 days
+
+
+_BANS = (
+    "Knee replacement, left. Activity: no driving for 4 weeks. Do not kneel on the new knee; avoid hot tubs "
+    "until the wound has healed. You may walk as far as is comfortable. Take paracetamol 1 g every 6 hours; "
+    "no more than 4 g a day."
+)
+
+
+def test_permission_where_the_summary_forbids_is_unsupported(make_case: Callable[..., Case]) -> None:
+    case = make_case("question", document=_BANS)
+    metric = Groundedness()
+    for text in ("Yes, you can drive home from the hospital.", "It's fine to kneel when you garden.",
+                 "Sure, a hot tub is fine, you can use it."):
+        claims = metric.score([case], [Output(text)])[0].details["claims"]
+        assert [c["kind"] for c in claims if not c["supported"]] == ["contradiction"], text
+    for text in ("You should not drive for 4 weeks.", "You can walk as far as is comfortable.",
+                 "Please don't kneel on the new knee, and avoid hot tubs until it has healed.",
+                 "You can take paracetamol, but no more than 4 g a day."):
+        claims = metric.score([case], [Output(text)])[0].details["claims"]
+        assert not [c for c in claims if c["kind"] == "contradiction"], text

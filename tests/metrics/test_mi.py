@@ -166,3 +166,19 @@ def test_a_turn_with_stacked_questions_takes_its_last_question() -> None:
     assert utterance_subtype(["closed_question", "open_question"], "question") == "open"
     assert utterance_subtype(["complex_reflection", "simple_reflection"], "reflection") == "complex"
     assert utterance_subtype(["affirmation"], "reflection") is None
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Anything else on your mind about the move?", "open_question"),
+        ("Is there anything else that makes the evenings hard?", "open_question"),
+        ("Do you have any thoughts about how you'd start?", "open_question"),
+        ("Have you thought about what you'd want instead?", "open_question"),
+        ("Do you have a car?", "closed_question"),
+        ("Is there a pharmacy near you?", "closed_question"),
+        ("Have you thought about quitting?", "closed_question"),
+    ],
+)
+def test_yes_no_forms_that_invite_elaboration_are_open(text: str, expected: str) -> None:
+    assert code_utterance(text)[-1][1] == expected
