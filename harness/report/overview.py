@@ -60,7 +60,8 @@ def verdict_view(verdict: Verdict) -> dict[str, Any]:
             panels.append(Markup(dot_ci_panel(title, rows, better_sign=1 if found[0].higher_is_better else -1)))
             bars += [(f"{p.candidate} · {metric_label(key)}", p.wins, p.ties, p.losses) for p in found]
         suites.append({
-            "suite": suite, "primary_labels": [metric_label(k) for k in keys], "source": verdict.primary_source.get(suite),
+            "suite": suite, "primary_labels": [metric_label(k) for k in keys],
+            "source": verdict.primary_source.get(suite),
             "missing": verdict.missing_primaries.get(suite, []), "panels": panels,
             "wtl": Markup(wtl_bars(f"{suite}: cases won / tied / lost against {verdict.baseline}", bars))
             if bars else None,
