@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
 from harness.errors import ConfigError
-from harness.stats import MIN_N, cases_needed, mean_interval, paired_difference
+from harness.stats import MIN_N, cases_needed, cases_needed_binary, mean_interval, paired_difference
 from harness.suite import Case, GateSpec, Labels, Suite
 
 GateStatus = Literal["passed", "failed", "not_exercised", "not_evaluated", "skipped"]
@@ -167,9 +167,17 @@ def _non_inferiority(gate: GateSpec, ids: list[str], values: dict[str, float | N
                f" n={diff.n}); non-inferior if the worse bound > -{margin}")
     if not ok:
         pairs = [(a, b) for a, b in zip(mine, theirs, strict=True) if a is not None and b is not None]
-        spread = float(np.std([a - b for a, b in pairs], ddof=1)) if len(pairs) > 1 else 0.0
-        effect = diff.mean if higher_is_better else -diff.mean
-        needed = cases_needed(spread, effect, margin)
+        if diff.method.startswith("cluster"):
+            needed = None  # the interval rests on the documents, not the questions: more documents, not cases
+            if (diff.mean if higher_is_better else -diff.mean) > -margin:
+                details["needs_documents"] = True
+                message += f"; too few source documents ({diff.method}): the mean is within the margin"
+        elif diff.method.startswith("Newcombe"):
+            needed = cases_needed_binary([a for a, _ in pairs], [b for _, b in pairs], margin,
+                                         higher_is_better=higher_is_better)
+        else:
+            spread = float(np.std([a - b for a, b in pairs], ddof=1)) if len(pairs) > 1 else 0.0
+            needed = cases_needed(spread, diff.mean if higher_is_better else -diff.mean, margin)
         if needed is not None and needed > diff.n:
             details["needs_n"] = needed
             message += (f"; too few cases: the mean is within the margin, but the interval needs ~{needed} paired"

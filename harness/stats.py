@@ -163,6 +163,9 @@ def bca_interval(data: np.ndarray, *, resamples: int = 2000, confidence: float =
     return bounds[0], bounds[1]
 
 
+MIN_BOOTSTRAP_CLUSTERS = 10  # fewer clusters: a bootstrap over them has too few distinct resamples
+
+
 def cluster_bootstrap(data: np.ndarray, clusters: Sequence[Any], *, resamples: int = 2000,
                       confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
     """Percentile interval of the mean when whole clusters (a source document) are resampled:
@@ -177,6 +180,37 @@ def cluster_bootstrap(data: np.ndarray, clusters: Sequence[Any], *, resamples: i
     means = sums[pick].sum(axis=1) / counts[pick].sum(axis=1)
     alpha = (1 - confidence) / 2
     return float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
+
+
+def cluster_t(data: np.ndarray, clusters: Sequence[Any], confidence: float = 0.95) -> tuple[float, float, float]:
+    """(low, high, p for mean = 0): cluster-robust Student t over G clusters with G - 1 degrees of
+    freedom. With 2-9 documents a bootstrap over them has a handful of distinct resamples and comes
+    out *narrower* than resampling questions; this interval is honest about having G, not n, units."""
+    from scipy.stats import t
+
+    labels = list(dict.fromkeys(clusters))
+    index = {label: i for i, label in enumerate(labels)}
+    ids = np.array([index[c] for c in clusters])
+    groups = len(labels)
+    mean = float(data.mean())
+    residual_totals = np.bincount(ids, weights=data - mean, minlength=groups)
+    se = math.sqrt(groups / (groups - 1) * float(np.sum(residual_totals ** 2))) / data.size
+    if se == 0:
+        return mean, mean, 1.0 if mean == 0 else 0.0
+    half = float(t.ppf(1 - (1 - confidence) / 2, groups - 1)) * se
+    return mean - half, mean + half, float(min(1.0, 2 * t.sf(abs(mean) / se, groups - 1)))
+
+
+def clustered_interval(data: np.ndarray, clusters: Sequence[Any], *, resamples: int = 2000,
+                       confidence: float = 0.95, seed: int = 0) -> tuple[float, float, float | None, str]:
+    """(low, high, p or None, method) for clustered cases: cluster bootstrap from
+    ``MIN_BOOTSTRAP_CLUSTERS`` documents up, cluster-robust t below."""
+    groups = len(set(clusters))
+    if groups >= MIN_BOOTSTRAP_CLUSTERS:
+        low, high = cluster_bootstrap(data, clusters, resamples=resamples, confidence=confidence, seed=seed)
+        return low, high, None, f"cluster bootstrap ({groups} documents)"
+    low, high, p_value = cluster_t(data, clusters, confidence)
+    return low, high, p_value, f"cluster-robust t ({groups} documents)"
 
 
 def _pick_clusters(values: Sequence[float | None], clusters: Sequence[Any] | None) -> list[Any] | None:
@@ -198,8 +232,8 @@ def mean_interval(values: Sequence[float | None], *, clusters: Sequence[Any] | N
     mean = float(data.mean())
     kept = _pick_clusters(values, clusters)
     if kept is not None:
-        low, high = cluster_bootstrap(data, kept, resamples=resamples, confidence=confidence, seed=seed)
-        return Estimate(mean, low, high, int(data.size), f"cluster bootstrap ({len(set(kept))} clusters)")
+        low, high, _p, method = clustered_interval(data, kept, resamples=resamples, confidence=confidence, seed=seed)
+        return Estimate(mean, low, high, int(data.size), method)
     if is_binary(data):
         low, high = wilson_interval(float(data.sum()), int(data.size), confidence)
         return Estimate(mean, low, high, int(data.size), "Wilson")
@@ -250,8 +284,9 @@ def paired_difference(candidate: Sequence[float | None], baseline: Sequence[floa
                       resamples: int = 2000, confidence: float = 0.95, seed: int = 0,
                       tie_tolerance: float = 1e-9) -> PairedComparison | None:
     """candidate - baseline on the cases where both have a value, with an interval that suits the
-    data (Newcombe for pass/fail pairs, cluster bootstrap when cases share a cluster, else Student t)
-    and an exact sign-flip p-value (cluster totals are flipped together when clustered)."""
+    data (Newcombe for pass/fail pairs, cluster bootstrap when cases share a cluster, else Student t).
+    p-value: the paired t-test for Student-t intervals (so it agrees with the interval); otherwise an
+    exact sign-flip test (McNemar's exact test for pass/fail pairs; cluster totals flipped together)."""
     rows = [(x, y, c) for x, y, c in zip(candidate, baseline, clusters or [None] * len(candidate), strict=True)
             if x is not None and y is not None and not np.isnan(x) and not np.isnan(y)]
     if not rows:
@@ -260,9 +295,10 @@ def paired_difference(candidate: Sequence[float | None], baseline: Sequence[floa
     b = np.array([r[1] for r in rows], dtype=float)
     d = a - b
     kept = _pick_clusters(d.tolist(), [r[2] for r in rows]) if clusters is not None else None
+    cluster_p = None
     if kept is not None:
-        low, high = cluster_bootstrap(d, kept, resamples=resamples, confidence=confidence, seed=seed)
-        method = f"cluster bootstrap ({len(set(kept))} clusters)"
+        low, high, cluster_p, method = clustered_interval(d, kept, resamples=resamples, confidence=confidence,
+                                                          seed=seed)
         index = {label: i for i, label in enumerate(dict.fromkeys(kept))}
         flips = np.bincount([index[c] for c in kept], weights=d)
     elif is_binary(a) and is_binary(b):
@@ -275,8 +311,21 @@ def paired_difference(candidate: Sequence[float | None], baseline: Sequence[floa
     better = d if higher_is_better else -d
     wins = int(np.sum(better > tie_tolerance))
     losses = int(np.sum(better < -tie_tolerance))
-    return PairedComparison(diff, sign_flip_p(flips, resamples=resamples, seed=seed), wins, d.size - wins - losses,
-                            losses)
+    if cluster_p is not None:
+        p_value = cluster_p
+    elif method.startswith("Student t") and d.size > 1 and float(d.std(ddof=1)) > 0:
+        p_value = paired_t_p(d)  # the test that matches the interval: p < 0.05 exactly when the CI excludes 0
+    else:
+        p_value = sign_flip_p(flips, resamples=resamples, seed=seed)
+    return PairedComparison(diff, p_value, wins, d.size - wins - losses, losses)
+
+
+def paired_t_p(d: np.ndarray) -> float:
+    """Two-sided one-sample t-test of the mean difference against 0."""
+    from scipy.stats import t
+
+    statistic = float(d.mean()) / (float(d.std(ddof=1)) / math.sqrt(d.size))
+    return float(min(1.0, 2 * t.sf(abs(statistic), d.size - 1)))
 
 
 def cases_needed(sd: float, effect: float, margin: float, confidence: float = 0.95, limit: int = 10_000) -> int | None:
@@ -291,5 +340,27 @@ def cases_needed(sd: float, effect: float, margin: float, confidence: float = 0.
         return 2
     for n in range(2, limit):
         if effect - float(t.ppf(1 - (1 - confidence) / 2, n - 1)) * sd / math.sqrt(n) > -margin:
+            return n
+    return None
+
+
+def cases_needed_binary(a: Sequence[float], b: Sequence[float], margin: float, *, higher_is_better: bool = True,
+                        confidence: float = 0.95, limit: int = 5000) -> int | None:
+    """As ``cases_needed`` for paired pass/fail values: the smallest n whose Newcombe interval, with
+    the same shares of concordant and discordant pairs, clears ``-margin``; None if none does."""
+    x, y = np.array(a, dtype=float), np.array(b, dtype=float)
+    if not higher_is_better:
+        x, y = y, x
+    if x.mean() - y.mean() <= -margin:
+        return None
+    shares = [float(np.mean(m)) for m in ((x == 1) & (y == 1), (x == 1) & (y == 0), (x == 0) & (y == 1))]
+    for n in range(max(2, x.size), limit):
+        counts = [round(share * n) for share in shares]
+        rest = n - sum(counts)
+        if rest < 0:
+            continue
+        cand = np.array([1] * counts[0] + [1] * counts[1] + [0] * counts[2] + [0] * rest, dtype=float)
+        base = np.array([1] * counts[0] + [0] * counts[1] + [1] * counts[2] + [0] * rest, dtype=float)
+        if newcombe_paired(cand, base, confidence)[0] > -margin:
             return n
     return None

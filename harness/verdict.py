@@ -132,6 +132,8 @@ def gate_status(row: dict[str, Any]) -> tuple[str, int | None]:
     needs = details.get("needs_n")
     if isinstance(needs, int):
         return "too few cases", needs
+    if details.get("needs_documents"):
+        return "too few cases", None
     return "fail", None
 
 
