@@ -199,6 +199,13 @@ def _classify(comparisons: list[Primary]) -> int:
     return len(family)
 
 
+def run_suites(store: Store, run_id: str) -> dict[tuple[str, str], Any]:
+    """The suite versions a run used, loaded from their files (None where they are gone)."""
+    from harness.report.data import load_run_suite
+
+    return {(s["suite"], s["version"]): load_run_suite(store, run_id, s)[0] for s in store.run_suites(run_id)}
+
+
 def run_verdict(store: Store, run_id: str, suites: dict[tuple[str, str], Any] | None = None) -> Verdict:
     """The verdict of a stored run. ``suites`` maps (suite, version) to the loaded suite (for its
     ``primary_metrics:`` and the cases' documents); a missing one falls back to the defaults."""

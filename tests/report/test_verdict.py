@@ -11,8 +11,6 @@ import pytest
 from harness.report import render_run_report
 from harness.verdict import gate_status, run_verdict
 
-pytestmark = pytest.mark.browser
-
 
 def _open(browser: Any, url: str) -> tuple[Any, Any, list[str], list[str]]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -26,6 +24,7 @@ def _open(browser: Any, url: str) -> tuple[Any, Any, list[str], list[str]]:
     return context, page, errors, requests
 
 
+@pytest.mark.browser
 def test_verdict_strip_plot_matrix_filter_and_case_sort(browser: Any, synthetic_run: Any, tmp_path: Path) -> None:
     url = synthetic_run.page.as_uri()
     context, page, errors, requests = _open(browser, url)
@@ -92,6 +91,7 @@ def _set(store: Any, run_id: str, candidate: str, suite: str, key: str, values: 
     store.conn.commit()
 
 
+@pytest.mark.browser
 def test_a_changed_stored_score_changes_the_verdict(browser: Any, synthetic_run: Any, tmp_path: Path) -> None:
     store = synthetic_run.copy_store(tmp_path / "store.sqlite")
     run_id = synthetic_run.run_id
@@ -139,3 +139,24 @@ def test_gate_status_names_the_baseline_and_too_few_cases() -> None:
     assert gate_status({"passed": 0, "details": {"status": "not_exercised"}})[0] == "not exercised"
     assert gate_status({"passed": 0, "details": {}}) == ("fail", None)
     assert gate_status({"passed": -1, "details": {"status": "skipped"}})[0] == "skipped"
+
+
+def test_console_states_the_same_verdict_as_the_report(synthetic_run: Any) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from harness.runner import RunSummary
+    from harness.store import Store
+    from harness.summary import print_summary, verdict_lines
+
+    with Store(synthetic_run.store_path) as store:
+        lines = verdict_lines(store, synthetic_run.run_id)
+    html = synthetic_run.page.read_text()
+    assert lines and all(line.replace("'", "&#39;") in html or line in html for line in lines)
+    assert any(line.startswith(("No candidate differs from base", "careful is better", "tuned is better"))
+               for line in lines)
+    out = StringIO()
+    print_summary(Console(file=out, width=200, color_system=None),
+                  RunSummary(synthetic_run.run_id, 0, 0, 1.0, None, False), lines)
+    assert "Verdict" in out.getvalue() and lines[0][:60] in out.getvalue()
