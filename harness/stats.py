@@ -233,6 +233,8 @@ def mean_interval(values: Sequence[float | None], *, clusters: Sequence[Any] | N
     kept = _pick_clusters(values, clusters)
     if kept is not None:
         low, high, _p, method = clustered_interval(data, kept, resamples=resamples, confidence=confidence, seed=seed)
+        if is_binary(data):  # a share stays within [0, 1] however few the documents
+            low, high = max(0.0, low), min(1.0, high)
         return Estimate(mean, low, high, int(data.size), method)
     if is_binary(data):
         low, high = wilson_interval(float(data.sum()), int(data.size), confidence)
@@ -296,12 +298,17 @@ def paired_difference(candidate: Sequence[float | None], baseline: Sequence[floa
     d = a - b
     kept = _pick_clusters(d.tolist(), [r[2] for r in rows]) if clusters is not None else None
     cluster_p = None
-    if kept is not None:
+    binary_pairs = is_binary(a) and is_binary(b)
+    if not np.any(d) and not binary_pairs:  # pass/fail ties keep Newcombe: 6 tied cases say little
+        low, high, method, flips = 0.0, 0.0, "identical on every case", d
+    elif kept is not None:
         low, high, cluster_p, method = clustered_interval(d, kept, resamples=resamples, confidence=confidence,
                                                           seed=seed)
+        if binary_pairs:
+            low, high = max(-1.0, low), min(1.0, high)
         index = {label: i for i, label in enumerate(dict.fromkeys(kept))}
         flips = np.bincount([index[c] for c in kept], weights=d)
-    elif is_binary(a) and is_binary(b):
+    elif binary_pairs:
         low, high = newcombe_paired(a, b, confidence)
         method, flips = "Newcombe paired score", d
     else:

@@ -158,3 +158,12 @@ def test_cases_needed_for_pass_fail_pairs() -> None:
     ties = cases_needed_binary([0] * 6, [0] * 6, 0.05)
     assert ties is not None and ties > 6  # 6 tied failures cannot show non-inferiority within 0.05
     assert cases_needed_binary([0, 0, 0, 0], [1, 1, 1, 1], 0.05) is None
+
+
+def test_identical_scores_are_named_and_clustered_shares_stay_in_range() -> None:
+    same = paired_difference([0.2, 0.4, 0.3], [0.2, 0.4, 0.3])
+    assert same is not None and same.diff.method == "identical on every case" and same.p_value == 1.0
+    ties = paired_difference([0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0])
+    assert ties is not None and ties.diff.method == "Newcombe paired score" and ties.diff.low < -0.3  # type: ignore[operator]
+    share = mean_interval([1, 0, 1, 1, 0, 1], clusters=["a", "a", "a", "b", "b", "b"])
+    assert share is not None and 0.0 <= share.low and share.high <= 1.0  # type: ignore[operator]
