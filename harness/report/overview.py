@@ -26,6 +26,8 @@ CHECK_KEYS: tuple[tuple[str, str], ...] = (
 
 
 def _dot_text(p: Primary) -> str:
+    if p.method == "identical on every case":
+        return f"identical on all {p.n} cases"
     if p.low is None or p.high is None:
         interval = "no interval"
     else:

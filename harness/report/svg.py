@@ -202,13 +202,13 @@ _STATUS_STYLE = {"better": ("#116329", "#116329"), "worse": ("#a40e26", "#a40e26
                  "no difference": ("#424a53", "#fff"), "too few cases": ("#8c959f", "#fff")}
 
 
-def dot_ci_panel(title: str, rows: list[DotRow], *, better_sign: int = 1, width: int = 460) -> str:
+def dot_ci_panel(title: str, rows: list[DotRow], *, better_sign: int = 1, width: int = 560) -> str:
     """Differences vs the baseline with their CIs on a shared axis around zero, one row per candidate.
 
     Filled dot = better/worse after Holm; hollow = no difference; grey dashed = too few cases.
     The side of zero that is better is labelled, so the reader needs no legend for direction.
     """
-    label_w, text_w, row_h, top = 90, 170, 24, 34
+    label_w, text_w, row_h, top = 90, 250, 24, 34
     plot_w = width - label_w - text_w - 12
     height = top + row_h * max(1, len(rows)) + 8
     bounds = [abs(v) for r in rows for v in (r.low, r.high, r.mean) if v is not None and math.isfinite(v)]
@@ -247,10 +247,10 @@ def dot_ci_panel(title: str, rows: list[DotRow], *, better_sign: int = 1, width:
     return "".join(parts)
 
 
-def wtl_bars(title: str, rows: list[tuple[str, int, int, int]], *, width: int = 460) -> str:
+def wtl_bars(title: str, rows: list[tuple[str, int, int, int]], *, width: int = 560) -> str:
     """Per row (label, wins, ties, losses): a stacked bar of cases where the candidate beat, tied or
     lost to the baseline. Counts are printed in each segment, so colour is never the only cue."""
-    label_w, row_h, top = 150, 22, 34
+    label_w, row_h, top = 230, 22, 34
     plot_w = width - label_w - 8
     height = top + row_h * max(1, len(rows)) + 6
     uid = "w" + hashlib.sha1(f"{title}|{rows}".encode()).hexdigest()[:10]
@@ -260,8 +260,9 @@ def wtl_bars(title: str, rows: list[tuple[str, int, int, int]], *, width: int = 
         f'aria-labelledby="{uid}-t {uid}-d" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{uid}-t">{escape(title)}</title><desc id="{uid}-d">{escape(desc)}</desc>',
         f'<text x="0" y="13" font-size="12" font-weight="600" fill="#1b1f24">{escape(title)}</text>',
-        '<text x="150" y="28" font-size="10" fill="#116329">win</text><text x="180" y="28" font-size="10" '
-        'fill="#57606a">tie</text><text x="205" y="28" font-size="10" fill="#a40e26">loss</text>',
+        f'<text x="{label_w}" y="28" font-size="10" fill="#116329">win</text><text x="{label_w + 30}" y="28" '
+        f'font-size="10" fill="#57606a">tie</text><text x="{label_w + 55}" y="28" font-size="10" '
+        'fill="#a40e26">loss</text>',
     ]
     colours = (("#2da44e", "#fff"), ("#d0d7de", "#1b1f24"), ("#cf222e", "#fff"))
     for i, (label, *counts) in enumerate(rows):
