@@ -160,3 +160,22 @@ def test_console_states_the_same_verdict_as_the_report(synthetic_run: Any) -> No
     print_summary(Console(file=out, width=200, color_system=None),
                   RunSummary(synthetic_run.run_id, 0, 0, 1.0, None, False), lines)
     assert "Verdict" in out.getvalue() and lines[0][:60] in out.getvalue()
+
+
+def test_primary_metrics_come_from_suite_yaml_else_the_defaults() -> None:
+    from harness.suite import SuiteSpec
+    from harness.verdict import DEFAULT_PRIMARY_METRICS, primary_metrics
+
+    spec = SuiteSpec.model_validate({"name": "therapy", "version": "v9", "task": "therapy",
+                                     "primary_metrics": ["empathy_total", "mi_adherent"]})
+
+    class _Suite:
+        def __init__(self, s: SuiteSpec) -> None:
+            self.spec = s
+
+    assert primary_metrics("therapy", _Suite(spec)) == (["empathy_total", "mi_adherent"], "suite.yaml primary_metrics")
+    plain = SuiteSpec.model_validate({"name": "therapy", "version": "v9", "task": "therapy"})
+    assert primary_metrics("therapy", _Suite(plain)) == (list(DEFAULT_PRIMARY_METRICS["therapy"]),
+                                                         "harness/verdict.py defaults")
+    with pytest.raises(ValueError):
+        SuiteSpec.model_validate({"name": "t", "version": "v1", "task": "therapy", "primary_metrics": ["a"] * 6})
