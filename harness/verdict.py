@@ -274,7 +274,10 @@ def sentences(verdict: Verdict) -> list[str]:
                        for suite, keys in verdict.primaries_by_suite.items() if keys)
     better = {c.label: [p for p in c.primaries if p.status == "better"] for c in others}
     worse = {c.label: [p for p in c.primaries if p.status == "worse"] for c in others}
-    if not any(better.values()) and not any(worse.values()):
+    if not tested:
+        out.append("No suite in this run declares primary metrics (primary_metrics: in suite.yaml), so the verdict"
+                   f" does not compare quality with {base}; it covers gates and risk misses only.")
+    elif not any(better.values()) and not any(worse.values()):
         out.append(f"No candidate differs from {base} on the primary metrics ({tested}) after Holm correction over"
                    f" {verdict.family_size} comparison{'s' if verdict.family_size != 1 else ''}.")
     else:

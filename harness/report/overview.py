@@ -69,7 +69,8 @@ def verdict_view(verdict: Verdict) -> dict[str, Any]:
             if bars else None,
         })
     return {"sentences": verdict.sentences, "cards": cards, "suites": suites, "family_size": verdict.family_size,
-            "baseline": verdict.baseline, "better": verdict.better}
+            "baseline": verdict.baseline, "better": verdict.better,
+            "has_primaries": any(verdict.primaries_by_suite.values())}
 
 
 def check_matrix(blocks: list[dict[str, Any]], candidates: list[str]) -> dict[str, Any]:
