@@ -122,6 +122,7 @@ def leaderboard_rows(store: Store, run_id: str, suite: str, *, version: str | No
             "gates": cand_gates,
             "gates_passed": sum(1 for g in cand_gates if g["passed"] == 1),
             "gates_failed": sum(1 for g in cand_gates if g["passed"] == 0),
+            "gate_summary": _gate_summary(cand_gates),
         })
     # Holm adjustment across every (candidate, key) comparison on this suite with enough pairs to
     # be tested: one family per table (the verdict has its own family: the primaries only).
@@ -131,6 +132,18 @@ def leaderboard_rows(store: Store, run_id: str, suite: str, *, version: str | No
     for (row, key), p_adj in zip(flat, adjusted, strict=True):
         row["metrics"][key]["vs_baseline"]["p_holm"] = p_adj
     return rows
+
+
+def _gate_summary(gates: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """(status, count) in the verdict's words: a baseline's self-comparison is "baseline", not a pass."""
+    from harness.verdict import gate_status
+
+    counts: dict[str, int] = {}
+    for gate in gates:
+        status = gate_status(gate)[0]
+        counts[status] = counts.get(status, 0) + 1
+    order = ("fail", "too few cases", "not exercised", "pass", "baseline", "skipped")
+    return sorted(counts.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
 
 
 def comparison_rows(rows: list[dict[str, Any]], keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
