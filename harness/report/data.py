@@ -129,6 +129,10 @@ def leaderboard_rows(store: Store, run_id: str, suite: str, *, version: str | No
     flat = [(r, k) for r in rows for k, e in r["metrics"].items()
             if e.get("vs_baseline") and e["vs_baseline"]["diff"]["n"] >= MIN_N]
     adjusted = holm_adjust([r["metrics"][k]["vs_baseline"]["p_value"] for r, k in flat]) if flat else []
+    for row in rows:  # same shape for every comparison: None = too few pairs to be tested
+        for entry in row["metrics"].values():
+            if entry.get("vs_baseline"):
+                entry["vs_baseline"]["p_holm"] = None
     for (row, key), p_adj in zip(flat, adjusted, strict=True):
         row["metrics"][key]["vs_baseline"]["p_holm"] = p_adj
     return rows

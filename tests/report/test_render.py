@@ -212,7 +212,8 @@ def test_runner_report_keeps_the_summary_row_shape(mini_run: Any) -> None:
     base, terse = rows
     assert base["is_baseline"] and not terse["is_baseline"]
     entry = terse["metrics"]["rougeL"]
-    assert set(entry["estimate"]) == {"mean", "low", "high", "n"} and entry["estimate"]["n"] == 3
+    assert set(entry["estimate"]) == {"mean", "low", "high", "n", "method"} and entry["estimate"]["n"] == 3
+    assert entry["estimate"]["method"] == "Student t"
     assert {"diff", "p_value", "p_holm", "wins", "ties", "losses"} <= set(entry["vs_baseline"])
     assert "vs_baseline" not in base["metrics"]["rougeL"]
     assert {g["gate_id"] for g in base["gates"]} == {"rougeL-floor", "limit-all"}
