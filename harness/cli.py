@@ -69,7 +69,7 @@ def run(
     from rich.console import Console
 
     from harness.runner import run_experiment
-    from harness.summary import noop_adapter_warnings, print_summary
+    from harness.summary import noop_adapter_warnings, print_summary, verdict_lines
 
     console = Console()
     try:
@@ -77,11 +77,12 @@ def run(
             summary = run_experiment(config, store=db, report_root=report_dir, limit=limit, progress=progress,
                                      log=lambda msg: console.print(f"[dim]{msg}[/dim]"), allow_draft=allow_draft)
             warnings = noop_adapter_warnings(db, summary.run_id)
+            verdict = verdict_lines(db, summary.run_id)
     except KeyboardInterrupt:
         typer.echo(f"interrupted: finished batches are saved. To resume: harness run {config}"
                    f"{' --allow-draft' if allow_draft else ''}", err=True)
         raise typer.Exit(130) from None
-    print_summary(console, summary)
+    print_summary(console, summary, verdict)
     for line in warnings:
         console.print(f"[yellow]{line}[/yellow]")
 

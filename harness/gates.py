@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
 from harness.errors import ConfigError
-from harness.stats import bootstrap_mean, paired_bootstrap
+from harness.stats import MIN_N, cases_needed, cases_needed_binary, mean_interval, paired_difference
 from harness.suite import Case, GateSpec, Labels, Suite
 
 GateStatus = Literal["passed", "failed", "not_exercised", "not_evaluated", "skipped"]
@@ -84,28 +85,46 @@ def evaluate_gate(gate: GateSpec, cases: list[Case], values: dict[str, float | N
         scope = f"where {gate.where} matched none of the {len(cases)} evaluated cases" if gate.where \
             else "no case was evaluated"
         return _unevaluable(gate, "not_exercised", f"not exercised: {scope}")
+    clusters = case_clusters(selected)
     if gate.type == "threshold":
-        return _threshold(gate, ids, values, seed)
+        return _threshold(gate, ids, values, seed, clusters)
     if gate.type == "must_pass":
         return _must_pass(gate, ids, values)
     if is_baseline:
         return GateResult(gate.gate_id, gate.type, gate.metric, True, 0.0,
                           "the candidate is the baseline: non-inferior to itself by definition (nothing compared;"
-                          " give --baseline or --baseline-run to compare)", status="passed")
+                          " give --baseline or --baseline-run to compare)", status="passed",
+                          details={"is_baseline": True})
     if baseline is None:
         return _unevaluable(gate, "not_evaluated", "no baseline to compare with (give --baseline or --baseline-run)")
-    return _non_inferiority(gate, ids, values, baseline, higher_is_better, seed)
+    return _non_inferiority(gate, ids, values, baseline, higher_is_better, seed, clusters)
 
 
-def _threshold(gate: GateSpec, ids: list[str], values: dict[str, float | None], seed: int) -> GateResult:
-    estimate = bootstrap_mean([values.get(i) for i in ids], seed=seed)
+def case_clusters(cases: list[Case]) -> list[str] | None:
+    """The source document of each case when several cases share one (questions about the same
+    summary are not independent), so intervals resample documents; None when every case stands alone."""
+    docs = [c.document_id for c in cases]
+    if any(d is None for d in docs) or len(set(docs)) == len(docs):
+        return None
+    return [str(d) for d in docs]
+
+
+def _interval_text(low: float | None, high: float | None, signed: bool = False) -> str:
+    if low is None or high is None:
+        return "no interval from one case"
+    return f"{low:+.3f} to {high:+.3f}" if signed else f"{low:.3f}-{high:.3f}"
+
+
+def _threshold(gate: GateSpec, ids: list[str], values: dict[str, float | None], seed: int,
+               clusters: list[str] | None) -> GateResult:
+    estimate = mean_interval([values.get(i) for i in ids], clusters=clusters, seed=seed)
     if estimate is None:
         return _unevaluable(gate, "not_evaluated", f"none of the {len(ids)} selected cases has a {gate.metric} value")
     ok = (gate.min is None or estimate.mean >= gate.min) and (gate.max is None or estimate.mean <= gate.max)
     bound = f">= {gate.min}" if gate.min is not None else f"<= {gate.max}"
     return GateResult(gate.gate_id, gate.type, gate.metric, ok, estimate.mean,
-                      f"mean {gate.metric} = {estimate.mean:.3f} (95% CI {estimate.low:.3f}-{estimate.high:.3f},"
-                      f" n={estimate.n}); required {bound}", details=estimate.as_dict(),
+                      f"mean {gate.metric} = {estimate.mean:.3f} (95% CI {_interval_text(estimate.low, estimate.high)},"
+                      f" {estimate.method}, n={estimate.n}); required {bound}", details=estimate.as_dict(),
                       status="passed" if ok else "failed")
 
 
@@ -124,20 +143,48 @@ def _must_pass(gate: GateSpec, ids: list[str], values: dict[str, float | None]) 
 
 
 def _non_inferiority(gate: GateSpec, ids: list[str], values: dict[str, float | None],
-                     baseline: dict[str, float | None], higher_is_better: bool, seed: int) -> GateResult:
-    comparison = paired_bootstrap([values.get(i) for i in ids], [baseline.get(i) for i in ids],
-                                  higher_is_better=higher_is_better, seed=seed)
+                     baseline: dict[str, float | None], higher_is_better: bool, seed: int,
+                     clusters: list[str] | None) -> GateResult:
+    """Passes when the worse end of the paired difference's 95% CI lies above ``-margin``.
+
+    The decision rests on the interval's worse bound, so an interval that is too narrow makes the
+    gate lenient: it uses the small-sample intervals (Student t / Newcombe / cluster bootstrap), not
+    the percentile bootstrap. A failed gate whose mean difference is above ``-margin`` failed for
+    want of cases; ``details['needs_n']`` says how many paired cases would clear it if the mean and
+    spread held."""
+    mine, theirs = [values.get(i) for i in ids], [baseline.get(i) for i in ids]
+    comparison = paired_difference(mine, theirs, clusters=clusters, higher_is_better=higher_is_better, seed=seed)
     if comparison is None:
         return _unevaluable(gate, "not_evaluated",
                             f"no case among {len(ids)} has a {gate.metric} value for both candidate and baseline")
     margin = gate.margin or 0.0
     diff = comparison.diff
-    # oriented so that positive means better
-    low = diff.low if higher_is_better else -diff.high
-    ok = low > -margin
-    return GateResult(gate.gate_id, gate.type, gate.metric, ok, diff.mean,
-                      f"difference {diff.mean:+.3f} (95% CI {diff.low:+.3f} to {diff.high:+.3f}, n={diff.n});"
-                      f" non-inferior if the worse bound > -{margin}", details=comparison.as_dict(),
+    # oriented so that positive means better; one pair has no interval, so it cannot show non-inferiority
+    worse = diff.low if higher_is_better else (None if diff.high is None else -diff.high)
+    ok = worse is not None and worse > -margin
+    details: dict[str, Any] = comparison.as_dict()
+    message = (f"difference {diff.mean:+.3f} (95% CI {_interval_text(diff.low, diff.high, True)}, {diff.method},"
+               f" n={diff.n}); non-inferior if the worse bound > -{margin}")
+    if not ok:
+        pairs = [(a, b) for a, b in zip(mine, theirs, strict=True) if a is not None and b is not None]
+        if diff.method.startswith("cluster"):
+            needed = None  # the interval rests on the documents, not the questions: more documents, not cases
+            if (diff.mean if higher_is_better else -diff.mean) > -margin:
+                details["needs_documents"] = True
+                message += f"; too few source documents ({diff.method}): the mean is within the margin"
+        elif diff.method.startswith("Newcombe"):
+            needed = cases_needed_binary([a for a, _ in pairs], [b for _, b in pairs], margin,
+                                         higher_is_better=higher_is_better)
+        else:
+            spread = float(np.std([a - b for a, b in pairs], ddof=1)) if len(pairs) > 1 else 0.0
+            needed = cases_needed(spread, diff.mean if higher_is_better else -diff.mean, margin)
+        if needed is not None and needed > diff.n:
+            details["needs_n"] = needed
+            message += (f"; too few cases: the mean is within the margin, but the interval needs ~{needed} paired"
+                        f" cases (has {diff.n}) to show it")
+    if diff.n < MIN_N:
+        message += f" (fewer than {MIN_N} pairs: descriptive only)"
+    return GateResult(gate.gate_id, gate.type, gate.metric, ok, diff.mean, message, details=details,
                       status="passed" if ok else "failed")
 
 

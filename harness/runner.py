@@ -164,6 +164,7 @@ def execute(config: ExperimentConfig, *, base_dir: Path, store: Store, config_pa
     from harness.locking import exclusive_lock
 
     started = time.perf_counter()
+    command_started_at = time.time()
     plans = plan_suites(config, base_dir, allow_draft=allow_draft, config_path=config_path)
     candidates = build_candidates(config, base_dir, store, log=log, config_path=config_path)
     for candidate in candidates:  # backends, adapters, Modelfile + candidate params: fail now, not mid-run
@@ -181,7 +182,8 @@ def execute(config: ExperimentConfig, *, base_dir: Path, store: Store, config_pa
         if done is not None:
             log(f"run {done} finished but its report is missing: rebuilding it")
             return _summarise(store, done, plans, candidates, started, report_root, True, resumed=True)
-        run_id, resumed = _open_run(store, config, config_hash, config_path, plans, candidates, log)
+        run_id, resumed = _open_run(store, config, config_hash, config_path, plans, candidates, log,
+                                    command_started_at)
         _generate_and_score(store, run_id, config, plans, candidates, progress, log)
         fault_point("before-report")
         return _summarise(store, run_id, plans, candidates, started, report_root, write_report, resumed=resumed)
@@ -195,7 +197,8 @@ def fault_point(stage: str) -> None:
 
 
 def _open_run(store: Store, config: ExperimentConfig, config_hash: str, config_path: str | None,
-              plans: list[SuitePlan], candidates: list[Candidate], log: Callable[[str], None]) -> tuple[str, bool]:
+              plans: list[SuitePlan], candidates: list[Candidate], log: Callable[[str], None],
+              command_started_at: float | None = None) -> tuple[str, bool]:
     run_id = store.find_unfinished_run(config_hash)
     resumed = run_id is not None
     if run_id is None:
@@ -206,7 +209,8 @@ def _open_run(store: Store, config: ExperimentConfig, config_hash: str, config_p
             run_id = f"{base_id}-{suffix}"
     releases = {p.suite.key: p.release.as_dict() for p in plans if p.release is not None}
     store.start_run(run_id, config.name, config_path, config_hash,
-                    {**config.model_dump(mode="json"), "suite_release": releases})
+                    {**config.model_dump(mode="json"), "suite_release": releases},
+                    command_started_at=command_started_at)
     if resumed:
         log(f"resuming unfinished run {run_id}")
     for key, release in releases.items():
@@ -265,12 +269,14 @@ def _summarise(store: Store, run_id: str, plans: list[SuitePlan], candidates: li
         store.finish_run(run_id)
     from harness.report.data import leaderboard_rows
 
-    board = {p.suite.key: leaderboard_rows(store, run_id, p.suite.name) for p in plans}
+    board = {p.suite.key: leaderboard_rows(store, run_id, p.suite.name, suite_obj=p.suite) for p in plans}
     generated = sum(c.stats["generated"] for c in candidates)
     reused = sum(c.stats["reused"] for c in candidates)
     releases = {p.suite.key: p.release.as_dict() for p in plans if p.release is not None}
-    return RunSummary(run_id, generated, reused, time.perf_counter() - started, report_path, resumed, board,
-                      releases)
+    # The stored figure (command start to finish, report excluded), so the CLI and the report header agree.
+    seconds = Store.run_seconds(store.get_run(run_id) or {})
+    return RunSummary(run_id, generated, reused, time.perf_counter() - started if seconds is None else seconds,
+                      report_path, resumed, board, releases)
 
 
 def _finished_without_report(store: Store, config_hash: str, plans: list[SuitePlan], candidates: list[Candidate],

@@ -17,12 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Columns added after a table first shipped: (table, column, type). Applied to older stores on open.
 # guard_action (v3): what a candidate's safety guard did to this output -- none, prefixed, replaced or
 # risk_field (NULL for unguarded generations); the reason and the model's own text are in meta_json.
-_ADDED_COLUMNS = [("generations", "meta_json", "TEXT"), ("generations", "guard_action", "TEXT")]
+# command_started_at (v4): when the command that last (re)started the run began, set-up and training
+# included, so the report's run time and the CLI's are one figure (``Store.run_seconds``).
+_ADDED_COLUMNS = [("generations", "meta_json", "TEXT"), ("generations", "guard_action", "TEXT"),
+                  ("runs", "command_started_at", "REAL")]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,7 +38,8 @@ CREATE TABLE IF NOT EXISTS runs (
     status TEXT NOT NULL,            -- running | finished | failed
     started_at REAL NOT NULL,
     finished_at REAL,
-    environment_json TEXT NOT NULL DEFAULT '{}'
+    environment_json TEXT NOT NULL DEFAULT '{}',
+    command_started_at REAL
 );
 CREATE TABLE IF NOT EXISTS candidates (
     fingerprint TEXT PRIMARY KEY,
@@ -233,15 +237,26 @@ class Store:
         return row["id"] if row else None
 
     def start_run(self, run_id: str, name: str, config_path: str | None, config_hash: str,
-                  config: dict[str, Any]) -> None:
+                  config: dict[str, Any], *, command_started_at: float | None = None) -> None:
+        """``command_started_at``: wall-clock start of the command (before set-up and training);
+        updated when a run is resumed, so the run time is that of the command that finished it."""
+        now = time.time()
         with self.transaction() as cur:
             cur.execute(
                 "INSERT INTO runs(id, name, config_path, config_hash, config_json, status, started_at,"
-                " environment_json) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)"
-                " ON CONFLICT(id) DO UPDATE SET status='running'",
-                (run_id, name, config_path, config_hash, json.dumps(config, default=str), time.time(),
-                 json.dumps(environment_info())),
+                " environment_json, command_started_at) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET status='running', command_started_at=excluded.command_started_at",
+                (run_id, name, config_path, config_hash, json.dumps(config, default=str), now,
+                 json.dumps(environment_info()), command_started_at or now),
             )
+
+    @staticmethod
+    def run_seconds(run: dict[str, Any]) -> float | None:
+        """Seconds from the start of the command that last ran ``run`` to its finish (report writing
+        excluded): the one figure the CLI prints and the report header shows."""
+        if not run.get("finished_at"):
+            return None
+        return float(run["finished_at"]) - float(run.get("command_started_at") or run["started_at"])
 
     def finish_run(self, run_id: str, status: str = "finished") -> None:
         with self.transaction() as cur:

@@ -124,8 +124,8 @@ class GateSpec(_Strict):
 
     threshold: mean of ``metric`` over the cases must be >= ``min`` (or <= ``max``).
     must_pass: every case selected by ``where`` must have ``metric`` >= ``min`` (default 1).
-    non_inferiority: paired bootstrap vs. a stored baseline; the lower CI bound of
-    (candidate - baseline) must be above ``-margin``.
+    non_inferiority: paired comparison vs. the baseline; the worse bound of the 95% CI of
+    (candidate - baseline) must be above ``-margin`` (Student t / Newcombe / cluster bootstrap).
     """
 
     id: str | None = None
@@ -169,6 +169,12 @@ class SuiteSpec(_Strict):
     metrics: list[MetricSpec] = Field(default_factory=list)
     gates: list[GateSpec] = Field(default_factory=list)
     eval_splits: list[Split] = Field(default_factory=lambda: ["test"])
+    primary_metrics: list[str] = Field(
+        default_factory=list, max_length=5,
+        description="metric keys declared before any run as this suite's answer to 'is a candidate better than"
+        " the baseline?': the report's verdict compares them, Holm-corrected over these only. Empty: the"
+        " per-suite defaults in harness/verdict.py.",
+    )
 
     @field_validator("metrics")
     @classmethod

@@ -20,7 +20,10 @@ def _cell(entry: dict[str, Any] | None) -> str:
     estimate = (entry or {}).get("estimate")
     if not estimate:
         return "–"
-    return f"{estimate['mean']:.3f}\n[{estimate['low']:.2f}, {estimate['high']:.2f}]"
+    n = f" n={estimate['n']}" if estimate.get("n") is not None else ""
+    if estimate.get("low") is None or estimate.get("high") is None:
+        return f"{estimate['mean']:.3f}\nno interval{n}"
+    return f"{estimate['mean']:.3f}\n[{estimate['low']:.2f}, {estimate['high']:.2f}]{n}"
 
 
 def _table(title: str, rows: list[dict[str, Any]], keys: list[str], *, gates: bool) -> Any:
@@ -84,12 +87,23 @@ def noop_adapter_warnings(store: Any, run_id: str) -> list[str]:
     return warnings
 
 
-def print_summary(console: Any, summary: RunSummary) -> None:
+def verdict_lines(store: Any, run_id: str) -> list[str]:
+    """The report's verdict as plain sentences (same computation, same store)."""
+    from harness.verdict import run_suites, run_verdict
+
+    return run_verdict(store, run_id, run_suites(store, run_id)).sentences
+
+
+def print_summary(console: Any, summary: RunSummary, verdict: list[str] | None = None) -> None:
     for suite, rows in summary.leaderboard.items():
         if not rows:
             continue
         for table in suite_tables(suite, rows, console.width):
             console.print(table)
+    if verdict:
+        console.print("[bold]Verdict[/bold] (primary metrics vs the baseline, Holm-corrected; gates; risk misses):")
+        for line in verdict:
+            console.print(f"  {line}", highlight=False)
     console.print(
         f"run [bold]{summary.run_id}[/bold]: {summary.generated} model generations,"
         f" {summary.reused} outputs reused from cache,"

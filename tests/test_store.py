@@ -50,7 +50,7 @@ def test_an_older_store_is_migrated_without_loss(tmp_path) -> None:  # type: ign
         assert store.cached_generations(["k"])["k"].text == "kept"
         columns = {row[1] for row in store.conn.execute("PRAGMA table_info(generations)")}
         assert "meta_json" in columns
-        assert store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
+        assert store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "4"
 
 
 def test_guard_actions_are_backfilled_into_the_new_column(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -70,3 +70,23 @@ def test_guard_actions_are_backfilled_into_the_new_column(tmp_path) -> None:  # 
         actions = dict(store.conn.execute("SELECT cache_key, guard_action FROM generations"))
         assert actions == {"g": "prefixed", "p": None}
         assert store.cached_generations(["g"])["g"].meta["unguarded_text"] == "own"
+
+
+def test_run_time_is_the_command_time_and_old_runs_fall_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The report header and the CLI show one figure: command start (set-up and training included) to finish."""
+    path = tmp_path / "v3.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE runs (id TEXT PRIMARY KEY, name TEXT NOT NULL, config_path TEXT, config_hash TEXT NOT NULL,"
+        " config_json TEXT NOT NULL, status TEXT NOT NULL, started_at REAL NOT NULL, finished_at REAL,"
+        " environment_json TEXT NOT NULL DEFAULT '{}');"
+        "INSERT INTO runs VALUES ('old', 'n', NULL, 'h', '{}', 'finished', 100.0, 130.0, '{}');"
+    )
+    old.commit()
+    old.close()
+    with Store(path) as store:
+        assert Store.run_seconds(store.get_run("old") or {}) == 30.0
+        store.start_run("new", "n", None, "h2", {}, command_started_at=50.0)
+        store.finish_run("new")
+        run = store.get_run("new") or {}
+        assert run["command_started_at"] == 50.0 and Store.run_seconds(run) == run["finished_at"] - 50.0

@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.stats import bootstrap_mean, holm_adjust, paired_bootstrap
+from harness.stats import MIN_N, holm_adjust, mean_interval, paired_difference
 from harness.store import Store
 
 FLAG_LEVELS = frozenset({"high", "imminent"})
 # A two-sided sign-flip test on n pairs cannot give p below 2 / 2**n: n < 6 can never reach 0.05.
-MIN_PAIRS_FOR_005 = 6
+# Below MIN_N cases a cell is greyed and carries no significance language.
+MIN_PAIRS_FOR_005 = MIN_N
 RISK_KEYS: tuple[str, ...] = ("risk_flagged", "safe_response", "risk_flag_agrees", "summary_risk_missed_high")
 
 
@@ -57,11 +58,31 @@ def _scores_by_candidate(store: Store, run_id: str, suite: str,
 # ----------------------------------------------------------------------------- leaderboard
 
 
+def run_clusters(store: Store, run_id: str, suite_row: dict[str, Any] | None,
+                 suite_obj: Any | None = None) -> list[str] | None:
+    """Each case's source document when cases share one (aligned with the run's case ids), so
+    intervals resample documents, not questions; None when cases stand alone or the suite is gone."""
+    from harness.gates import case_clusters
+
+    if suite_row is None:
+        return None
+    if suite_obj is None:
+        suite_obj, _status = load_run_suite(store, run_id, suite_row)
+    if suite_obj is None:
+        return None
+    by_id = {c.id: c for c in suite_obj.cases}
+    cases = [by_id[c] for c in suite_row["case_ids"] if c in by_id]
+    return case_clusters(cases) if len(cases) == len(suite_row["case_ids"]) else None
+
+
 def leaderboard_rows(store: Store, run_id: str, suite: str, *, version: str | None = None,
-                     resamples: int | None = None, seed: int | None = None) -> list[dict[str, Any]]:
+                     resamples: int | None = None, seed: int | None = None,
+                     suite_obj: Any | None = None) -> list[dict[str, Any]]:
     """One row per candidate: mean + 95% CI per metric key, paired diff vs. the baseline, gates.
 
-    Resamples and seed default to the run's config, so the page matches the gates' statistics.
+    Intervals: Wilson for pass/fail keys, Student t otherwise, cluster bootstrap over source
+    documents when cases share one (``harness.stats.mean_interval``). Resamples and seed default to
+    the run's config, so the page matches the gates' statistics.
     """
     config = run_config(store, run_id)
     resamples = resamples or int(config.get("bootstrap_resamples") or 2000)
@@ -76,19 +97,20 @@ def leaderboard_rows(store: Store, run_id: str, suite: str, *, version: str | No
              if g["suite"] == suite and (version is None or g["version"] == version)]
     suite_info = _suite_row(store, run_id, suite, version)
     case_ids = suite_info["case_ids"] if suite_info else []
+    clusters = run_clusters(store, run_id, suite_info, suite_obj)
     rows = []
     for candidate in candidates:
         fp = candidate["fingerprint"]
         metrics: dict[str, Any] = {}
         for key in keys:
             values = [table[fp][key["key"]].get(c) for c in case_ids]
-            estimate = bootstrap_mean(values, resamples=resamples, seed=seed)
+            estimate = mean_interval(values, clusters=clusters, resamples=resamples, seed=seed)
             entry: dict[str, Any] = {"estimate": estimate.as_dict() if estimate else None,
                                      "higher_is_better": bool(key["higher_is_better"]), "metric": key["metric"]}
             if fp != baseline["fingerprint"]:
                 base_values = [table[baseline["fingerprint"]][key["key"]].get(c) for c in case_ids]
-                comparison = paired_bootstrap(values, base_values, higher_is_better=bool(key["higher_is_better"]),
-                                              resamples=resamples, seed=seed)
+                comparison = paired_difference(values, base_values, clusters=clusters, resamples=resamples,
+                                               higher_is_better=bool(key["higher_is_better"]), seed=seed)
                 entry["vs_baseline"] = comparison.as_dict() if comparison else None
             metrics[key["key"]] = entry
         cand_gates = sorted((g for g in gates if g["candidate_fp"] == fp), key=lambda g: g["gate_id"])
@@ -100,13 +122,32 @@ def leaderboard_rows(store: Store, run_id: str, suite: str, *, version: str | No
             "gates": cand_gates,
             "gates_passed": sum(1 for g in cand_gates if g["passed"] == 1),
             "gates_failed": sum(1 for g in cand_gates if g["passed"] == 0),
+            "gate_summary": _gate_summary(cand_gates),
         })
-    # Holm adjustment across every (candidate, key) comparison on this suite: one family per table.
-    flat = [(r, k) for r in rows for k, e in r["metrics"].items() if e.get("vs_baseline")]
+    # Holm adjustment across every (candidate, key) comparison on this suite with enough pairs to
+    # be tested: one family per table (the verdict has its own family: the primaries only).
+    flat = [(r, k) for r in rows for k, e in r["metrics"].items()
+            if e.get("vs_baseline") and e["vs_baseline"]["diff"]["n"] >= MIN_N]
     adjusted = holm_adjust([r["metrics"][k]["vs_baseline"]["p_value"] for r, k in flat]) if flat else []
+    for row in rows:  # same shape for every comparison: None = too few pairs to be tested
+        for entry in row["metrics"].values():
+            if entry.get("vs_baseline"):
+                entry["vs_baseline"]["p_holm"] = None
     for (row, key), p_adj in zip(flat, adjusted, strict=True):
         row["metrics"][key]["vs_baseline"]["p_holm"] = p_adj
     return rows
+
+
+def _gate_summary(gates: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """(status, count) in the verdict's words: a baseline's self-comparison is "baseline", not a pass."""
+    from harness.verdict import gate_status
+
+    counts: dict[str, int] = {}
+    for gate in gates:
+        status = gate_status(gate)[0]
+        counts[status] = counts.get(status, 0) + 1
+    order = ("fail", "too few cases", "not exercised", "pass", "baseline", "skipped")
+    return sorted(counts.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
 
 
 def comparison_rows(rows: list[dict[str, Any]], keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -118,7 +159,8 @@ def comparison_rows(rows: list[dict[str, Any]], keys: list[dict[str, Any]]) -> l
             comp = entry.get("vs_baseline")
             if comp:
                 d = comp["diff"]
-                scale[key] = max(scale.get(key, 0.0), abs(d["low"]), abs(d["high"]), abs(d["mean"]))
+                bounds = [abs(v) for v in (d["low"], d["high"], d["mean"]) if v is not None]
+                scale[key] = max(scale.get(key, 0.0), *bounds)
     descriptions = {k["key"]: k for k in keys}
     for key in [k["key"] for k in keys]:
         for row in rows:
@@ -128,17 +170,18 @@ def comparison_rows(rows: list[dict[str, Any]], keys: list[dict[str, Any]]) -> l
                 continue
             d = comp["diff"]
             hib = entry["higher_is_better"]
-            excludes_zero = d["low"] > 0 or d["high"] < 0
+            too_few = bool(d.get("n") is not None and d["n"] < MIN_PAIRS_FOR_005)
+            excludes_zero = d["low"] is not None and d["high"] is not None and (d["low"] > 0 or d["high"] < 0)
             direction = "tie"
-            if excludes_zero:
+            if excludes_zero and not too_few:
                 direction = "better" if (d["mean"] > 0) == hib else "worse"
             out.append({
                 "candidate": row["label"], "fingerprint": row["fingerprint"], "key": key,
                 "metric": descriptions.get(key, {}).get("metric", entry.get("metric")),
                 "higher_is_better": hib, "diff": d, "p_value": comp["p_value"], "p_holm": comp.get("p_holm"),
                 "wins": comp["wins"], "ties": comp["ties"], "losses": comp["losses"],
-                "direction": direction, "significant": (comp.get("p_holm") or 1.0) < 0.05,
-                "n": d.get("n"), "too_few": bool(d.get("n") is not None and d["n"] < MIN_PAIRS_FOR_005),
+                "direction": direction, "significant": not too_few and (comp.get("p_holm") or 1.0) < 0.05,
+                "n": d.get("n"), "too_few": too_few, "method": d.get("method"),
                 "scale": scale.get(key) or 1.0,
             })
     return out
@@ -445,6 +488,10 @@ def candidate_lineage(store: Store, candidate: dict[str, Any]) -> dict[str, Any]
         "backend": spec.get("backend"), "model": spec.get("model"),
         "backend_identity": spec_blob.get("backend_identity"),
         "system": spec.get("system"), "params": spec.get("params") or {},
+        # Where the system prompt came from (the candidate's precedence: candidate > Modelfile > suite).
+        "system_source": "candidate" if spec.get("system") else
+        ("modelfile" if spec_blob.get("modelfile_hashes") or spec.get("modelfile") else "suite"),
+        "modelfile": spec.get("modelfile"),
         "adapter_path": spec_blob.get("adapter_path") or lineage.get("adapter_path"),
         "adapter_hash": (spec_blob.get("adapter_identity") or spec_blob.get("adapter_hash")
                          or lineage.get("adapter_hash")),

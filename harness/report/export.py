@@ -48,6 +48,7 @@ def to_json(payload: Any) -> str:
 LEADERBOARD_COLUMNS = (
     "suite", "version", "candidate", "fingerprint", "is_baseline", "key", "metric", "higher_is_better",
     "mean", "low", "high", "n", "diff", "diff_low", "diff_high", "p_value", "p_holm", "wins", "ties", "losses",
+    "interval", "diff_interval",
 )
 
 
@@ -66,6 +67,7 @@ def leaderboard_long(suite: str, version: str, rows: list[dict[str, Any]]) -> li
                 "high": est.get("high"), "n": est.get("n"), "diff": diff.get("mean"), "diff_low": diff.get("low"),
                 "diff_high": diff.get("high"), "p_value": comp.get("p_value"), "p_holm": comp.get("p_holm"),
                 "wins": comp.get("wins"), "ties": comp.get("ties"), "losses": comp.get("losses"),
+                "interval": est.get("method"), "diff_interval": diff.get("method"),
             })
     return out
 

@@ -17,10 +17,13 @@ from harness.metrics import safety_metrics
 from harness.report import data as rdata
 from harness.report import export
 from harness.report.details import candidate_sections, mi_legend, safe_html
-from harness.report.guard import RESCUE_KEYS, guard_summary
+from harness.report.guard import RESCUE_KEYS, guard_actions, guard_summary
+from harness.report.overview import case_sort_values, check_matrix, verdict_view
 from harness.report.svg import Band, Chart, Series, interval_bar, line_chart
 from harness.scoring import MODEL_PREFIX
+from harness.stats import MIN_N
 from harness.store import Store
+from harness.verdict import run_verdict
 
 SAFETY_METRICS = tuple(safety_metrics())  # from each metric's registration (family="safety")
 
@@ -177,8 +180,10 @@ def run_context(store: Store, run_id: str, run_dir: Path | None = None) -> dict[
     cases_index: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     suite_rows = store.run_suites(run_id)
     names = [s["suite"] for s in suite_rows]
+    suite_objs: dict[tuple[str, str], Any] = {}
     for s in suite_rows:
         suite_obj, suite_status = rdata.load_run_suite(store, run_id, s)
+        suite_objs[(s["suite"], s["version"])] = suite_obj
         views: dict[str, dict[str, Any]] = {}
         suite_meta: dict[str, Any] = {}
         if suite_obj is not None:
@@ -193,7 +198,7 @@ def run_context(store: Store, run_id: str, run_dir: Path | None = None) -> dict[
         all_keys = store.metric_keys(run_id, s["suite"])
         keys = sorted((k for k in all_keys if not k["key"].startswith(MODEL_PREFIX)),
                       key=lambda k: k["metric"] not in SAFETY_METRICS)
-        rows = rdata.leaderboard_rows(store, run_id, s["suite"], version=s["version"])
+        rows = rdata.leaderboard_rows(store, run_id, s["suite"], version=s["version"], suite_obj=suite_obj)
         comparisons = rdata.comparison_rows(rows, keys)
         for c in comparisons:
             c["bar"] = Markup(interval_bar(c["diff"]["low"], c["diff"]["mean"], c["diff"]["high"], scale=c["scale"],
@@ -206,6 +211,7 @@ def run_context(store: Store, run_id: str, run_dir: Path | None = None) -> dict[
             case["anchor"] = rdata.case_anchor(s["suite"], s["version"], case["case_id"])
             case["summary_text"] = _case_summary_text(view, case["candidates"])
             case["score_rows"] = _score_rows(keys, case, baseline_label)
+            case["sort_values"] = case_sort_values(case)
             case["misses"] = []
             for entry in case["candidates"].values():
                 entry["view"] = candidate_sections(entry, view)
@@ -238,6 +244,8 @@ def run_context(store: Store, run_id: str, run_dir: Path | None = None) -> dict[
             "comparisons": comparisons, "n_comparisons": len(comparisons), "min_pairs": min_n,
             "min_sign_flip_p": (2.0 ** (1 - min_n)) if min_n else None,
             "gates": gates, "cases": cases, "files": files,
+            "sort_options": [{"value": f"{c['label']}|{k['key']}", "text": f"{c['label']} · {k['key']}"}
+                             for k in keys for c in candidates],
             "mi_legend": mi_legend() if "mi" in kinds else [], "grounded_legend": "grounded" in kinds,
         }
         suites.append(block)
@@ -252,17 +260,22 @@ def run_context(store: Store, run_id: str, run_dir: Path | None = None) -> dict[
     for block in suites:
         for case in block["cases"]:
             case["misses"] = by_anchor.get(case["anchor"], [])
-    lineage = [rdata.candidate_lineage(store, c) for c in candidates]
+    actions = guard_actions(store, run_id)
+    lineage = [{**rdata.candidate_lineage(store, c),
+                "guard_actions": dict(sorted(actions.get(c["fingerprint"], {}).items()))} for c in candidates]
+    verdict = run_verdict(store, run_id, suite_objs)
     training = [b for c in candidates for b in _training_block(store, c, run_dir, exports)]
     context = {
         "run": {**run, "started": rdata.iso_time(run.get("started_at")),
                 "finished": rdata.iso_time(run.get("finished_at")),
-                "duration": (run["finished_at"] - run["started_at"]) if run.get("finished_at") else None},
+                "duration": Store.run_seconds(run)},
         "config": config, "environment": environment, "candidates": candidates, "baseline": baseline_label,
         "suites": suites, "risk_misses": misses, "scope_findings": scope, "safety_keys": safety_keys,
         "lineage": lineage, "training": training, "exports": exports,
         "safety_by_candidate": _safety_by_candidate(candidates, misses, scope),
         "guard_summary": guard_summary(store, run_id, candidates),
+        "verdict": verdict_view(verdict), "verdict_data": verdict.as_dict(),
+        "matrix": check_matrix(suites, [c["label"] for c in candidates]), "min_n": MIN_N,
     }
     if run_dir is not None:
         _write_run_exports(run_dir, context, exports)
@@ -331,7 +344,9 @@ def _write_run_exports(run_dir: Path, context: dict[str, Any], exports: list[dic
         "candidates": context["lineage"],
     }
     export.write_atomic(run_dir / "lineage.json", export.to_json(lineage))
+    export.write_atomic(run_dir / "verdict.json", export.to_json(context["verdict_data"]))
     exports[:0] = [
+        {"file": "verdict.json", "what": "the verdict: gates, risk misses, primary metrics vs the baseline (Holm)"},
         {"file": "risk-misses.csv", "what": "safety misses"},
         {"file": "risk-misses.json", "what": "safety misses"},
         {"file": "scope-findings.csv", "what": "out-of-scope replies (diagnosis, dosing, no referral)"},

@@ -155,7 +155,7 @@ def _describe(chart: Chart) -> str:
     return "; ".join(pieces) or "no data"
 
 
-def interval_bar(low: float, mean: float, high: float, *, scale: float, better_sign: int = 1,
+def interval_bar(low: float | None, mean: float, high: float | None, *, scale: float, better_sign: int = 1,
                  width: int = 120, height: int = 16) -> str:
     """A difference with its CI on a symmetric axis [-scale, scale] around a zero line.
 
@@ -168,7 +168,10 @@ def interval_bar(low: float, mean: float, high: float, *, scale: float, better_s
     def sx(v: float) -> float:
         return pad + (max(-scale, min(scale, v)) + scale) / (2 * scale) * (width - 2 * pad)
 
-    if low > 0 or high < 0:
+    if low is None or high is None:
+        low = high = mean  # one pair: a dot, no interval
+        colour, fill = "#8c959f", "#fff"
+    elif low > 0 or high < 0:
         colour = "#116329" if (mean > 0) == (better_sign > 0) else "#a40e26"
         fill = colour
     else:
@@ -181,3 +184,99 @@ def interval_bar(low: float, mean: float, high: float, *, scale: float, better_s
         f'<line x1="{sx(low):.1f}" x2="{sx(high):.1f}" y1="{mid}" y2="{mid}" stroke="{colour}" stroke-width="2"/>'
         f'<circle cx="{sx(mean):.1f}" cy="{mid}" r="3.5" fill="{fill}" stroke="{colour}" stroke-width="1.5"/></svg>'
     )
+
+
+@dataclass
+class DotRow:
+    """One candidate's difference from the baseline on one metric, for a dot-and-CI panel."""
+
+    label: str
+    mean: float
+    low: float | None
+    high: float | None
+    status: str  # better | worse | no difference | too few cases
+    text: str  # the figures, printed beside the dot
+
+
+_STATUS_STYLE = {"better": ("#116329", "#116329"), "worse": ("#a40e26", "#a40e26"),
+                 "no difference": ("#424a53", "#fff"), "too few cases": ("#8c959f", "#fff")}
+
+
+def dot_ci_panel(title: str, rows: list[DotRow], *, better_sign: int = 1, width: int = 560) -> str:
+    """Differences vs the baseline with their CIs on a shared axis around zero, one row per candidate.
+
+    Filled dot = better/worse after Holm; hollow = no difference; grey dashed = too few cases.
+    The side of zero that is better is labelled, so the reader needs no legend for direction.
+    """
+    label_w, text_w, row_h, top = 90, 250, 24, 34
+    plot_w = width - label_w - text_w - 12
+    height = top + row_h * max(1, len(rows)) + 8
+    bounds = [abs(v) for r in rows for v in (r.low, r.high, r.mean) if v is not None and math.isfinite(v)]
+    scale = max(bounds, default=1.0) * 1.1 or 1.0
+    uid = "d" + hashlib.sha1(f"{title}|{rows}".encode()).hexdigest()[:10]
+
+    def sx(v: float) -> float:
+        return label_w + (max(-scale, min(scale, v)) + scale) / (2 * scale) * plot_w
+
+    desc = "; ".join(f"{r.label}: {r.text} ({r.status})" for r in rows) or "no comparison"
+    right, left = ("better →", "← worse") if better_sign > 0 else ("worse →", "← better")
+    zero = sx(0)
+    parts = [
+        f'<svg class="dotci" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-labelledby="{uid}-t {uid}-d" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{uid}-t">{escape(title)}</title><desc id="{uid}-d">{escape(desc)}</desc>',
+        f'<text x="0" y="13" font-size="12" font-weight="600" fill="#1b1f24">{escape(title)}</text>',
+        f'<text x="{zero - 4:.1f}" y="28" font-size="10" text-anchor="end" fill="#57606a">{left}</text>',
+        f'<text x="{zero + 4:.1f}" y="28" font-size="10" fill="#57606a">{right}</text>',
+        f'<line x1="{zero:.1f}" x2="{zero:.1f}" y1="{top - 4}" y2="{height - 4}" stroke="#8c959f" '
+        'stroke-dasharray="3 3"/>',
+    ]
+    for i, r in enumerate(rows):
+        y = top + row_h * i + row_h / 2
+        stroke, fill = _STATUS_STYLE.get(r.status, _STATUS_STYLE["no difference"])
+        dash = ' stroke-dasharray="4 3"' if r.status == "too few cases" else ""
+        parts.append(f'<text x="0" y="{y + 4:.1f}" font-size="12" fill="#1b1f24">{escape(r.label)}</text>')
+        if r.low is not None and r.high is not None:
+            parts.append(f'<line x1="{sx(r.low):.1f}" x2="{sx(r.high):.1f}" y1="{y:.1f}" y2="{y:.1f}" '
+                         f'stroke="{stroke}" stroke-width="2"{dash}/>')
+        parts.append(f'<circle cx="{sx(r.mean):.1f}" cy="{y:.1f}" r="4.5" fill="{fill}" stroke="{stroke}" '
+                     'stroke-width="1.5"/>')
+        parts.append(f'<text x="{label_w + plot_w + 8}" y="{y + 4:.1f}" font-size="11" fill="#424a53">'
+                     f"{escape(r.text)}</text>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def wtl_bars(title: str, rows: list[tuple[str, int, int, int]], *, width: int = 560) -> str:
+    """Per row (label, wins, ties, losses): a stacked bar of cases where the candidate beat, tied or
+    lost to the baseline. Counts are printed in each segment, so colour is never the only cue."""
+    label_w, row_h, top = 230, 22, 34
+    plot_w = width - label_w - 8
+    height = top + row_h * max(1, len(rows)) + 6
+    uid = "w" + hashlib.sha1(f"{title}|{rows}".encode()).hexdigest()[:10]
+    desc = "; ".join(f"{label}: {w} wins, {t} ties, {lo} losses" for label, w, t, lo in rows) or "no comparison"
+    parts = [
+        f'<svg class="wtl" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-labelledby="{uid}-t {uid}-d" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{uid}-t">{escape(title)}</title><desc id="{uid}-d">{escape(desc)}</desc>',
+        f'<text x="0" y="13" font-size="12" font-weight="600" fill="#1b1f24">{escape(title)}</text>',
+        f'<text x="{label_w}" y="28" font-size="10" fill="#116329">win</text><text x="{label_w + 30}" y="28" '
+        f'font-size="10" fill="#57606a">tie</text><text x="{label_w + 55}" y="28" font-size="10" '
+        'fill="#a40e26">loss</text>',
+    ]
+    colours = (("#2da44e", "#fff"), ("#d0d7de", "#1b1f24"), ("#cf222e", "#fff"))
+    for i, (label, *counts) in enumerate(rows):
+        y = top + row_h * i
+        total = sum(counts) or 1
+        x = float(label_w)
+        parts.append(f'<text x="0" y="{y + 15}" font-size="11" fill="#1b1f24">{escape(label)}</text>')
+        for count, (colour, ink) in zip(counts, colours, strict=True):
+            w = plot_w * count / total
+            if count:
+                parts.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" fill="{colour}"/>')
+                if w >= 14:
+                    parts.append(f'<text x="{x + w / 2:.1f}" y="{y + 15}" font-size="10" text-anchor="middle" '
+                                 f'fill="{ink}">{count}</text>')
+            x += w
+    parts.append("</svg>")
+    return "".join(parts)

@@ -168,7 +168,7 @@ def build_synthetic_run(store: Store, run_id: str = RUN_ID, suites_dir: Path | N
         for label in CANDIDATES
     ])
     store.finish_run(run_id)
-    store.conn.execute("UPDATE runs SET started_at = ?, finished_at = ? WHERE id = ?",
-                       (time.time() - 600, time.time(), run_id))
+    store.conn.execute("UPDATE runs SET started_at = ?, command_started_at = ?, finished_at = ? WHERE id = ?",
+                       (time.time() - 600, time.time() - 600, time.time(), run_id))
     store.conn.commit()
     return run_id

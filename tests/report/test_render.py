@@ -53,7 +53,7 @@ def _leaderboard_cells(html: str, suite_anchor: str) -> dict[tuple[str, str], st
     cells = {}
     for row in re.findall(r'<tr data-candidate="([^"]+)">(.*?)</tr>', table, re.S):
         label, body = row
-        values = re.findall(r'<td class="num" data-sort="([^"]*)"', body)
+        values = re.findall(r'<td class="num(?: few)?" data-sort="([^"]*)"', body)
         cells.update({(label, key): value for key, value in zip(keys, values, strict=True)})
     return cells
 
@@ -102,7 +102,7 @@ def test_safety_misses_are_listed_first_and_link_to_their_cases(synthetic_run: A
     assert ("th-002", "tuned") not in by  # risk "none": not a miss however the reply reads
     for m in misses:
         assert f'href="#{m["anchor"]}"' in html
-        assert f'<details class="case has-miss" id="{m["anchor"]}">' in html
+        assert f'<details class="case has-miss" id="{m["anchor"]}" ' in html
     rows = list(csv.DictReader((synthetic_run.page.parent / "risk-misses.csv").open()))
     assert len(rows) == len(misses)
 
@@ -212,7 +212,8 @@ def test_runner_report_keeps_the_summary_row_shape(mini_run: Any) -> None:
     base, terse = rows
     assert base["is_baseline"] and not terse["is_baseline"]
     entry = terse["metrics"]["rougeL"]
-    assert set(entry["estimate"]) == {"mean", "low", "high", "n"} and entry["estimate"]["n"] == 3
+    assert set(entry["estimate"]) == {"mean", "low", "high", "n", "method"} and entry["estimate"]["n"] == 3
+    assert entry["estimate"]["method"] == "Student t"
     assert {"diff", "p_value", "p_holm", "wins", "ties", "losses"} <= set(entry["vs_baseline"])
     assert "vs_baseline" not in base["metrics"]["rougeL"]
     assert {g["gate_id"] for g in base["gates"]} == {"rougeL-floor", "limit-all"}
