@@ -50,7 +50,7 @@ def test_an_older_store_is_migrated_without_loss(tmp_path) -> None:  # type: ign
         assert store.cached_generations(["k"])["k"].text == "kept"
         columns = {row[1] for row in store.conn.execute("PRAGMA table_info(generations)")}
         assert "meta_json" in columns
-        assert store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
+        assert store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "4"
 
 
 def test_guard_actions_are_backfilled_into_the_new_column(tmp_path) -> None:  # type: ignore[no-untyped-def]

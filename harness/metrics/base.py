@@ -86,6 +86,11 @@ def build_metric(name: str, params: dict[str, Any] | None = None, *, where: str 
     if name not in _REGISTRY:
         raise ConfigError(f"{prefix}unknown metric {name!r} (known: {', '.join(sorted(_REGISTRY))})")
     try:
-        return _REGISTRY[name](**(params or {}))
+        metric = _REGISTRY[name](**(params or {}))
     except TypeError as exc:
         raise ConfigError(f"{prefix}bad parameters for metric {name!r}: {exc}") from None
+    try:  # what it was built from: the score cache's identity (harness.score_cache)
+        metric.build_params = dict(params or {})  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):
+        pass  # a metric that takes no attributes is simply never cached
+    return metric
