@@ -567,10 +567,14 @@ def common_args(config: TrainingConfig, device: str, has_eval: bool, output_dir:
 def _train_unit(unit: _Unit, config: TrainingConfig, base_model: str, previous: Path | None,
                 built: dict[str, BuiltDataset], device: str, offset: int, callbacks: Sequence[Any],
                 log: Log) -> _UnitResult:
-    if config.training.num_threads:
-        import torch
+    import torch
 
+    if config.training.num_threads:
         torch.set_num_threads(config.training.num_threads)
+    else:
+        from harness.threads import configure_torch
+
+        configure_torch(torch)  # threads = CPUs this process may use (harness.threads)
     from transformers import set_seed
 
     set_seed(config.seed)  # LoRA's A matrices are random: same config, same initial adapter
