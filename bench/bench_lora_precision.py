@@ -70,17 +70,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--variants", type=int, nargs="+", help="indices into VARIANTS (0 = baseline, always run)")
     args = parser.parse_args()
+    chosen = [VARIANTS[i] for i in sorted({0, *(args.variants or range(len(VARIANTS)))})]
 
     from harness.models.embedded import EMBEDDED_LLM, prepare_embedded_llm
 
     model_dir = prepare_embedded_llm()
     scratch = Path(tempfile.mkdtemp(prefix="bench-lora-"))
-    results: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in VARIANTS}
+    results: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in chosen}
     loads = []
     try:
         for repeat in range(args.repeats):
-            for index, (label, trainer_args, logging_steps) in enumerate(VARIANTS):
+            for index, (label, trainer_args, logging_steps) in enumerate(chosen):
                 config_path = scratch / f"v{index}.yaml"
                 config_path.write_text(_config_text(args, trainer_args, logging_steps))
                 home = scratch / f"home-{repeat}-{index}"

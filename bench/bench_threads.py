@@ -59,13 +59,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-new-tokens", type=int, default=32)
+    parser.add_argument("--batches", type=int, nargs="+", default=[16, 1])
     parser.add_argument("--child", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, affinity {len(os.sched_getaffinity(0))}")
-    for batch in (16, 1):
+    for batch in args.batches:
         rates: dict[str, list[float]] = {name: [] for name, _ in VARIANTS}
         for round_ in range(args.rounds):
             for name, env in VARIANTS:
