@@ -88,14 +88,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--with-training", action="store_true")
     parser.add_argument("--suite", default="therapy/v2")
+    parser.add_argument("--parts", nargs="+", default=["scoring", "decoding", "threads"],
+                        choices=["scoring", "decoding", "threads"])
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, affinity {len(os.sched_getaffinity(0))}, start {_load()}")
-    bench_scoring(2 if args.quick else 3, args.suite)
+    if "scoring" in args.parts:
+        bench_scoring(2 if args.quick else 3, args.suite)
     tokens = "16" if args.quick else "32"
-    _run_part("decoding", [str(BENCH / "bench_decoding.py"), "--max-new-tokens", tokens]
-              + ([] if args.quick else ["--long"]))
-    _run_part("threads", [str(BENCH / "bench_threads.py"), "--rounds", "1" if args.quick else "3",
-                          "--max-new-tokens", tokens])
+    if "decoding" in args.parts:
+        _run_part("decoding", [str(BENCH / "bench_decoding.py"), "--max-new-tokens", tokens]
+                  + ([] if args.quick else ["--long"]))
+    if "threads" in args.parts:
+        _run_part("threads", [str(BENCH / "bench_threads.py"), "--rounds", "1" if args.quick else "3",
+                              "--max-new-tokens", tokens, "--batches", "16"])
     if args.with_training:
         _run_part("LoRA SFT", [str(BENCH / "bench_lora_precision.py"), "--steps", "4" if args.quick else "8",
                                "--repeats", "1" if args.quick else "2"])
