@@ -47,9 +47,23 @@ def _suites_dir(config: pytest.Config) -> Path | None:
     return Path(value).resolve() if value else None
 
 
+def _share_cpus_between_workers() -> None:
+    """Under pytest-xdist, each worker's torch gets its share of the CPUs (unless the user set a count),
+    instead of every worker starting one thread per CPU."""
+    import os
+
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers and workers.isdigit() and not (os.environ.get("HARNESS_THREADS") or os.environ.get("OMP_NUM_THREADS")):
+        from harness.threads import available_cpus
+
+        os.environ["HARNESS_THREADS"] = str(max(1, available_cpus() // int(workers)))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Check releases and gate configs once, before collection: a failure stops the session (exit 4)."""
     from harness.errors import HarnessError
+
+    _share_cpus_between_workers()
     from harness.gating import check_gate_session, gate_targets
 
     try:
