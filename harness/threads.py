@@ -4,7 +4,7 @@
   it once). With the default policy an idle OpenMP thread spins before it sleeps; on a loaded CI runner
   torch's threads then burn their time slices spinning while the thread holding the work waits for a
   core (issue 21 profiled 70% of a 2-thread decode's time spinning). ``bench/bench_threads.py``: batch-16
-  decode at load 14-19 on 2 cores, 1.7 tok/s default vs 12.2 tok/s PASSIVE (7.2x).
+  decode on 2 cores, default vs PASSIVE: 1.7 vs 12.2 tok/s at load 14-19 (7.2x), 39.8 vs 68.2 at load 3.6 (1.7x).
 - torch's intra-op threads = the CPUs this process may run on (``os.sched_getaffinity``, capped by a
   cgroup v2 CPU quota), not the machine's core count: a container limited to 2 of 64 CPUs should not
   start 32 threads. ``HARNESS_THREADS=N`` sets the count; an explicit ``OMP_NUM_THREADS`` is left alone.
