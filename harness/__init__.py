@@ -8,7 +8,8 @@ Importing the package switches telemetry off and makes the model hub offline by 
 every path (CLI, ``pytest suites/``, library use) and before huggingface_hub, transformers, TRL,
 Chroma or Gradio read their settings. A value the user set explicitly is never overridden, so
 ``HF_HUB_OFFLINE=0`` still allows hub downloads, while telemetry stays off unless the user turns it on.
-This is the one place these defaults are set.
+This is the one place these defaults are set. The CPU thread defaults for shared runners
+(``OMP_WAIT_POLICY=PASSIVE``) are applied here too, for the same reason: see ``harness.threads``.
 """
 
 from __future__ import annotations
@@ -65,3 +66,13 @@ def _apply_privacy_defaults() -> None:
 
 
 _apply_privacy_defaults()
+
+
+def _apply_runtime_defaults() -> None:
+    # OpenMP's wait policy is read once, when torch loads: set it here, before anything imports torch.
+    from harness.threads import apply_runtime_defaults
+
+    apply_runtime_defaults()
+
+
+_apply_runtime_defaults()

@@ -276,3 +276,24 @@ def _where_problem(dotted: str, allowed: list[Any]) -> str | None:
 def _type_text(annotation: Any) -> str:
     text = repr(annotation).replace("typing.", "")
     return text if len(text) < 120 else text[:117] + "..."
+
+
+def gate_status(row: dict[str, Any]) -> tuple[str, int | None]:
+    """A stored gate result as the verdict names it. A non-inferiority gate of the baseline against
+    itself is "baseline" (it holds by definition, nothing was compared), never a pass."""
+    details = row.get("details") or {}
+    status = details.get("status")
+    if details.get("is_baseline") or str(details.get("message", "")).startswith("the candidate is the baseline"):
+        return "baseline", None
+    if row.get("passed") == -1 or status == "skipped":
+        return "skipped", None
+    if status in ("not_exercised", "not_evaluated"):
+        return "not exercised", None
+    if row.get("passed") == 1:
+        return "pass", None
+    needs = details.get("needs_n")
+    if isinstance(needs, int):
+        return "too few cases", needs
+    if details.get("needs_documents"):
+        return "too few cases", None
+    return "fail", None

@@ -16,6 +16,10 @@ Options:
   --allow-draft             gate a released suite version whose files changed, labelled DRAFT
   --store PATH              SQLite store (default: $HARNESS_HOME/store.sqlite), so re-runs reuse outputs
 
+Only the suites of the selected tests are generated and scored (``-k therapy`` runs therapy alone).
+Under pytest-xdist (``-n 2``) every worker evaluates the same selection; a file lock per run config
+lets one generate while the others wait and then reuse its cached outputs and scores.
+
 Nothing is silently green: before any gate runs, the session refuses a released suite version whose
 files changed (naming the cases) and gate configs that could never be evaluated; a gate that cannot
 be evaluated fails, and only a reviewed `allow_skip: <reason>` in suite.yaml skips one, visibly.
@@ -67,6 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from harness.errors import HarnessError
     from harness.gating import check_gate_session, gate_targets
 
+    _share_cpus_between_workers()
     try:
         targets = gate_targets(config.getoption("--gate-suite"), _suites_dir(config))
         releases = check_gate_session(targets, allow_draft=config.getoption("--allow-draft"))
@@ -95,6 +100,30 @@ def suite_releases(request: pytest.FixtureRequest) -> dict[str, Any]:
     return request.config.stash[_RELEASES]
 
 
+def _selected_suites(items: list[pytest.Item], targets: list[Any]) -> list[Any]:
+    """The suites of the gate tests this session runs (after ``-k``/``-m``/node-id selection), so
+    ``pytest suites/ -k therapy`` generates and scores the therapy suite only."""
+    selected = set()
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        target = callspec.params.get("gate_target") if callspec is not None else None
+        if target is not None:
+            selected.add(target.suite.key)
+    return [suite for key, suite in {t.suite.key: t.suite for t in targets}.items() if key in selected]
+
+
+def _share_cpus_between_workers() -> None:
+    """Under pytest-xdist, each worker's torch gets its share of the CPUs (unless the user set a count),
+    instead of every worker starting one thread per CPU."""
+    import os
+
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers and workers.isdigit() and not (os.environ.get("HARNESS_THREADS") or os.environ.get("OMP_NUM_THREADS")):
+        from harness.threads import available_cpus
+
+        os.environ["HARNESS_THREADS"] = str(max(1, available_cpus() // int(workers)))
+
+
 @pytest.fixture(scope="session")
 def gate_results(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     from harness.gating import DEFAULT_CANDIDATES, evaluate_candidate_gates
@@ -102,8 +131,7 @@ def gate_results(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def
     from harness.store import Store
 
     options = request.config.option
-    targets = request.config.stash[_TARGETS]
-    suites = list({t.suite.key: t.suite for t in targets}.values())
+    suites = _selected_suites(request.session.items, request.config.stash[_TARGETS])
     store_path = Path(options.store) if options.store else default_store_path()
     config = Path(options.candidates_config) if options.candidates_config else DEFAULT_CANDIDATES
     with Store(store_path) as store:

@@ -24,6 +24,7 @@ from harness.gates import evaluate_gate, validate_gates
 from harness.hashing import payload_digest
 from harness.metrics import Metric, build_metric
 from harness.releases import ReleaseStatus, check_release
+from harness.score_cache import ScoreCache
 from harness.scoring import score_cases
 from harness.store import Store
 from harness.suite import Case, Suite, load_suite, parse_suite_ref
@@ -131,11 +132,12 @@ def _build_candidate(spec: Any, base_dir: Path, store: Store, log: Callable[[str
         return None
 
 
-def score_outputs(plan: SuitePlan, outputs: dict[str, Any]) -> tuple[list[tuple[str, str, str, float | None,
-                                                                             dict[str, Any]]],
-                                                                  list[tuple[str, str, bool, str]]]:
-    """Score rows and metric keys for one suite (delivered, credited and model-own texts: ``harness.scoring``)."""
-    return score_cases(plan.cases, [outputs[c.id] for c in plan.cases], plan.metrics)
+def score_outputs(plan: SuitePlan, outputs: dict[str, Any], cache: ScoreCache | None = None
+                  ) -> tuple[list[tuple[str, str, str, float | None, dict[str, Any]]],
+                             list[tuple[str, str, bool, str]]]:
+    """Score rows and metric keys for one suite (delivered, credited and model-own texts: ``harness.scoring``);
+    with a ``cache``, unchanged metric inputs reuse their stored results (``harness.score_cache``)."""
+    return score_cases(plan.cases, [outputs[c.id] for c in plan.cases], plan.metrics, cache)
 
 
 def run_experiment(config_path: Path | str, *, store: Store, report_root: Path | None = None,
@@ -228,6 +230,7 @@ def _open_run(store: Store, config: ExperimentConfig, config_hash: str, config_p
 def _generate_and_score(store: Store, run_id: str, config: ExperimentConfig, plans: list[SuitePlan],
                         candidates: list[Candidate], progress: bool, log: Callable[[str], None]) -> None:
     total = sum(len(p.cases) for p in plans) * len(candidates)
+    cache = ScoreCache(store)
     try:
         with _progress(progress, total) as advance:
             for plan in plans:
@@ -239,7 +242,7 @@ def _generate_and_score(store: Store, run_id: str, config: ExperimentConfig, pla
                     fault_point("after-generate")
                     fp = candidate.fingerprint()
                     store.link_outputs(run_id, fp, plan.suite.name, plan.suite.version, keys)
-                    rows, metric_keys = score_outputs(plan, outputs)
+                    rows, metric_keys = score_outputs(plan, outputs, cache)
                     store.save_scores(run_id, fp, plan.suite.name, plan.suite.version, rows, metric_keys)
         _store_gates(store, run_id, config, plans, candidates)
     except BaseException as exc:

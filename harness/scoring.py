@@ -21,12 +21,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.guard import model_contribution
 from harness.metrics.base import CaseScore, Metric, Output
 from harness.metrics.degenerate import TRUNCATION_REASONS, Degenerate, degenerate_check
 from harness.suite import Case
+
+if TYPE_CHECKING:
+    from harness.score_cache import ScoreCache
 
 QUALITY_METRICS = frozenset({"rouge", "bertscore", "empathy", "mi_codes", "groundedness"})
 MODEL_PREFIX = "model."
@@ -67,7 +70,11 @@ def split_texts(output: Output) -> Texts:
 
 def with_degenerate(metrics: Sequence[Metric]) -> list[Metric]:
     """The suite's metrics plus the degenerate-output check (once)."""
-    return list(metrics) if any(m.name == "degenerate" for m in metrics) else [*metrics, Degenerate()]
+    if any(m.name == "degenerate" for m in metrics):
+        return list(metrics)
+    degenerate = Degenerate()
+    degenerate.build_params = {}  # type: ignore[attr-defined]  # built with defaults: cacheable
+    return [*metrics, degenerate]
 
 
 def _zero_quality(metric: Metric, score: CaseScore, reason: str) -> CaseScore:
@@ -78,15 +85,29 @@ def _zero_quality(metric: Metric, score: CaseScore, reason: str) -> CaseScore:
     return CaseScore(values, {**score.details, "quality_zeroed": reason})
 
 
+def _metric_scores(metric: Metric, cases: Sequence[Case], outputs: Sequence[Output],
+                   cache: ScoreCache | None) -> list[CaseScore]:
+    """The metric's raw per-case scores, from the score cache when every case hits."""
+    if cache is None:
+        return metric.score(cases, outputs)
+    keys, cached = cache.lookup(metric, cases, outputs)
+    if cached is not None:
+        return cached
+    scores = metric.score(cases, outputs)
+    if keys is not None:
+        cache.save(metric, keys, scores)
+    return scores
+
+
 def _score_set(cases: Sequence[Case], metrics: Sequence[Metric], plain: Sequence[Output],
-               quality: Sequence[Output]) -> dict[str, list[CaseScore]]:
+               quality: Sequence[Output], cache: ScoreCache | None = None) -> dict[str, list[CaseScore]]:
     """Every metric on ``plain``, quality metrics on ``quality``; degenerate quality texts score 0."""
     degenerate = [degenerate_check(o)[0]["degenerate"] == 1.0 for o in quality]
     reasons = ["empty" if not o.text.strip() else "looping" for o in quality]
     results: dict[str, list[CaseScore]] = {}
     for metric in metrics:
         is_quality = metric.name in QUALITY_METRICS
-        scores = metric.score(cases, quality if is_quality else plain)
+        scores = _metric_scores(metric, cases, quality if is_quality else plain, cache)
         if is_quality:
             scores = [_zero_quality(metric, s, r) if d else s for s, d, r in zip(scores, degenerate, reasons,
                                                                                   strict=True)]
@@ -110,17 +131,19 @@ def _rows(cases: Sequence[Case], results: dict[str, list[CaseScore]], prefix: st
     return rows
 
 
-def score_cases(cases: Sequence[Case], outputs: Sequence[Output],
-                metrics: Sequence[Metric]) -> tuple[list[ScoreRow], list[KeyRow]]:
-    """Score rows (case_id, metric, key, value, details) and key rows (metric, key, higher_is_better, text)."""
+def score_cases(cases: Sequence[Case], outputs: Sequence[Output], metrics: Sequence[Metric],
+                cache: ScoreCache | None = None) -> tuple[list[ScoreRow], list[KeyRow]]:
+    """Score rows (case_id, metric, key, value, details) and key rows (metric, key, higher_is_better, text).
+
+    With a ``cache`` (``harness.score_cache``), a metric whose inputs and code are unchanged is not re-run."""
     metrics = with_degenerate(metrics)
     texts = [split_texts(o) for o in outputs]
     keys: list[KeyRow] = [(m.name, k.name, k.higher_is_better, k.description) for m in metrics for k in m.keys]
-    delivered = _score_set(cases, metrics, [t.delivered for t in texts], [t.credited for t in texts])
+    delivered = _score_set(cases, metrics, [t.delivered for t in texts], [t.credited for t in texts], cache)
     rows = _rows(cases, delivered)
     if any(t.guard_action != "none" for t in texts):
         own = [t.own for t in texts]
-        model = _score_set(cases, metrics, own, own)
+        model = _score_set(cases, metrics, own, own, cache)
         rows += _rows(cases, model, MODEL_PREFIX)
         keys += [(MODEL_PREFIX + m.name, MODEL_PREFIX + k.name, k.higher_is_better,
                   f"model's own text: {k.description}") for m in metrics for k in m.keys]

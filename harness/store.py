@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Columns added after a table first shipped: (table, column, type). Applied to older stores on open.
 # guard_action (v3): what a candidate's safety guard did to this output -- none, prefixed, replaced or
@@ -129,6 +129,13 @@ CREATE TABLE IF NOT EXISTS training_runs (
     log_json TEXT NOT NULL DEFAULT '[]',
     created_at REAL NOT NULL,
     finished_at REAL
+);
+-- v5: per-case metric results keyed by metric identity + input (harness.score_cache); additive.
+CREATE TABLE IF NOT EXISTS score_cache (
+    cache_key TEXT PRIMARY KEY,
+    metric TEXT NOT NULL,
+    payload_json TEXT NOT NULL,
+    created_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS scores_by_run ON scores(run_id, suite, key);
 CREATE INDEX IF NOT EXISTS outputs_by_run ON outputs(run_id, suite);
@@ -401,6 +408,28 @@ class Store:
                      json.dumps(details, default=str))
                     for case_id, metric, key, value, details in rows
                 ],
+            )
+
+    def cached_scores(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Cached per-case metric results (``harness.score_cache``) by key: {"values", "details"}."""
+        found: dict[str, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(
+                f"SELECT cache_key, payload_json FROM score_cache WHERE cache_key IN ({marks})", chunk
+            ):
+                found[row["cache_key"]] = json.loads(row["payload_json"])
+        return found
+
+    def save_cached_scores(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        """rows: (cache_key, metric, payload_json), in one transaction."""
+        now = time.time()
+        with self.transaction() as cur:
+            cur.executemany(
+                "INSERT OR REPLACE INTO score_cache(cache_key, metric, payload_json, created_at) VALUES (?, ?, ?, ?)",
+                [(key, metric, payload, now) for key, metric, payload in rows],
             )
 
     def scores(self, run_id: str, suite: str | None = None, candidate_fp: str | None = None) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from harness.gates import gate_status  # re-exported: the verdict's words for a stored gate
 from harness.stats import MIN_N, holm_adjust, paired_difference
 from harness.store import Store
 
@@ -114,27 +115,6 @@ class Verdict:
     @property
     def better(self) -> list[Primary]:
         return [p for c in self.candidates for p in c.primaries if p.status == "better"]
-
-
-def gate_status(row: dict[str, Any]) -> tuple[str, int | None]:
-    """A stored gate result as the verdict names it. A non-inferiority gate of the baseline against
-    itself is "baseline" (it holds by definition, nothing was compared), never a pass."""
-    details = row.get("details") or {}
-    status = details.get("status")
-    if details.get("is_baseline") or str(details.get("message", "")).startswith("the candidate is the baseline"):
-        return "baseline", None
-    if row.get("passed") == -1 or status == "skipped":
-        return "skipped", None
-    if status in ("not_exercised", "not_evaluated"):
-        return "not exercised", None
-    if row.get("passed") == 1:
-        return "pass", None
-    needs = details.get("needs_n")
-    if isinstance(needs, int):
-        return "too few cases", needs
-    if details.get("needs_documents"):
-        return "too few cases", None
-    return "fail", None
 
 
 def _suite_values(store: Store, run_id: str, suite: str, version: str) -> dict[str, dict[str, dict[str, Any]]]:

@@ -50,7 +50,10 @@ def test_an_older_store_is_migrated_without_loss(tmp_path) -> None:  # type: ign
         assert store.cached_generations(["k"])["k"].text == "kept"
         columns = {row[1] for row in store.conn.execute("PRAGMA table_info(generations)")}
         assert "meta_json" in columns
-        assert store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "4"
+        assert store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "5"
+        tables = {row[0] for row in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "score_cache" in tables
+        assert "command_started_at" in {row[1] for row in store.conn.execute("PRAGMA table_info(runs)")}
 
 
 def test_guard_actions_are_backfilled_into_the_new_column(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -35,9 +35,14 @@ def build_metric(name: str, params: dict[str, Any] | None = None, *, where: str 
         raise ConfigError(f"{prefix}unknown metric {name!r} (known: {', '.join(sorted(registry))})",
                           hint="a plugin metric needs its package installed or its module under the config's plugins:")
     try:
-        return registry[name](**(params or {}))
+        metric = registry[name](**(params or {}))
     except TypeError as exc:
         raise ConfigError(f"{prefix}bad parameters for metric {name!r}: {exc}") from None
+    try:  # what it was built from: the score cache's identity (harness.score_cache)
+        metric.build_params = dict(params or {})  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):
+        pass  # a metric that takes no attributes is simply never cached
+    return metric
 
 
 def metadata(name: str) -> MetricInfo:

@@ -17,6 +17,13 @@ from harness.suite import Case
 _ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 
 
+@lru_cache(maxsize=8)
+def _rouge_scorer(types: tuple[str, ...], use_stemmer: bool) -> Any:
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(list(types), use_stemmer=use_stemmer)
+
+
 @register_metric("rouge", headline=("rougeL",), live=False, order=10)
 class Rouge:
     """ROUGE-1/2/L/Lsum F1 against the case's reference(s)."""
@@ -24,14 +31,18 @@ class Rouge:
     name = "rouge"
 
     def __init__(self, types: Sequence[str] = _ROUGE_TYPES, use_stemmer: bool = True) -> None:
-        from rouge_score import rouge_scorer
-
         unknown = set(types) - set(_ROUGE_TYPES)
         if unknown:
             raise TypeError(f"unknown ROUGE types {sorted(unknown)}; choose from {list(_ROUGE_TYPES)}")
         self.types = list(types)
+        self.use_stemmer = bool(use_stemmer)
         self.keys = [ValueKey(t, True, f"{t} F1 vs reference") for t in self.types]
-        self._scorer = rouge_scorer.RougeScorer(self.types, use_stemmer=use_stemmer)
+
+    @property
+    def _scorer(self) -> Any:
+        """Built on first use: rouge-score imports all of nltk (seconds), which planning and
+        fully cached re-runs never need."""
+        return _rouge_scorer(tuple(self.types), self.use_stemmer)
 
     def score(self, cases: Sequence[Case], outputs: Sequence[Output]) -> list[CaseScore]:
         results = []

@@ -63,6 +63,9 @@ def _load_locked(model: str, adapter: str | None, dtype: str) -> tuple[Any, Any]
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from harness.threads import configure_torch
+
+    configure_torch(torch)  # threads = CPUs this process may use (harness.threads)
     path = resolve_model_path(model)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)

@@ -140,7 +140,7 @@ def leaderboard_rows(store: Store, run_id: str, suite: str, *, version: str | No
 
 def _gate_summary(gates: list[dict[str, Any]]) -> list[tuple[str, int]]:
     """(status, count) in the verdict's words: a baseline's self-comparison is "baseline", not a pass."""
-    from harness.verdict import gate_status
+    from harness.gates import gate_status
 
     counts: dict[str, int] = {}
     for gate in gates:

@@ -17,8 +17,11 @@ logging step and per evaluation, tagged with stage and phase) goes to the store'
 ``training_runs`` table and ``training_log.json`` so reports can draw training curves.
 
 The library's own trainers do the work (``SFTTrainer``, ``DPOTrainer`` with the adapter's
-frozen copy as reference); on CPU they run float32 (``use_cpu=True, bf16=False``: TRL's bf16
-default is ~15x slower on CPU).
+frozen copy as reference); on CPU they run float32 by default (``use_cpu=True, bf16=False``), which
+keeps existing adapters' fingerprints and weights. bf16 autocast is opt-in with ``trainer_args: {bf16:
+true}`` (part of the fingerprint): on CPUs with native bf16 matmul (AMX / AVX512-BF16) it trained 1.6x
+faster here with the same loss to 0.01 (bench/bench_lora_precision.py); on CPUs without it, it can be
+slower than float32. ``trainer_args: {train_sampling_strategy: group_by_length}`` batches similar lengths.
 """
 
 from __future__ import annotations
@@ -518,10 +521,14 @@ def last_checkpoint(directory: Path) -> Path | None:
 def _train_unit(unit: _Unit, config: TrainingConfig, base_model: str, previous: Path | None,
                 built: dict[str, BuiltDataset], device: str, offset: int, callbacks: Sequence[Any],
                 log: Log) -> _UnitResult:
-    if config.training.num_threads:
-        import torch
+    import torch
 
+    if config.training.num_threads:
         torch.set_num_threads(config.training.num_threads)
+    else:
+        from harness.threads import configure_torch
+
+        configure_torch(torch)  # threads = CPUs this process may use (harness.threads)
     from transformers import set_seed
 
     set_seed(config.seed)  # LoRA's A matrices are random: same config, same initial adapter
