@@ -16,6 +16,7 @@ outputs are cached apart from the transformers backend's (quantised weights give
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -85,6 +86,21 @@ def default_threads() -> int:
     cores = available_cores()
     busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     return max(1, min(cores, round(cores - busy)))
+
+
+def _close_loaded() -> None:
+    """Free the memoised models before interpreter shutdown: llama-cpp-python's own ``__del__`` runs after its
+    C library handles are gone and prints a TypeError traceback per model."""
+    with _LOAD_LOCK:
+        for llm, _lock in _LOADED.values():
+            try:
+                llm.close()
+            except Exception:
+                pass
+        _LOADED.clear()
+
+
+atexit.register(_close_loaded)
 
 
 def load_llama(path: Path, *, n_ctx: int, n_threads: int, n_batch: int) -> tuple[Any, threading.Lock]:
