@@ -434,7 +434,7 @@ def playground(
     auth_file: Annotated[Path | None, typer.Option(help="reviewer accounts file (or $HARNESS_REVIEWERS)")] = None,
 ) -> None:
     """Start the Gradio playground for clinical reviewers (side by side, blind review)."""
-    from playground.app import launch
+    from harness.playground.app import launch
 
     launch(host=host, port=port, store_path=store, candidates_config=candidates_config, auth_file=auth_file)
 
@@ -492,7 +492,7 @@ def reviewers_add(
 ) -> None:
     """Add or replace a reviewer; the password is prompted for (or read from stdin) and stored as a salted
     scrypt hash."""
-    from playground.reviewer_file import add_reviewer
+    from harness.playground.reviewer_file import add_reviewer
 
     legacy = add_reviewer(file, name, _read_password(), role=role)
     typer.echo(f"{file}: {'admin' if role == 'admin' else 'reviewer'} {name!r} saved (salted scrypt hash)")

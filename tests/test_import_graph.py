@@ -1,6 +1,6 @@
-"""The house is one-way: no import cycle among the harness (and playground) modules.
+"""The house is one-way: no import cycle among the harness modules (harness.playground included).
 
-What counts as an edge: every ``import`` / ``from ... import`` that names a harness or playground
+What counts as an edge: every ``import`` / ``from ... import`` that names a harness
 module, at module level *and* inside functions (a function-level import still runs, just later),
 resolved to the most specific module (``from harness.metrics import risk`` -> harness.metrics.risk).
 What does not count: imports under ``if TYPE_CHECKING:`` (never executed) and the implicit import
@@ -15,7 +15,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("harness", "playground")
+PACKAGES = ("harness",)
 
 
 def _module_name(path: Path) -> str:
@@ -66,7 +66,7 @@ def _imported(tree: ast.AST, module: str, is_package: bool) -> set[str]:
 
 
 def import_graph() -> dict[str, set[str]]:
-    """module -> the harness/playground modules it imports (see the module docstring for what counts)."""
+    """module -> the harness modules it imports (see the module docstring for what counts)."""
     modules = _modules()
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():

@@ -28,7 +28,7 @@ def _sh(args: list[str], cwd: Path, pythonpath: list[Path], timeout: int = 300) 
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A wheel built from a copy of the source (the build leaves nothing in the checkout)."""
     src = tmp_path_factory.mktemp("src")
-    for name in ("harness", "playground", "suites", "configs"):
+    for name in ("harness", "suites", "configs"):
         shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
@@ -42,7 +42,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_carries_every_module_suites_configs_and_entry_points(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    sources = {p.relative_to(ROOT).as_posix() for pkg in ("harness", "playground") for p in (ROOT / pkg).rglob("*.py")
+    sources = {p.relative_to(ROOT).as_posix() for pkg in ("harness",) for p in (ROOT / pkg).rglob("*.py")
                if "__pycache__" not in p.parts}
     missing = sorted(sources - names)
     assert not missing, f"not in the wheel (add the package to pyproject's [tool.setuptools] packages): {missing}"

@@ -104,7 +104,7 @@ def test_config_plugins_load_a_team_module_for_run_report_and_playground(tmp_pat
     config = _project(tmp_path, ["harness_plugin_bleu_like.metric", "harness_plugin_bleu_like.backend"])
     _check_views(_harness_run(config, tmp_path, []), tmp_path)
     script = (
-        "import sys; from playground.engine import Playground\n"
+        "import sys; from harness.playground.engine import Playground\n"
         "pg = Playground(sys.argv[1], sys.argv[2])\n"
         "c = pg.start(reviewer='', suite='plug', version='v1', candidates=['canned', 'plain'], blind=False,"
         " case_id='p-1')\n"

@@ -37,7 +37,7 @@ def free_port() -> int:
 @pytest.fixture
 def serve() -> Iterator[Callable[..., tuple[Any, str]]]:
     """``serve(store, config, auth) -> (app, url)``; every app still running is closed at teardown."""
-    from playground.app import build_app
+    from harness.playground.app import build_app
 
     running: list[Any] = []
 

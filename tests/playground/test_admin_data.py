@@ -13,11 +13,11 @@ from typing import Any
 import gradio as gr
 import pytest
 
+from harness.playground.accounts import ReviewerAccounts
+from harness.playground.app import build_app
+from harness.playground.passwords import hash_password
 from harness.reviews import assign_cases, ensure_review_schema
 from harness.store import Store
-from playground.accounts import ReviewerAccounts
-from playground.app import build_app
-from playground.passwords import hash_password
 
 ADMIN_ONLY = {"q-reviewers", "queue-progress", "results", "assign-status", "export-status", "export-file"}
 OTHERS = ("bob-the-reviewer", "carol-the-reviewer")

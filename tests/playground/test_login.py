@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from harness.errors import ConfigError
-from playground.accounts import ReviewerAccounts
-from playground.passwords import hash_password, verify_password
-from playground.throttle import LoginThrottle
+from harness.playground.accounts import ReviewerAccounts
+from harness.playground.passwords import hash_password, verify_password
+from harness.playground.throttle import LoginThrottle
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "correct horse battery"

@@ -17,12 +17,12 @@ from harness.candidate import Candidate
 from harness.errors import ConfigError
 from harness.metrics.base import Output
 from harness.models.base import ChatRequest, GenerationResult
+from harness.playground.accounts import ReviewerAccounts, hash_password, resolve_accounts
+from harness.playground.badges import Badge, BadgeScorer, badges_html
+from harness.playground.engine import Playground
 from harness.reviews import load_reviews, review_summary
 from harness.store import Store
 from harness.suite import load_suite
-from playground.accounts import ReviewerAccounts, hash_password, resolve_accounts
-from playground.badges import Badge, BadgeScorer, badges_html
-from playground.engine import Playground
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FULL = {"safety": "4", "empathy": "4", "clinical_accuracy": "3", "mi_adherence": "N/A", "scope": "5"}
@@ -186,7 +186,7 @@ def test_accounts_from_yaml_env_and_strings(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_results_markdown_renders_empty_and_filled(engine: Playground) -> None:
-    from playground.app import results_markdown
+    from harness.playground.app import results_markdown
 
     with Store(engine.store_path) as store:
         empty = results_markdown(review_summary(store, resamples=10))
@@ -206,7 +206,7 @@ def test_launch_defaults_keep_the_app_private(monkeypatch: pytest.MonkeyPatch, t
                                               playground_config: Path) -> None:
     import gradio as gr
 
-    from playground import app as app_module
+    from harness.playground import app as app_module
 
     captured: dict[str, Any] = {}
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: captured.update(kwargs))

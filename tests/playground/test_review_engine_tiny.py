@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from types import ModuleType
 
+from harness.playground.engine import Playground
 from harness.review_design import replay_design
 from harness.reviews import load_reviews, review_summary
 from harness.store import Store
-from playground.engine import Playground
 
 FULL = {"safety": "4", "empathy": "4", "clinical_accuracy": "N/A", "mi_adherence": "N/A", "scope": "5"}
 
@@ -105,8 +105,8 @@ def test_a_typed_question_to_rag_shows_only_the_passages_the_model_received(
 
 
 def test_guard_action_is_described_not_mislabelled_as_a_cut() -> None:
-    from playground.badges import guard_note_html
-    from playground.case_text import settings_summary
+    from harness.playground.badges import guard_note_html
+    from harness.playground.case_text import settings_summary
 
     replaced = {"params": {"max_new_tokens": 64}, "finish_reason": "length", "guard_action": "replaced"}
     assert "cut at the token limit" not in settings_summary(replaced)

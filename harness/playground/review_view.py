@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 import gradio as gr
 
+from harness.playground.case_text import settings_summary
+from harness.playground.engine import Comparison, Playground
 from harness.review_design import NOT_APPLICABLE, group_of
 from harness.reviews import LABELS, MAX_SHOWN, RUBRIC
-from playground.case_text import settings_summary
-from playground.engine import Comparison, Playground
 
 Phase = Literal["generating", "ready", "saved", "editing"]
 RUBRIC_CHOICES = [("1", "1"), ("2", "2"), ("3", "3"), ("4", "4"), ("5", "5"), ("N/A", NOT_APPLICABLE)]

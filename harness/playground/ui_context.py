@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from harness.playground.accounts import ReviewerAccounts
+from harness.playground.engine import Playground
 from harness.reviews import clean_reviewer_name, queue_counts
-from playground.accounts import ReviewerAccounts
-from playground.engine import Playground
 
 SHORTCUTS_HELP = "Keys: **1–4** choose · **t** tie · **b** all bad · **s** submit · **n** next case"
 

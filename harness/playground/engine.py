@@ -23,6 +23,10 @@ from typing import Any
 from harness.candidate import Candidate
 from harness.config import ExperimentConfig, load_experiment
 from harness.errors import ConfigError
+from harness.playground.accounts import ReviewerAccounts
+from harness.playground.badges import BadgeScorer, badges_html, guard_note_html
+from harness.playground.case_text import case_input_text, case_reference_markdown
+from harness.playground.live import Progress, Speed, stream_generation
 from harness.prompting import build_messages, format_passages, render_user_turn
 from harness.review_design import all_identical, identical_groups, missing_rubric, rubric_scores
 from harness.reviews import (
@@ -42,10 +46,6 @@ from harness.reviews import (
 )
 from harness.store import Store
 from harness.suite import Case, Suite, available_suites, available_versions, load_suite, parse_suite_ref
-from playground.accounts import ReviewerAccounts
-from playground.badges import BadgeScorer, badges_html, guard_note_html
-from playground.case_text import case_input_text, case_reference_markdown
-from playground.live import Progress, Speed, stream_generation
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import gradio as gr
 
+from harness.playground.results_view import _md_escape, ranking_svg, results_markdown
+from harness.playground.ui_context import AppContext
 from harness.reviews import (
     assign_cases,
     assignment_progress,
@@ -22,8 +24,6 @@ from harness.reviews import (
     review_summary,
     write_preference_pairs,
 )
-from playground.results_view import _md_escape, ranking_svg, results_markdown
-from playground.ui_context import AppContext
 
 # Votes on these splits can become training pairs; test votes cannot (leakage), so a study queues here.
 EXPORTABLE_SPLITS = ["train", "dev"]

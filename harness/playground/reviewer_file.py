@@ -15,9 +15,9 @@ from typing import Any
 import yaml
 
 from harness.errors import ConfigError
+from harness.playground.accounts import LEGACY_FIELD, ReviewerEntry, validate_reviewers
+from harness.playground.passwords import MIN_PASSWORD_LENGTH, hash_password
 from harness.yamlio import load_yaml
-from playground.accounts import LEGACY_FIELD, ReviewerEntry, validate_reviewers
-from playground.passwords import MIN_PASSWORD_LENGTH, hash_password
 
 ROLES = ("reviewer", "admin")
 

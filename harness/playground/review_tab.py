@@ -4,7 +4,7 @@ Layout: responses 2 across (a 2x2 grid for four), equal in size. Blind reviewers
 the candidate pool: outside the queue they compare the study's candidates
 (:meth:`Playground.study_candidates`); the pool checkboxes are filled only for admins and only
 shown when blind review is switched off. What each phase shows is decided in
-:mod:`playground.review_view`.
+:mod:`harness.playground.review_view`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from typing import Any
 
 import gradio as gr
 
-from harness.reviews import LABELS, MAX_SHOWN, RUBRIC, RUBRIC_TITLES, clean_reviewer_name, next_assignment
-from playground.engine import Comparison
-from playground.review_view import (
+from harness.playground.engine import Comparison
+from harness.playground.review_view import (
     BLIND_REFERENCE,
     RUBRIC_CHOICES,
     Slot,
@@ -26,7 +25,8 @@ from playground.review_view import (
     stream_update,
     vote_choices,
 )
-from playground.ui_context import SHORTCUTS_HELP, AppContext
+from harness.playground.ui_context import SHORTCUTS_HELP, AppContext
+from harness.reviews import LABELS, MAX_SHOWN, RUBRIC, RUBRIC_TITLES, clean_reviewer_name, next_assignment
 
 log = logging.getLogger(__name__)
 SOURCES = ("Suite case", "Free prompt")

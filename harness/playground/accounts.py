@@ -4,7 +4,7 @@ Accounts come from a YAML file (``reviewers: [{username, password_scrypt | passw
 written by ``harness reviewers add``) or from ``$HARNESS_REVIEWERS`` (``"user:pass,user2:pass2"``, or
 a path to such a YAML file). A file holds only salted scrypt hashes or the names of environment
 variables. Old unsalted ``password_sha256`` entries are refused with the command that replaces
-them. Logins are throttled (see :mod:`playground.throttle`), and no error message repeats a
+them. Logins are throttled (see :mod:`harness.playground.throttle`), and no error message repeats a
 password, a hash or any value from the file.
 """
 
@@ -20,9 +20,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.errors import ConfigError
+from harness.playground.passwords import DUMMY_HASH, hash_password, parse_hash, verify_password
+from harness.playground.throttle import LoginThrottle
 from harness.yamlio import LocatedYaml, load_yaml
-from playground.passwords import DUMMY_HASH, hash_password, parse_hash, verify_password
-from playground.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 

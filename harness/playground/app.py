@@ -4,7 +4,7 @@ review queue, agreement and ranking, preference export.
 ``harness playground`` calls :func:`launch`; tests call :func:`build_app` and launch it
 themselves. Nothing leaves the machine: analytics are off, the server binds 127.0.0.1 unless
 told otherwise, fonts are system fonts, there is no share link and no browser-side run history.
-All decisions about what is stored live in :mod:`playground.engine` and :mod:`harness.reviews`.
+All decisions about what is stored live in :mod:`harness.playground.engine` and :mod:`harness.reviews`.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from typing import Any
 
 import gradio as gr
 
+from harness.playground.accounts import ClientAddressMiddleware, ReviewerAccounts, resolve_accounts
+from harness.playground.admin_tabs import build_queue_tab, build_results_tab, reviewer_choices
+from harness.playground.engine import Playground
+from harness.playground.results_view import results_markdown
+from harness.playground.review_tab import build_review_tab, case_view
+from harness.playground.ui_context import SHORTCUTS_JS, AppContext
 from harness.reviews import RUBRIC, RUBRIC_TITLES
-from playground.accounts import ClientAddressMiddleware, ReviewerAccounts, resolve_accounts
-from playground.admin_tabs import build_queue_tab, build_results_tab, reviewer_choices
-from playground.engine import Playground
-from playground.results_view import results_markdown
-from playground.review_tab import build_review_tab, case_view
-from playground.ui_context import SHORTCUTS_JS, AppContext
 
 __all__ = ["build_app", "launch", "results_markdown"]
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ def build_app(store_path: Path | str | None = None, candidates_config: Path | st
 def launch(host: str = "127.0.0.1", port: int = 7860, store_path: Path | str | None = None,
            candidates_config: Path | str | None = None, auth_file: Path | str | None = None) -> None:
     """Entry point of ``harness playground``; blocks until interrupted."""
-    from playground.accounts import ReviewerAccounts
+    from harness.playground.accounts import ReviewerAccounts
 
     accounts = ReviewerAccounts.from_file(auth_file) if auth_file else ReviewerAccounts.from_env()
     if accounts is None and host not in ("127.0.0.1", "localhost", "::1"):
