@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 # MI codes: label, short tag (shown inline so colour is never the only cue) and a colour family.
@@ -266,6 +267,34 @@ def generic_section(metric: str, details: dict[str, Any]) -> dict[str, Any] | No
     return {"kind": "generic", "title": metric.replace("_", " "), "metric": metric, "rows": rows}
 
 
+# Drill-down sections by kind, in display order (safety first). A metric names its kind once, in its
+# registration (``register_metric(..., details="mi")``), so a plugin metric can reuse a section.
+SECTION_BUILDERS: dict[str, Callable[[dict[str, Any], dict[str, float | None], str], dict[str, Any]]] = {
+    "safety": lambda d, values, text: safety_section(d, values),
+    "scope": lambda d, values, text: scope_section(d, values),
+    "risk": lambda d, values, text: risk_section(d, values),
+    "summary_risk": lambda d, values, text: summary_risk_section(d, values),
+    "mi": lambda d, values, text: mi_section(d, values, d.get("scored_text", text)),
+    "empathy": lambda d, values, text: empathy_section(d, values),
+    "grounded": lambda d, values, text: grounded_section(d, values, d.get("scored_text", text)),
+    "format": lambda d, values, text: format_section(d),
+    "words": lambda d, values, text: words_section(d, values),
+}
+
+
+def _section_metrics(details: dict[str, Any]) -> list[tuple[str, str]]:
+    """(section kind, metric) for the stored details that have a section, in SECTION_BUILDERS order."""
+    from harness.metrics import metadata
+
+    chosen: dict[str, str] = {}
+    for metric, data in details.items():
+        if isinstance(data, dict) and not metric.startswith("model."):
+            kind = metadata(metric).details
+            if kind in SECTION_BUILDERS and kind not in chosen:
+                chosen[kind] = metric
+    return [(kind, chosen[kind]) for kind in SECTION_BUILDERS if kind in chosen]
+
+
 def candidate_sections(entry: dict[str, Any], case: dict[str, Any] | None) -> dict[str, Any]:
     """All sections for one candidate's output on one case, safety first, plus the output to show.
 
@@ -277,33 +306,23 @@ def candidate_sections(entry: dict[str, Any], case: dict[str, Any] | None) -> di
     text = entry.get("text") or ""
     sections: list[dict[str, Any]] = []
     segments = [{"text": text, "mark": None}] if text else []
-    builders = {
-        "safe_response": lambda d: safety_section(d, values),
-        "scope_safety": lambda d: scope_section(d, values),
-        "risk_detection": lambda d: risk_section(d, values),
-        "summary_risk": lambda d: summary_risk_section(d, values),
-        "mi_codes": lambda d: mi_section(d, values, d.get("scored_text", text)),
-        "empathy": lambda d: empathy_section(d, values),
-        "groundedness": lambda d: grounded_section(d, values, d.get("scored_text", text)),
-        "summary_format": format_section,
-        "word_limit": lambda d: words_section(d, values),
-    }
-    for metric, build in builders.items():
-        if isinstance(details.get(metric), dict):
-            section = build(details[metric])
-            sections.append(section)
-            # Highlights index the scored text; when that was only the model's part (a guard added
-            # template text), the card shows the delivered text unmarked instead.
-            if (metric in ("mi_codes", "groundedness") and "scored_text" not in details[metric]
-                    and all(not p["mark"] for p in segments)):
-                segments = section["segments"]
+    handled: set[str] = set()
+    for kind, metric in _section_metrics(details):
+        section = SECTION_BUILDERS[kind](details[metric], values, text)
+        sections.append(section)
+        handled.add(metric)
+        # Highlights index the scored text; when that was only the model's part (a guard added
+        # template text), the card shows the delivered text unmarked instead.
+        if (kind in ("mi", "grounded") and "scored_text" not in details[metric]
+                and all(not p["mark"] for p in segments)):
+            segments = section["segments"]
     if "retrieval" in details or entry.get("retrieved") is not None:
         section = retrieval_section(details.get("retrieval"), entry.get("retrieved"), (case or {}).get("gold_passage"),
                                     values)
         if section:
             sections.append(section)
     for metric, data in details.items():
-        if metric in builders or metric == "retrieval" or metric.startswith("model.") or not isinstance(data, dict):
+        if metric in handled or metric == "retrieval" or metric.startswith("model.") or not isinstance(data, dict):
             continue
         section = generic_section(metric, data)
         if section:

@@ -112,3 +112,27 @@ def test_nice_ticks_cover_the_range_with_round_steps() -> None:
     steps = {round(b - a, 9) for a, b in itertools.pairwise(ticks)}
     assert len(steps) == 1 and steps.pop() in (0.25, 0.5, 1.0)
     assert nice_ticks(1.0, 1.0)  # a flat series still gets an axis
+
+
+def test_a_metric_names_its_drill_down_section_at_registration(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The report finds a section through the metric's metadata, not a list of names: a team's metric
+    registered with ``details="words"`` gets the word-count section without any edit to the report."""
+    from harness.metrics import base, metric_names
+    from harness.metrics.base import CaseScore, ValueKey, register_metric
+
+    metric_names()  # built-ins (and plugins) registered first, so the copies below hold them
+    monkeypatch.setattr(base, "_REGISTRY", dict(base._REGISTRY))  # the test metric leaves with the test
+    monkeypatch.setattr(base, "_INFO", dict(base._INFO))
+
+    @register_metric("team_word_budget_for_test", family="format", details="words")
+    class TeamWordBudget:
+        name = "team_word_budget_for_test"
+        keys = (ValueKey("within_limit"),)
+
+        def score(self, cases, outputs):  # type: ignore[no-untyped-def]
+            return [CaseScore({"within_limit": 1.0}) for _ in outputs]
+
+    entry = {"text": "Short reply.", "values": {"word_count": 2.0, "within_limit": 1.0},
+             "details": {"team_word_budget_for_test": {"words": 2, "limit": 40}}, "retrieved": None}
+    sections = candidate_sections(entry, None)["sections"]
+    assert [s["kind"] for s in sections] == ["words"]
