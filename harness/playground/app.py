@@ -9,13 +9,8 @@ All decisions about what is stored live in :mod:`harness.playground.engine` and 
 
 from __future__ import annotations
 
-import os
-
-# Before gradio is imported: no analytics or version checks, no hub downloads.
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
+# No analytics, version checks or hub downloads: ``harness/__init__.py`` (the one place) sets those defaults
+# before this module, and gradio, are imported (harness.playground is a subpackage of harness).
 import logging
 from pathlib import Path
 from typing import Any
