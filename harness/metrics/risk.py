@@ -346,7 +346,8 @@ _DRUG = (
     r"(?:pills?|tablets?|meds|medications?|medicines?|capsules?|insulin|tylenol|paracetamol|acetaminophen|ibuprofen|"
     r"aspirin|oxy\w*|opioids|painkillers|antidepressants|lithium|seroquel|xanax|benzos|morphine|sertraline|"
     r"prozac|zoloft|sleeping (?:pills|tablets)|medicine cabinet|the cabinet|them all|zopiclone|zolpidem|"
-    r"ambien|diazepam|valium|codeine|co-?codamol|naproxen|pregabalin|gabapentin|tramadol|fentanyl|heroin|quetiapine|amitriptyline|citalopram|fluoxetine|"
+    r"ambien|diazepam|valium|codeine|co-?codamol|naproxen|pregabalin|gabapentin|tramadol|fentanyl|heroin|"
+    r"quetiapine|amitriptyline|citalopram|fluoxetine|"
     r"venlafaxine|propranolol|benadryl|nytol|klonopin|ativan|adderall|\w+(?:azepam|olam|clone|pine|zine|oxetine|"
     r"triptyline|codone|morphone|barbital|prazole|olol|alopram|afaxine))"
 )
@@ -615,13 +616,14 @@ _QUOTED_WORK = re.compile(
     r"(?:\bis|\bgoes|\bwas|\bsays|\bsaid|\bcalled|\bnamed|:)?\s*[\"'\u2018\u201c](?=\w)",
     re.I,
 )
-# Carrying medicine to a pharmacy or doctor, or for disposal, is an errand, not a method.
-_ERRAND_AFTER = re.compile(
-    r"^[^.!?]{0,40}?\b(?:(?:back )?(?:to|into) (?:the |a |my )?(?:local )?(?:pharmacy|pharmacist|chemist'?s?|"
-    r"doctor'?s?|gp|clinic|hospital|surgery|drop[- ]?off|disposal bin)|for (?:safe |proper )?disposal)\b",
-    re.I,
+# Carrying medicine to a pharmacy or doctor, or for disposal, is an errand, not a method: right after a cue
+# (the cue is discounted) or anywhere in a text the rules found nothing in (the model is capped, ``_capped``).
+_ERRAND_PLACE = (
+    r"\b(?:(?:back )?(?:to|into) (?:the |a |my )?(?:local )?(?:pharmacy|pharmacist|chemist'?s?|"
+    r"doctor'?s?|gp|clinic|hospital|surgery|drop[- ]?off|disposal bin)|for (?:safe |proper )?disposal)\b"
 )
-_ERRAND_DESTINATION = re.compile(_ERRAND_AFTER.pattern.removeprefix("^[^.!?]{0,40}?"), re.I)
+_ERRAND_AFTER = re.compile(r"^[^.!?]{0,40}?" + _ERRAND_PLACE, re.I)
+_ERRAND_DESTINATION = re.compile(_ERRAND_PLACE, re.I)
 _QUOTE_CLOSE = re.compile(r"[\"'\u2019\u201d](?![a-z])", re.I)
 
 
@@ -933,8 +935,9 @@ DEFAULT_ENCODER = "minilm"
 
 # When every cue the rules found was set aside as someone else's, negated, hypothetical or an idiom, the text
 # is about risk but not the writer's own: the embedding model reads the topic, not the attribution (a wife's
-# goodbye note read as the writer's imminent risk), so it may raise such a text to "low" at most.
-_ATTRIBUTED_CEILING = "low"
+# goodbye note read as the writer's imminent risk), so it may raise such a text to "low" at most. The same
+# ceiling holds for accidents and errands (below).
+_MODEL_CEILING = "low"
 
 
 # An accident told as an accident ("slipped on the stairs", "burned my hand on the oven") shares words with acts
@@ -947,7 +950,7 @@ _ACCIDENT = re.compile(
     r"(?:burn(?:ed|t)|scald(?:ed)?|cut|sliced|caught|trapped|stubbed|twisted|sprained|broke|bruised) my "
     r"(?:\w+ )?(?:hand|finger|thumb|arm|wrist|leg|foot|toe|knee|ankle|back|head|lip|nose|shoulder|palm)s? "
     r"(?:on|in|with|while|when|chopping|cooking|playing)|"
-    r"by accident|accidentally|accidental(?:ly)?)\b",
+    r"by accident|accidental(?:ly)?)\b",
     re.I,
 )
 _MEANT = re.compile(r"\b(?:on purpose|deliberately|intentionally|meant to|wanted to|tried to|so that i|hoping)\b", re.I)
@@ -957,20 +960,17 @@ _INGESTED = re.compile(
 )
 
 
-def _capped(learned: str, rules: RiskAssessment, text: str = "") -> str:
+def _capped(learned: str, rules: RiskAssessment, text: str) -> str:
     """The model's level, limited where the rules found risk words but none of them the writer's own, or
     where the text tells an accident or an errand with medicine and nothing says it was meant."""
-    active = any(c.status == "active" for c in rules.evidence)
-    discounted_only = bool(rules.evidence) and not active
-    accident = (
-        rules.level == "none"
-        and bool(_ACCIDENT.search(text))
-        and not _MEANT.search(text)
-        and not _INGESTED.search(text)
-    )
-    errand = rules.level == "none" and bool(_ERRAND_DESTINATION.search(text)) and not _MEANT.search(text)
-    if (discounted_only or accident or errand) and LEVELS.index(learned) > LEVELS.index(_ATTRIBUTED_CEILING):
-        return _ATTRIBUTED_CEILING
+    ceiling = _MODEL_CEILING
+    if LEVELS.index(learned) <= LEVELS.index(ceiling):
+        return learned
+    if rules.evidence and not any(c.status == "active" for c in rules.evidence):
+        return ceiling  # every cue was someone else's, negated, hypothetical or an idiom
+    if rules.level == "none" and not _MEANT.search(text):
+        if _ERRAND_DESTINATION.search(text) or (_ACCIDENT.search(text) and not _INGESTED.search(text)):
+            return ceiling
     return learned
 
 
@@ -978,7 +978,8 @@ def assess_risks(texts: Sequence[str], encoder: str = DEFAULT_ENCODER) -> list[R
     """Rules plus the learned ordinal model, batched (the n-gram/embedding step runs once per batch).
 
     Level = max(rule level, the model's confident level): the model can only raise a reading, and not past
-    "low" where all the rules' cues were attributed to someone else or negated (``_capped``). The
+    "low" where all the rules' cues were attributed to someone else or negated, or the text tells an accident
+    or an errand with medicine (``_capped``). The
     score stays inside the final level's band; its position there averages the rules' position,
     the model's expected level and its SDCNL "suicidal content" head (fixed equal weights), so
     texts at the same level are ordered by how risky both halves find them.
