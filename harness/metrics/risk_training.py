@@ -43,7 +43,7 @@ DEV_VIGNETTES = (
     "risk_train_extra.jsonl",
     "risk_vignettes.jsonl",
 )
-NEVER_TRAINED_ON = ("risk_vignettes_holdout.jsonl", "risk_unseen_holdout4.jsonl")
+NEVER_TRAINED_ON = ("risk_vignettes_holdout.jsonl", "risk_unseen_holdout4.jsonl")  # checked by a test
 WEAK_C_GRID = (0.3, 1.0, 3.0, 10.0)
 # Share of below-level labelled texts a head may raise (out of fold) when its threshold is chosen. For MiniLM it
 # was picked by a grouped-CV sweep over C in (0.3, 1, 3) x max_raise in (0.02 .. 0.08) on the training rows
@@ -216,7 +216,8 @@ def train_risk_model(
     silver, silver_files = silver_negative_rows(data_dir)
     rows = vig + sui + silver + weak
     log(f"rows: {len(vig)} vignettes, {len(sui)} suite cases, {len(silver)} silver negatives, {len(weak)} SDCNL")
-    rules = np.stack([assess_rules(r.text).rule_vector for r in rows]) if with_rules else None
+    ruled = [assess_rules(r.text) for r in rows]  # once: rule features (lexical) and the CV figures
+    rules = np.stack([a.rule_vector for a in ruled]) if with_rules else None
     X = model_features([r.text for r in rows], rules, encoder)
     fold_ids = _folds(rows, folds, seed=0)
     oof = np.zeros((len(rows), len(HEADS)), dtype=np.float32)
@@ -230,7 +231,7 @@ def train_risk_model(
     coef, intercept = _fit_heads(X, rows, C)
     weak_coef, weak_intercept, weak_C, weak_auc = _fit_weak(X, rows)
     log(f"SDCNL head: C={weak_C}, 5-fold CV AUC on training-set.csv {weak_auc}")
-    figures = _oof_figures(oof, rows, [assess_rules(r.text) for r in rows], thresholds)
+    figures = _oof_figures(oof, rows, ruled, thresholds)
     meta = {
         "kind": "risk_ordinal",
         "encoder": encoder,

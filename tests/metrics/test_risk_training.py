@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from harness.metrics.risk_model import HEADS, load_risk_model, weights_path
+from harness.metrics.risk_training import DEV_VIGNETTES, NEVER_TRAINED_ON
 
 
 def test_shipped_weights_record_recipe_hashes_and_figures() -> None:
@@ -15,10 +16,13 @@ def test_shipped_weights_record_recipe_hashes_and_figures() -> None:
         assert meta["encoder"] == encoder and meta["heads"] == list(HEADS)
         files = meta["trained_on"]["vignettes"] + meta["trained_on"]["weak"] + meta["trained_on"]["silver_negatives"]
         assert all(len(f["sha256"]) == 64 for f in files)
-        never = ("risk_unseen_holdout4", "risk_vignettes_holdout")
-        assert not any(n in f["file"] for f in files for n in never), "the unseen holdouts must never be trained on"
+        assert not any(n in f["file"] for f in files for n in NEVER_TRAINED_ON), "holdouts must never be trained on"
         assert {"imminent_recall", "high_or_imminent_recall"} <= set(meta["grouped_cv"])
         assert weights_path(encoder).stat().st_size < 1_000_000
+
+
+def test_the_training_list_and_the_holdouts_are_disjoint() -> None:
+    assert NEVER_TRAINED_ON and not set(DEV_VIGNETTES) & set(NEVER_TRAINED_ON)
 
 
 def test_thresholds_never_let_the_model_raise_on_a_coin_flip() -> None:
