@@ -11,6 +11,7 @@ from harness.hashing import payload_digest
 from harness.rag.chunking import ChunkingConfig
 from harness.rag.index import ChunkIndex, Encoder, embedded_model_path
 from harness.rag.ingest import IngestResult, ingest_documents, load_documents
+from harness.rag.retrieval_cache import RetrievalCache, retrieval_key
 from harness.suite import Document, Suite
 
 
@@ -36,6 +37,7 @@ class Retriever:
         self.index = ChunkIndex(index_dir, self.encoder)
         self.chunking = chunking or ChunkingConfig()
         self._indexed: set[str] = set()
+        self.cache = RetrievalCache(self.index.index_dir)
 
     @property
     def model_fingerprint(self) -> str:
@@ -114,9 +116,26 @@ class Retriever:
     def retrieve_for_suite(
         self, suite: Suite, questions: Sequence[str], document_ids: Sequence[str | None], k: int = 5
     ) -> list[list[dict[str, Any]]]:
-        """What a RAG candidate calls: index the suite if needed, then search only its documents."""
-        within = self.ensure_indexed(suite)
-        return self.retrieve_many(questions, k=k, document_ids=document_ids, within=within)
+        """What a RAG candidate calls: index the suite if needed, then search only its documents.
+
+        Results come from the retrieval cache when every question was searched before with the same
+        retriever, documents and ``k``; only the misses are indexed and searched.
+        """
+        if len(document_ids) != len(questions):
+            raise ConfigError(f"retrieve_for_suite: {len(questions)} questions but {len(document_ids)} document ids")
+        documents_fp = payload_digest(suite_documents(suite))
+        keys = [retrieval_key(self.fingerprint, documents_fp, q, d, k) for q, d in zip(questions, document_ids,
+                                                                                        strict=True)]
+        cached = self.cache.get_many(keys)
+        missing = [i for i, key in enumerate(keys) if key not in cached]
+        if missing:
+            within = self.ensure_indexed(suite)
+            found = self.retrieve_many([questions[i] for i in missing], k=k,
+                                       document_ids=[document_ids[i] for i in missing], within=within)
+            fresh = {keys[i]: hits for i, hits in zip(missing, found, strict=True)}
+            self.cache.put_many(fresh)
+            cached.update(fresh)
+        return [cached[key] for key in keys]
 
 
 def suite_documents(suite: Suite) -> dict[str, str]:

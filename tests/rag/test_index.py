@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -135,6 +136,35 @@ def test_suite_retrieval_stays_inside_the_suite_and_finds_gold_passages(
     scores = build_metric("retrieval").score(cases, [Output(text="", retrieved=h) for h in restricted])
     mean_ndcg = sum(s.values["ndcg_at_10"] for s in scores) / len(scores)
     assert mean_ndcg > 0.5, "base MiniLM finds most gold sections inside the patient's own note"
+
+
+def test_suite_retrieval_is_cached_beside_the_index_and_follows_the_documents(
+    tmp_path: Path, minilm_encoder: Encoder, synthetic
+) -> None:
+    """A warm run gets the same passages without loading an encoder; edited documents are searched again."""
+    suites = synthetic.write_suite(tmp_path / "suites", n_documents=3)
+    suite = load_suite("discharge_synth", "v1", suites_dir=suites)
+    cases = [c for c in suite.cases if c.gold_passage][:6]
+    questions, doc_ids = [c.question or "" for c in cases], [c.document_id for c in cases]
+    first = Retriever(index_dir=tmp_path / "index", encoder=minilm_encoder).retrieve_for_suite(
+        suite, questions, doc_ids, k=3)
+
+    cold_encoder = Encoder(minilm_encoder.model_path, batch_size=16)  # same weights, nothing loaded yet
+    warm = Retriever(index_dir=tmp_path / "index", encoder=cold_encoder)
+    assert warm.retrieve_for_suite(suite, questions, doc_ids, k=3) == first
+    assert cold_encoder._model is None and cold_encoder.encode_calls == 0, "served from the cache"
+    assert warm.index._collection is None, "Chroma not even opened"
+
+    assert len(warm.retrieve_for_suite(suite, questions, doc_ids, k=2)[0]) == 2, "k is part of the key"
+    assert cold_encoder.encode_calls == 1
+    documents_file = suites / "discharge_synth" / "v1" / "documents.jsonl"
+    rows = [json.loads(line) for line in documents_file.read_text().splitlines()]
+    for row in rows:
+        row["text"] += "\nNEW SECTION:\nCall the clinic with any questions."
+    documents_file.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    edited = load_suite("discharge_synth", "v1", suites_dir=suites)
+    warm.retrieve_for_suite(edited, questions, doc_ids, k=3)
+    assert cold_encoder.encode_calls > 1, "edited documents miss the cache"
 
 
 def test_candidate_retriever_spec_resolves_the_embedded_alias_and_rejects_missing_models(tmp_path: Path) -> None:
