@@ -194,7 +194,7 @@ def predict(kind: str, items: Sequence[Item], encoder: str = "lexical") -> list[
 
     coder = get_coder(encoder)
     if kind == "mi_behaviour":
-        return coder.utterance_behaviour(texts)
+        return coder.utterance_behaviour(texts, contexts)
     coded = coder.code_many(texts, contexts)
     if kind == "mi_code":
         return [s[0].code if s else "other" for s in coded]

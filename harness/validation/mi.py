@@ -74,7 +74,7 @@ def validate_annomi(annomi_dir: Path, encoders: Sequence[str] = ("lexical",), fo
 
         # Subtypes: utterance model alone, then the sentence pipeline with the same fold split.
         for kind, name in (("mi_question", "question_open_closed"), ("mi_reflection", "reflection_simple_complex")):
-            examples = [Example(e.text, e.label, e.group.split("|")[0]) for e in sub[kind]]
+            examples = [Example(e.text, e.label, e.group.split("|")[0], e.context) for e in sub[kind]]
             mask = [annotator(e) not in degenerate for e in sub[kind]] if kind == "mi_question" else None
             cv = cross_validate(kind, examples, encoder, folds, train_mask=mask)
             preds = cv.pop("predictions")
@@ -115,16 +115,16 @@ def validate_annomi(annomi_dir: Path, encoders: Sequence[str] = ("lexical",), fo
             for rules, key in ((True, "question_rules"), (False, "question_model_only")):
                 coder = MICoder(*models, question_rules=rules)
                 test = [e for e in sub["mi_question"] if fold_of[e.group.split("|")[0]] == k]
-                coded = coder.code_many([e.text for e in test])
-                fallback = models[1].predict([e.text for e in test])
+                coded = coder.code_many([e.text for e in test], [e.context for e in test])
+                fallback = models[1].predict([e.text for e in test], [e.context for e in test])
                 for e, sentences, fb in zip(test, coded, fallback, strict=True):
                     pipeline[key]["y"].append(e.label)
                     pipeline[key]["pred"].append(utterance_subtype([c.code for c in sentences], "question") or fb)
                     pipeline[key]["ann"].append(annotator(e))
             coder = MICoder(*models)
             test = [e for e in sub["mi_reflection"] if fold_of[e.group.split("|")[0]] == k]
-            coded = coder.code_many([e.text for e in test])
-            fallback = models[2].predict([e.text for e in test])
+            coded = coder.code_many([e.text for e in test], [e.context for e in test])
+            fallback = models[2].predict([e.text for e in test], [e.context for e in test])
             for e, sentences, fb in zip(test, coded, fallback, strict=True):
                 pipeline["reflection"]["y"].append(e.label)
                 subtype = utterance_subtype([c.code for c in sentences], "reflection")
