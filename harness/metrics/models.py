@@ -109,7 +109,7 @@ def context_features(context: str, words: Sequence[str]) -> list[str]:
 
     The client's words are features of their own ("c:" prefix) because what the client said
     (a question, a yes/no, a long story) shapes whether the counsellor asks, reflects or informs;
-    on AnnoMI-dev this adds about 0.005 behaviour macro-F1 (docs/metrics.md).
+    on AnnoMI-dev the shipped reflection-subtype model reads them (see ``ANNOMI_CONTEXT_KINDS``).
     """
     said = [w for w in _TOK.findall(context.lower().replace("\u2019", "'")) if w not in "?!."]
     long_said = {w for w in said if len(w) > 3}
@@ -410,27 +410,31 @@ def read_labelled_jsonl(path: Path) -> list[Example]:
 # --- AnnoMI loaders (read-only use of ../shared/data; nothing from it is stored in the repo) ----------
 
 ANNOMI_DEGENERATE_QUESTION_ANNOTATORS = frozenset({3})  # labels ~98% of questions 'open'; see docs/metrics.md
-# Kinds trained with the client's previous turn as context: grouped CV on AnnoMI-dev gained with it for
-# behaviour and reflection subtype and lost for open/closed (docs/metrics.md), so questions read the text alone.
-ANNOMI_CONTEXT_KINDS = frozenset({"mi_behaviour", "mi_reflection"})
+# Kinds trained with the client's previous turn as context. Reflection subtype: small gain in grouped CV and
+# on held-out transcripts. Behaviour: +0.004 macro-F1 in grouped CV but -0.015 on 16 held-out transcripts, and
+# open/closed lost in CV, so both read the text alone (docs/metrics.md, bench/mi_context_holdout.py).
+ANNOMI_CONTEXT_KINDS = frozenset({"mi_reflection"})
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def annomi_examples(annomi_dir: Path, kind: str) -> list[Example]:
+def annomi_examples(annomi_dir: Path, kind: str, with_context: bool | None = None) -> list[Example]:
     """Therapist utterances of AnnoMI-dev as examples for an ``mi_*`` kind (group = transcript).
 
     mi_behaviour uses AnnoMI-simple's main behaviour; the subtypes come from AnnoMI-full
     (majority vote where several annotators coded the utterance). Each example's ``group``
-    is ``<transcript_id>`` and the annotator id is appended after a ``|`` for subtypes.
+    is ``<transcript_id>`` and the annotator id is appended after a ``|`` for subtypes. ``context`` is
+    the client's previous turn when ``with_context`` (default: for the kinds in ``ANNOMI_CONTEXT_KINDS``).
     """
+    if with_context is None:
+        with_context = kind in ANNOMI_CONTEXT_KINDS
     import pandas as pd
 
     if kind == "mi_behaviour":
         df = pd.read_csv(annomi_dir / "AnnoMI-simple.csv")
-        contexts = _previous_client_turns(df) if kind in ANNOMI_CONTEXT_KINDS else {}
+        contexts = _previous_client_turns(df) if with_context else {}
         return [
             Example(str(t), str(b), str(g), contexts.get((g, u)))
             for t, b, g, u in zip(
@@ -444,7 +448,7 @@ def annomi_examples(annomi_dir: Path, kind: str) -> list[Example]:
     full = pd.read_csv(annomi_dir / "AnnoMI-full.csv")
     contexts = (
         _previous_client_turns(full.drop_duplicates(["transcript_id", "utterance_id"]))
-        if kind in ANNOMI_CONTEXT_KINDS
+        if with_context
         else {}
     )
     df = full[(full.interlocutor == "therapist") & full[column].isin(KNOWN_KINDS[kind])]
