@@ -201,7 +201,7 @@ def predict(kind: str, items: Sequence[Item], encoder: str = "lexical") -> list[
     from harness.metrics.mi import utterance_subtype
 
     family = kind.split("_")[1]
-    fallback = (coder.question if kind == "mi_question" else coder.reflection).predict(texts)
+    fallback = (coder.question if kind == "mi_question" else coder.reflection).predict(texts, contexts)
     return [utterance_subtype([c.code for c in s], family) or fb for s, fb in zip(coded, fallback, strict=True)]
 
 
