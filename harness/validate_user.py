@@ -194,14 +194,14 @@ def predict(kind: str, items: Sequence[Item], encoder: str = "lexical") -> list[
 
     coder = get_coder(encoder)
     if kind == "mi_behaviour":
-        return coder.utterance_behaviour(texts)
+        return coder.utterance_behaviour(texts, contexts)
     coded = coder.code_many(texts, contexts)
     if kind == "mi_code":
         return [s[0].code if s else "other" for s in coded]
     from harness.metrics.mi import utterance_subtype
 
     family = kind.split("_")[1]
-    fallback = (coder.question if kind == "mi_question" else coder.reflection).predict(texts)
+    fallback = (coder.question if kind == "mi_question" else coder.reflection).predict(texts, contexts)
     return [utterance_subtype([c.code for c in s], family) or fb for s, fb in zip(coded, fallback, strict=True)]
 
 

@@ -342,10 +342,9 @@ class MICoder:
             )
         return None
 
-    @property
-    def _shared(self) -> bool:
-        models = (self.behaviour, self.question, self.reflection)
-        return len({(m.encoder, m.dim) for m in models}) == 1
+    def _shares_features(self, model: LinearTextClassifier) -> bool:
+        """Whether ``model`` reads the behaviour model's feature matrix (so it is computed once)."""
+        return model.feature_key == self.behaviour.feature_key
 
     @staticmethod
     def _question_rule(text: str) -> tuple[str, str] | None:
@@ -370,7 +369,9 @@ class MICoder:
         """A declarative reflection ending in "?" that the behaviour model also reads as a reflection."""
         return behaviour == "reflection" and _declarative(fold(text).strip())
 
-    def _reread_reflective_questions(self, sents: list[str], behaviours: list[str]) -> list[str]:
+    def _reread_reflective_questions(
+        self, sents: list[str], behaviours: list[str], contexts: Sequence[str | None]
+    ) -> list[str]:
         """Declarative sentences ending in "?" are re-read without the "?": the mark alone makes the model say
         question, yet "So you feel stuck?" reflects (AnnoMI and MITI code the form, not the intonation)."""
         idx = [
@@ -382,12 +383,14 @@ class MICoder:
             return behaviours
         plain = [_TAG_QUESTION.sub(".", sents[j].rstrip()).rstrip("?") + "." for j in idx]
         out = list(behaviours)
-        for j, b in zip(idx, self.behaviour.predict(plain), strict=True):
+        for j, b in zip(idx, self.behaviour.predict(plain, [contexts[j] for j in idx]), strict=True):
             if b == "reflection":
                 out[j] = "reflection"
         return out
 
-    def _question_type(self, sentences: list[str], X: Any = None) -> list[tuple[str, str]]:
+    def _question_type(
+        self, sentences: list[str], contexts: Sequence[str | None], X: Any = None
+    ) -> list[tuple[str, str]]:
         out: list[tuple[str, str] | None] = []
         pending: list[int] = []
         for i, s in enumerate(sentences):
@@ -399,7 +402,7 @@ class MICoder:
             if X is not None:
                 labels = self.question.predict_from(X[pending])
             else:
-                labels = self.question.predict([sentences[i] for i in pending])
+                labels = self.question.predict([sentences[i] for i in pending], [contexts[i] for i in pending])
             for i, label in zip(pending, labels, strict=True):
                 out[i] = (f"{label}_question", "model:mi_question")
         return [o for o in out if o is not None]
@@ -429,20 +432,22 @@ class MICoder:
             codes.append(row)
         if model_jobs:
             sents = [spans_per_text[ti][si].text for ti, si in model_jobs]
-            X = self.behaviour.features(sents)  # one feature matrix shared by the three models
-            behaviours = self._reread_reflective_questions(sents, self.behaviour.predict_from(X))
+            said = [contexts[ti] for ti, _ in model_jobs]  # each sentence reads the client's last turn
+            X = self.behaviour.features(sents, said)  # one feature matrix shared by the three models
+            behaviours = self._reread_reflective_questions(sents, self.behaviour.predict_from(X), said)
             questions = [
                 j
                 for j, (s, b) in enumerate(zip(sents, behaviours, strict=True))
                 if (b == "question" or s.rstrip().endswith("?")) and not self._reflective_question(s, b)
             ]
-            q_types = self._question_type([sents[j] for j in questions], X[questions] if self._shared else None)
+            shared_q = X[questions] if self._shares_features(self.question) else None
+            q_types = self._question_type([sents[j] for j in questions], [said[j] for j in questions], shared_q)
             asked = set(questions)
             reflections = [j for j, b in enumerate(behaviours) if b == "reflection" and j not in asked]
-            if self._shared:
+            if self._shares_features(self.reflection):
                 r_types = self.reflection.predict_from(X[reflections])
             else:
-                r_types = self.reflection.predict([sents[j] for j in reflections])
+                r_types = self.reflection.predict([sents[j] for j in reflections], [said[j] for j in reflections])
             resolved: dict[int, tuple[str, str]] = dict(zip(questions, q_types, strict=True))
             resolved.update(
                 {j: (f"{r}_reflection", "model:mi_reflection") for j, r in zip(reflections, r_types, strict=True)}
@@ -468,9 +473,12 @@ class MICoder:
     def code(self, text: str, context: str | None = None) -> list[CodedSentence]:
         return self.code_many([text], [context])[0]
 
-    def utterance_behaviour(self, texts: Sequence[str]) -> list[str]:
-        """AnnoMI's utterance-level main behaviour (question/reflection/therapist_input/other)."""
-        return self.behaviour.predict(list(texts))
+    def utterance_behaviour(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> list[str]:
+        """AnnoMI's utterance-level main behaviour (question/reflection/therapist_input/other).
+
+        ``contexts`` = the client's turn before each text (the model reads word overlap with it).
+        """
+        return self.behaviour.predict(list(texts), None if contexts is None else list(contexts))
 
 
 _CODERS: dict[tuple[str, tuple[tuple[str, str], ...], bool], MICoder] = {}

@@ -100,9 +100,24 @@ def text_features(text: str, context: str | None = None) -> list[str]:
     out.append(f"you:{_bucket(sum(w in _YOU for w in words))}")
     out.append(f"me:{_bucket(sum(w in _ME for w in words))}")
     if context:
-        ctx = {w for w in _TOK.findall(context.lower()) if len(w) > 3}
-        mine = {w for w in words if len(w) > 3}
-        out.append(f"ov:{int(5 * len(ctx & mine) / max(1, len(mine)))}")
+        out += context_features(context, words)
+    return out
+
+
+def context_features(context: str, words: Sequence[str]) -> list[str]:
+    """What the client just said: reflections restate it (word overlap), answers follow its questions.
+
+    The client's words are features of their own ("c:" prefix) because what the client said
+    (a question, a yes/no, a long story) shapes whether the counsellor asks, reflects or informs;
+    on AnnoMI-dev the shipped reflection-subtype model reads them (see ``ANNOMI_CONTEXT_KINDS``).
+    """
+    said = [w for w in _TOK.findall(context.lower().replace("\u2019", "'")) if w not in "?!."]
+    long_said = {w for w in said if len(w) > 3}
+    mine = {w for w in words if len(w) > 3}
+    out = [f"ov:{int(5 * len(long_said & mine) / max(1, len(mine)))}"]
+    out += ["c:" + w for w in dict.fromkeys(said)]
+    out.append(f"cq:{int(context.strip().endswith('?'))}")
+    out.append(f"clen:{_bucket(len(said))}")
     return out
 
 
@@ -201,9 +216,19 @@ class LinearTextClassifier:
     dim: int = HASH_DIM
     meta: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def uses_context(self) -> bool:
+        """Trained with the client's previous turn as context (weights from before 2026-12-06 were not)."""
+        return bool(self.meta.get("uses_context", False))
+
+    @property
+    def feature_key(self) -> tuple[str, int, bool]:
+        """Models with equal keys read the same feature matrix, so a batch computes it once."""
+        return (self.encoder, self.dim, self.uses_context)
+
     def features(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> Any:
-        """The feature matrix this model reads; models with equal ``(encoder, dim)`` can share it."""
-        return featurize(texts, self.encoder, contexts, self.dim)
+        """The feature matrix this model reads (``contexts`` are ignored by a model trained without them)."""
+        return featurize(texts, self.encoder, contexts if self.uses_context else None, self.dim)
 
     def decision(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> np.ndarray:
         return self.decision_from(self.features(texts, contexts))
@@ -307,7 +332,8 @@ def fit_classifier(
     X = featurize([e.text for e in examples], encoder, [e.context for e in examples], dim)
     y = np.array([e.label for e in examples])
     c = C if C is not None else DEFAULT_C.get((kind, encoder), 1.0)
-    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+    # newton-cg reaches the same optimum as lbfgs here (same CV figures) in a few seconds instead of minutes.
+    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", solver="newton-cg")
     model.fit(X, y)
     return LinearTextClassifier(
         kind=kind,
@@ -320,6 +346,8 @@ def fit_classifier(
             "kind": kind,
             "encoder": encoder,
             "C": c,
+            "solver": "newton-cg, class_weight=balanced",
+            "uses_context": any(e.context for e in examples),
             "n_examples": len(examples),
             "label_counts": {str(k): int(v) for k, v in zip(*np.unique(y, return_counts=True), strict=True)},
         },
@@ -382,40 +410,68 @@ def read_labelled_jsonl(path: Path) -> list[Example]:
 # --- AnnoMI loaders (read-only use of ../shared/data; nothing from it is stored in the repo) ----------
 
 ANNOMI_DEGENERATE_QUESTION_ANNOTATORS = frozenset({3})  # labels ~98% of questions 'open'; see docs/metrics.md
+# Kinds trained with the client's previous turn as context. Reflection subtype: small gain in grouped CV and
+# on held-out transcripts. Behaviour: +0.004 macro-F1 in grouped CV but -0.015 on 16 held-out transcripts, and
+# open/closed lost in CV, so both read the text alone (docs/metrics.md, bench/mi_context_holdout.py).
+ANNOMI_CONTEXT_KINDS = frozenset({"mi_reflection"})
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def annomi_examples(annomi_dir: Path, kind: str) -> list[Example]:
+def annomi_examples(annomi_dir: Path, kind: str, with_context: bool | None = None) -> list[Example]:
     """Therapist utterances of AnnoMI-dev as examples for an ``mi_*`` kind (group = transcript).
 
     mi_behaviour uses AnnoMI-simple's main behaviour; the subtypes come from AnnoMI-full
     (majority vote where several annotators coded the utterance). Each example's ``group``
-    is ``<transcript_id>`` and the annotator id is appended after a ``|`` for subtypes.
+    is ``<transcript_id>`` and the annotator id is appended after a ``|`` for subtypes. ``context`` is
+    the client's previous turn when ``with_context`` (default: for the kinds in ``ANNOMI_CONTEXT_KINDS``).
     """
+    if with_context is None:
+        with_context = kind in ANNOMI_CONTEXT_KINDS
     import pandas as pd
 
     if kind == "mi_behaviour":
         df = pd.read_csv(annomi_dir / "AnnoMI-simple.csv")
-        df = df[df.interlocutor == "therapist"]
+        contexts = _previous_client_turns(df) if with_context else {}
         return [
-            Example(str(t), str(b), str(g))
-            for t, b, g in zip(df.utterance_text, df.main_therapist_behaviour, df.transcript_id, strict=True)
+            Example(str(t), str(b), str(g), contexts.get((g, u)))
+            for t, b, g, u in zip(
+                df.utterance_text, df.main_therapist_behaviour, df.transcript_id, df.utterance_id, strict=True
+            )
             if b in KNOWN_KINDS["mi_behaviour"]
         ]
     column = {"mi_question": "question_subtype", "mi_reflection": "reflection_subtype"}.get(kind)
     if column is None:
         raise ConfigError(f"AnnoMI has no labels for kind {kind!r}")
-    df = pd.read_csv(annomi_dir / "AnnoMI-full.csv")
-    df = df[(df.interlocutor == "therapist") & df[column].isin(KNOWN_KINDS[kind])]
+    full = pd.read_csv(annomi_dir / "AnnoMI-full.csv")
+    contexts = (
+        _previous_client_turns(full.drop_duplicates(["transcript_id", "utterance_id"]))
+        if with_context
+        else {}
+    )
+    df = full[(full.interlocutor == "therapist") & full[column].isin(KNOWN_KINDS[kind])]
     examples = []
-    for (tid, _uid), grp in df.groupby(["transcript_id", "utterance_id"], sort=True):
+    for (tid, uid), grp in df.groupby(["transcript_id", "utterance_id"], sort=True):
         label = grp[column].mode().iloc[0]
         annotator = str(grp.annotator_id.iloc[0]) if len(grp) == 1 else "multi"
-        examples.append(Example(str(grp.utterance_text.iloc[0]), str(label), f"{tid}|{annotator}"))
+        text = str(grp.utterance_text.iloc[0])
+        examples.append(Example(text, str(label), f"{tid}|{annotator}", contexts.get((tid, uid))))
     return examples
+
+
+def _previous_client_turns(df: Any) -> dict[tuple[Any, Any], str]:
+    """(transcript_id, utterance_id) of each therapist turn -> the client's last turn before it (the context)."""
+    out: dict[tuple[Any, Any], str] = {}
+    for tid, grp in df.sort_values(["transcript_id", "utterance_id"]).groupby("transcript_id", sort=False):
+        said: str | None = None
+        for uid, who, text in zip(grp.utterance_id, grp.interlocutor, grp.utterance_text, strict=True):
+            if who == "client":
+                said = str(text)
+            elif said is not None:
+                out[(tid, uid)] = said
+    return out
 
 
 def _annomi_group(example: Example) -> str:
@@ -488,7 +544,7 @@ def train_default_weights(
             keep = _keep_for_training(kind)
             meta_extra: dict[str, Any] = {}
             if with_cv:
-                grouped = [Example(e.text, e.label, _annomi_group(e)) for e in examples]
+                grouped = [Example(e.text, e.label, _annomi_group(e), e.context) for e in examples]
                 mask = None if keep is None else [keep(e) for e in examples]
                 cv = cross_validate(kind, grouped, encoder, train_mask=mask)
                 cv.pop("predictions")

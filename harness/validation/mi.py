@@ -69,12 +69,14 @@ def validate_annomi(annomi_dir: Path, encoders: Sequence[str] = ("lexical",), fo
         t0 = time.perf_counter()
         res: dict[str, Any] = {}
         cv = cross_validate("mi_behaviour", behaviour, encoder, folds)
-        cv.pop("predictions")
+        cv["macro_f1_ci95"] = grouped_bootstrap_ci(
+            [e.label for e in behaviour], cv.pop("predictions"), [e.group for e in behaviour], "macro_f1"
+        )
         res["behaviour_utterance_model"] = cv
 
         # Subtypes: utterance model alone, then the sentence pipeline with the same fold split.
         for kind, name in (("mi_question", "question_open_closed"), ("mi_reflection", "reflection_simple_complex")):
-            examples = [Example(e.text, e.label, e.group.split("|")[0]) for e in sub[kind]]
+            examples = [Example(e.text, e.label, e.group.split("|")[0], e.context) for e in sub[kind]]
             mask = [annotator(e) not in degenerate for e in sub[kind]] if kind == "mi_question" else None
             cv = cross_validate(kind, examples, encoder, folds, train_mask=mask)
             preds = cv.pop("predictions")
@@ -96,10 +98,8 @@ def validate_annomi(annomi_dir: Path, encoders: Sequence[str] = ("lexical",), fo
             fold_ids[test_idx] = k
         fold_of = {t: int(f) for t, f in zip(transcripts, fold_ids, strict=True)}
         pipeline: dict[str, dict[str, list[str]]] = {
-            "question_rules": {"y": [], "pred": [], "ann": []},
-            "question_model_only": {"y": [], "pred": [], "ann": []},
-            "reflection": {"y": [], "pred": [], "ann": []},
-            "advice_vs_information": {"y": [], "pred": [], "ann": []},
+            key: {"y": [], "pred": [], "ann": [], "group": []}
+            for key in ("question_rules", "question_model_only", "reflection")
         }
         for k in range(folds):
             train_b = [e for e in behaviour if fold_of[e.group] != k]
@@ -115,21 +115,23 @@ def validate_annomi(annomi_dir: Path, encoders: Sequence[str] = ("lexical",), fo
             for rules, key in ((True, "question_rules"), (False, "question_model_only")):
                 coder = MICoder(*models, question_rules=rules)
                 test = [e for e in sub["mi_question"] if fold_of[e.group.split("|")[0]] == k]
-                coded = coder.code_many([e.text for e in test])
-                fallback = models[1].predict([e.text for e in test])
+                coded = coder.code_many([e.text for e in test], [e.context for e in test])
+                fallback = models[1].predict([e.text for e in test], [e.context for e in test])
                 for e, sentences, fb in zip(test, coded, fallback, strict=True):
                     pipeline[key]["y"].append(e.label)
                     pipeline[key]["pred"].append(utterance_subtype([c.code for c in sentences], "question") or fb)
                     pipeline[key]["ann"].append(annotator(e))
+                    pipeline[key]["group"].append(e.group.split("|")[0])
             coder = MICoder(*models)
             test = [e for e in sub["mi_reflection"] if fold_of[e.group.split("|")[0]] == k]
-            coded = coder.code_many([e.text for e in test])
-            fallback = models[2].predict([e.text for e in test])
+            coded = coder.code_many([e.text for e in test], [e.context for e in test])
+            fallback = models[2].predict([e.text for e in test], [e.context for e in test])
             for e, sentences, fb in zip(test, coded, fallback, strict=True):
                 pipeline["reflection"]["y"].append(e.label)
                 subtype = utterance_subtype([c.code for c in sentences], "reflection")
                 pipeline["reflection"]["pred"].append(subtype or fb)
                 pipeline["reflection"]["ann"].append(annotator(e))
+                pipeline["reflection"]["group"].append(e.group.split("|")[0])
         res["question_open_closed"]["pipeline_rules_then_model"] = _pipeline_summary(
             pipeline["question_rules"], degenerate
         )
@@ -156,10 +158,44 @@ def validate_annomi(annomi_dir: Path, encoders: Sequence[str] = ("lexical",), fo
 
 def _pipeline_summary(p: dict[str, list[str]], degenerate: set[str]) -> dict[str, Any]:
     out = _classification(p["y"], p["pred"])
+    out["accuracy_ci95"] = grouped_bootstrap_ci(p["y"], p["pred"], p["group"], "accuracy")
     if degenerate:
         keep = [i for i, a in enumerate(p["ann"]) if a not in degenerate]
-        out["excluding_degenerate_annotator"] = _classification([p["y"][i] for i in keep], [p["pred"][i] for i in keep])
+        y, pred, groups = ([p[k][i] for i in keep] for k in ("y", "pred", "group"))
+        out["excluding_degenerate_annotator"] = _classification(y, pred)
+        out["excluding_degenerate_annotator"]["accuracy_ci95"] = grouped_bootstrap_ci(y, pred, groups, "accuracy")
     return out
+
+
+def grouped_bootstrap_ci(
+    y: Sequence[str], pred: Sequence[str], groups: Sequence[str], figure: str, n: int = 1000, seed: int = 0
+) -> list[float]:
+    """95% percentile interval of ``figure`` ("accuracy" or "macro_f1") resampling whole transcripts.
+
+    Utterances of one session are not independent (same counsellor, same client), so the interval
+    resamples sessions, not utterances; it is wider, and honest about what another sample would give.
+    """
+    y_arr, p_arr = np.asarray(y, dtype=object), np.asarray(pred, dtype=object)
+    by_group: dict[str, list[int]] = {}
+    for i, g in enumerate(groups):
+        by_group.setdefault(g, []).append(i)
+    members = [np.array(v) for v in by_group.values()]
+    labels = sorted(set(y_arr))
+    rng = np.random.default_rng(seed)
+    scores = []
+    for _ in range(n):
+        idx = np.concatenate([members[k] for k in rng.integers(0, len(members), len(members))])
+        yy, pp = y_arr[idx], p_arr[idx]
+        if figure == "accuracy":
+            scores.append(float(np.mean(yy == pp)))
+            continue
+        f1 = []
+        for lab in labels:
+            tp = np.sum((yy == lab) & (pp == lab))
+            denom = np.sum(yy == lab) + np.sum(pp == lab)
+            f1.append(2 * tp / denom if denom else 0.0)
+        scores.append(float(np.mean(f1)))
+    return [_r(q) for q in np.percentile(scores, [2.5, 97.5])]
 
 
 def _annomi_input_subtypes(annomi_dir: Path) -> list[tuple[str, str]]:
