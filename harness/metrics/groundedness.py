@@ -552,14 +552,16 @@ class Groundedness:
 
     name = "groundedness"
     keys = (
-        ValueKey("grounded", description="fraction of checkable claims supported by the document (1.0 if none)"),
+        ValueKey("grounded", description="fraction of checkable claims supported by the document (1.0 if none)",
+                 label="groundedness"),
         ValueKey("unsupported_claims", higher_is_better=False, description="claims not found in the document",
                  bounds=(0.0, None)),
         ValueKey(
             "declined_correctly", description="unanswerable: declined without inventing facts (None if answerable)"
         ),
         ValueKey(
-            "answer_correct_facts", description="fraction of case.facts present in the answer (None without facts)"
+            "answer_correct_facts", description="fraction of case.facts present in the answer (None without facts)",
+            label="correct facts",
         ),
     )
 
