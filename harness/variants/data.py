@@ -1,4 +1,5 @@
-"""Training data for LoRA variants: builders, leakage check, curriculum mixing, chat formatting.
+"""Training data for LoRA variants: builders and the leakage check (mixing: ``harness.variants.mixing``;
+chat formatting: ``harness.variants.chat_format``; both re-exported here).
 
 Every builder returns a :class:`BuiltDataset`: chat records ``{"messages": [...]}`` (or
 preference records ``{"prompt", "chosen", "rejected"}`` in TRL's conversational format), a
@@ -49,7 +50,6 @@ from harness.variants.config import (
     ChatJsonlDataset,
     CounselChatDataset,
     DatasetSpec,
-    Phase,
     PreferenceDataset,
     PreferenceJsonlDataset,
     PromptResponseJsonlDataset,
@@ -57,6 +57,10 @@ from harness.variants.config import (
     TrainingConfig,
 )
 from harness.variants.sources import read_rows, rename_columns, row_to_messages
+
+# Mixing and chat formatting live in sibling modules; these names stay importable here.
+from harness.variants.chat_format import drop_overlong, to_prompt_completion, training_chat_template  # noqa: F401  isort: skip
+from harness.variants.mixing import allocate, mix_phase, phase_eval_records, phase_size  # noqa: F401  isort: skip
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -468,146 +472,3 @@ def _build_preferences(name: str, spec: PreferenceJsonlDataset | PreferenceDatas
 
 
 
-# ----------------------------------------------------------------------------- mixing
-
-
-def phase_size(phase: Phase, built: dict[str, BuiltDataset], examples_per_step: int) -> int:
-    """Examples a phase draws: max_steps x batch, else epochs x (scarcest source used once at its ratio)."""
-    if phase.max_steps is not None:
-        return phase.max_steps * examples_per_step
-    base = phase.num_examples or min(len(built[n].records) / ratio for n, ratio in phase.datasets.items())
-    return max(examples_per_step, round(base * (phase.epochs or 1.0)))
-
-
-def allocate(ratios: dict[str, float], total: int) -> dict[str, int]:
-    """Largest-remainder split of ``total`` by ratio (every listed source gets at least one)."""
-    raw = {n: r * total for n, r in ratios.items()}
-    counts = {n: int(v) for n, v in raw.items()}
-    for name in sorted(raw, key=lambda n: (raw[n] - counts[n], n), reverse=True)[: total - sum(counts.values())]:
-        counts[name] += 1
-    for name in counts:
-        counts[name] = max(counts[name], 1)
-    return counts
-
-
-def _draw(records: Sequence[dict[str, Any]], count: int, rng: random.Random) -> list[dict[str, Any]]:
-    """``count`` records without replacement while possible, then further shuffled passes."""
-    out: list[dict[str, Any]] = []
-    while len(out) < count:
-        batch = list(records)
-        rng.shuffle(batch)
-        out += batch[: count - len(out)]
-    return out
-
-
-def mix_phase(phase: Phase, built: dict[str, BuiltDataset], total: int,
-              seed: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """A seeded mixture of ``total`` records at the phase's ratios; returns it and the counts drawn."""
-    rng = random.Random(f"{seed}:{phase.name}")
-    counts = allocate(phase.datasets, total)
-    mixed: list[dict[str, Any]] = []
-    for name in phase.datasets:
-        mixed += _draw(built[name].records, counts[name], rng)
-    rng.shuffle(mixed)
-    return mixed, counts
-
-
-def phase_eval_records(phase: Phase, built: dict[str, BuiltDataset], limit: int, seed: int) -> list[dict[str, Any]]:
-    pool = [r for name in phase.datasets for r in built[name].eval_records]
-    if len(pool) > limit:
-        pool = random.Random(f"{seed}:{phase.name}:eval").sample(pool, limit)
-    return pool
-
-
-# ----------------------------------------------------------------------------- chat formatting
-
-_GENERATION_RE = re.compile(r"\{%-?\s*generation\s*-?%\}")
-# SmolLM2 / ChatML per-message expression, as in the model's own template.
-_CHATML_MESSAGE = "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
-_CHATML_MARKED = (
-    "{% if message['role'] == 'assistant' %}{{ '<|im_start|>assistant\n' }}"
-    "{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}{{ '\n' }}"
-    "{% else %}" + _CHATML_MESSAGE + "{% endif %}"
-)
-_PROBES: list[Messages] = [
-    [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}],
-    [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "One"},
-     {"role": "assistant", "content": "Two"}, {"role": "user", "content": "Three"},
-     {"role": "assistant", "content": "Four"}],
-]
-
-
-def training_chat_template(tokenizer: Any) -> str | None:
-    """A chat template with ``{% generation %}`` markers that renders exactly like the model's.
-
-    Returns the template to train with, or None when none can be made safely (the caller then
-    uses prompt/completion records). Order: the model's own template if already marked, TRL's
-    patched template for families it knows, else our ChatML patch (SmolLM2, Qwen-style).
-    """
-    original = tokenizer.chat_template
-    if isinstance(original, dict):
-        original = original.get("default")
-    if not original:
-        return None
-    if _GENERATION_RE.search(original):
-        return original
-    candidates: list[str] = []
-    try:
-        from trl.chat_template_utils import get_training_chat_template
-
-        patched = get_training_chat_template(tokenizer)
-        if patched:
-            candidates.append(patched)
-    except (ValueError, ImportError):
-        pass
-    if _CHATML_MESSAGE in original:
-        candidates.append(original.replace(_CHATML_MESSAGE, _CHATML_MARKED))
-    for candidate in candidates:
-        if _renders_like(tokenizer, original, candidate):
-            return candidate
-    return None
-
-
-def _renders_like(tokenizer: Any, original: str, candidate: str) -> bool:
-    for messages in _PROBES:
-        for prompt in (False, True):
-            probe = messages[:-1] if prompt else messages
-            a = tokenizer.apply_chat_template(probe, tokenize=False, add_generation_prompt=prompt,
-                                              chat_template=original)
-            b = tokenizer.apply_chat_template(probe, tokenize=False, add_generation_prompt=prompt,
-                                              chat_template=candidate)
-            if a != b:
-                return False
-    return True
-
-
-def to_prompt_completion(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Conversational prompt/completion records: loss on the final assistant turn only."""
-    out = []
-    for record in records:
-        messages = record["messages"]
-        out.append({"id": record["id"], "prompt": messages[:-1], "completion": messages[-1:]})
-    return out
-
-
-def drop_overlong(records: Sequence[dict[str, Any]], tokenizer: Any, max_length: int,
-                  margin: int = 8) -> tuple[list[dict[str, Any]], list[str]]:
-    """Drop records whose prompt alone (up to the first trained turn) nearly fills ``max_length``.
-
-    Truncation keeps the start, so such a record would keep no assistant token: a batch of
-    them has an empty loss mask (NaN loss), and a DPO pair would compare empty completions.
-    """
-    kept, dropped = [], []
-    for record in records:
-        if "messages" in record:
-            messages = record["messages"]
-            first = next(i for i, m in enumerate(messages) if m["role"] == "assistant")
-            prompt = messages[:first]
-        else:
-            prompt = record["prompt"]
-        ids = tokenizer.apply_chat_template(prompt, tokenize=True, add_generation_prompt=True, return_dict=False)
-        if len(ids) + margin >= max_length:
-            dropped.append(record["id"])
-        else:
-            kept.append(record)
-    return kept, dropped
