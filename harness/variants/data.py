@@ -20,28 +20,31 @@ back to prompt/completion records with loss on the final assistant turn.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import html
 import json
-import os
 import random
-import re
-import sys
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError, DataLeakageError
+from harness.variants.public_sets import _build_annomi, _build_counselchat
+from harness.variants.records import (  # noqa: F401  (re-exported)
+    ROLES,
+    Messages,
+    _messages_from,
+    _resolve_path,
+    _split_eval,
+    _with_system,
+    normalise_text,
+)
 
 # The leakage rules live in harness.leakage (one place for every leakage check); these names stay importable here.
 from harness.leakage import PROTECTED_SPLITS  # noqa: F401  isort: skip
 from harness.leakage import check_training_leakage as check_leakage  # isort: skip
 from harness.leakage import find_record_leaks as find_leaks  # noqa: F401  isort: skip
-from harness.leakage import leakage_index, normalise_nfkc  # isort: skip
-from harness.paths import shared_data_dir
+from harness.leakage import leakage_index  # isort: skip
 from harness.suite import Case, load_suite, parse_suite_ref
 from harness.variants.config import (
     PREFERENCE_KINDS,
@@ -65,9 +68,6 @@ from harness.variants.mixing import allocate, mix_phase, phase_eval_records, pha
 if TYPE_CHECKING:
     from datasets import Dataset
 
-Messages = list[dict[str, str]]
-ROLES = ("system", "user", "assistant")
-# User texts shorter than this (in words) are not compared: "Yes." in a transcript is not leakage.
 
 
 @dataclass
@@ -108,74 +108,6 @@ def records_to_dataset(records: Sequence[dict[str, Any]]) -> Dataset:
 
     rows = [{k: v for k, v in r.items() if k != "id"} for r in records]
     return Dataset.from_list(rows)
-
-
-# ----------------------------------------------------------------------------- text helpers
-
-
-def normalise_text(text: str) -> str:
-    """Case-, punctuation- and whitespace-insensitive form used by the leakage check."""
-    return normalise_nfkc(text)
-
-
-def _clean(text: str) -> str:
-    """Strip HTML, unescape entities, restore the space that scraping lost after full stops."""
-    text = re.sub(r"<br\s*/?>|</p>\s*<p>", "\n", text, flags=re.I)
-    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
-    text = re.sub(r"([a-z][.!?])([A-Z])", r"\1 \2", text)
-    text = re.sub(r"[ \t\u00a0]+", " ", text)
-    return re.sub(r"\s*\n\s*", "\n", text).strip()
-
-
-def _with_system(messages: Messages, system: str | None) -> Messages:
-    if system and (not messages or messages[0]["role"] != "system"):
-        return [{"role": "system", "content": system.strip()}, *messages]
-    return messages
-
-
-def _resolve_path(value: str | None, base_dir: Path, default: Path, field_name: str, dataset: str) -> Path:
-    if value is None:
-        path = default
-    else:
-        path = Path(value).expanduser()
-        if not path.is_absolute():
-            path = (base_dir / path).resolve()
-    if not path.exists():
-        raise ConfigError(
-            f"dataset {dataset!r}: field '{field_name}': {path} not found",
-            hint="public data lives in ../shared/data on development machines; set the path or drop the dataset",
-        )
-    return path
-
-
-def _messages_from(obj: Any, where: str, *, roles: Iterable[str] = ROLES) -> Messages:
-    allowed = set(roles)
-    if not isinstance(obj, list) or not obj:
-        raise ConfigError(f"{where}: expected a non-empty list of {{role, content}} messages")
-    out: Messages = []
-    for index, message in enumerate(obj):
-        if not isinstance(message, dict) or set(message) - {"role", "content"} or "role" not in message:
-            raise ConfigError(f"{where}: message {index}: expected {{'role': ..., 'content': ...}}, got {message!r}")
-        role, content = message["role"], message.get("content")
-        if role not in allowed:
-            raise ConfigError(f"{where}: message {index}: role {role!r} is not one of {', '.join(sorted(allowed))}")
-        if not isinstance(content, str) or not content.strip():
-            raise ConfigError(f"{where}: message {index}: content must be non-empty text")
-        out.append({"role": role, "content": content.strip()})
-    return out
-
-
-def _split_eval(records: list[dict[str, Any]], fraction: float, seed: int,
-                group: Any = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Seeded hold-out; ``group`` keeps related records (one transcript) on one side."""
-    if fraction <= 0 or len(records) < 2:
-        return records, []
-    key = group or (lambda r: r["id"])
-    groups = sorted({key(r) for r in records}, key=str)
-    random.Random(seed).shuffle(groups)
-    n_eval = max(1, round(len(groups) * fraction)) if len(groups) > 1 else 0
-    held = set(groups[:n_eval])
-    return [r for r in records if key(r) not in held], [r for r in records if key(r) in held]
 
 
 # ----------------------------------------------------------------------------- builders
@@ -297,106 +229,6 @@ def _build_suite_train(name: str, spec: SuiteTrainDataset, config: TrainingConfi
     meta = {"suite": suite.key, "suite_hash": suite.hash, "system": "suite" if system == suite.spec.prompt.system
             else ("custom" if system else "none")}
     return BuiltDataset(name, spec.kind, train, held, meta)
-
-
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _build_counselchat(name: str, spec: CounselChatDataset, system: str | None,
-                       base_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    if spec.path is None and spec.hub_id is not None:
-        if os.environ.get("HF_HUB_OFFLINE") == "1":
-            raise ConfigError(
-                f"dataset {name!r}: hub_id {spec.hub_id!r} needs the Hugging Face hub, but HF_HUB_OFFLINE=1",
-                hint="set 'path:' to a local CSV (the nbertagnolli/counsel-chat repo's data/20200325_counsel_chat.csv)",
-            )
-        from datasets import load_dataset
-
-        rows = [dict(r) for r in load_dataset(spec.hub_id, split="train")]
-        source = f"hub:{spec.hub_id}"
-    else:
-        default = shared_data_dir() / "counselchat" / "20200325_counsel_chat.csv"
-        path = _resolve_path(spec.path, base_dir, default, "path", name)
-        if path.is_dir():
-            path = path / "20200325_counsel_chat.csv"
-        rows = _read_csv(path)
-        source = str(path)
-    if rows and "answerText" not in rows[0]:
-        raise ConfigError(f"dataset {name!r}: {source} has no 'answerText' column; expected a CounselChat CSV")
-    has_split = bool(rows) and "split" in rows[0]
-    if not has_split and set(spec.splits) != {"train"}:
-        raise ConfigError(f"dataset {name!r}: {source} has no 'split' column, so only splits: [train] is possible")
-    by_question: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        if has_split and row.get("split") not in spec.splits:
-            continue
-        topic = (row.get("topic") or row.get("topics") or "").strip()
-        if spec.topics and topic not in spec.topics:
-            continue
-        question = _clean(row.get("questionText") or "") or _clean(row.get("questionTitle") or "")
-        answer = _clean(row.get("answerText") or "")
-        try:
-            upvotes = int(float(row.get("upvotes") or 0))
-        except ValueError:
-            upvotes = 0
-        if not question or not answer or upvotes < spec.min_upvotes:
-            continue
-        if spec.max_answer_words and len(answer.split()) > spec.max_answer_words:
-            continue
-        by_question[str(row.get("questionID"))].append({"q": question, "a": answer, "up": upvotes})
-    records = []
-    for qid in sorted(by_question, key=str):
-        answers = sorted(by_question[qid], key=lambda a: (-a["up"], a["a"]))
-        for index, answer in enumerate(answers[:1] if spec.best_answer_only else answers):
-            messages = _with_system([{"role": "user", "content": answer["q"]},
-                                     {"role": "assistant", "content": answer["a"]}], system)
-            records.append({"id": f"counselchat:{qid}:{index}", "messages": messages})
-    return records, {"source": source, "questions": len(by_question)}
-
-
-def _build_annomi(name: str, spec: AnnomiDataset, system: str | None,
-                  base_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    default = shared_data_dir() / "annomi-dev" / "AnnoMI-full.csv"
-    path = _resolve_path(spec.path, base_dir, default, "path", name)
-    if path.is_dir():
-        path = path / "AnnoMI-full.csv"
-    rows = _read_csv(path)
-    if rows and not {"transcript_id", "utterance_id", "interlocutor", "utterance_text"} <= set(rows[0]):
-        raise ConfigError(f"dataset {name!r}: {path} is not an AnnoMI CSV (needs transcript_id, utterance_id, "
-                          "interlocutor, utterance_text)")
-    transcripts: dict[str, dict[int, dict[str, str]]] = defaultdict(dict)
-    for row in rows:
-        if row.get("mi_quality") not in spec.mi_quality:
-            continue
-        # AnnoMI-full repeats an utterance once per annotator: keep the first.
-        transcripts[row["transcript_id"]].setdefault(int(row["utterance_id"]), row)
-    records = []
-    for tid in sorted(transcripts, key=lambda t: int(t) if t.isdigit() else t):
-        turns: list[dict[str, Any]] = []
-        for uid in sorted(transcripts[tid]):
-            row = transcripts[tid][uid]
-            role = "assistant" if row["interlocutor"] == "therapist" else "user"
-            text = _clean(row["utterance_text"])
-            if not text:
-                continue
-            if turns and turns[-1]["role"] == role:
-                turns[-1]["content"] += " " + text
-                turns[-1]["end"] = uid
-            else:
-                turns.append({"role": role, "content": text, "end": uid})
-        therapist_ends = [i for i, t in enumerate(turns) if t["role"] == "assistant"
-                          and any(u["role"] == "user" for u in turns[:i])
-                          and len(t["content"].split()) >= spec.min_therapist_words]
-        for i in therapist_ends[:: spec.stride]:
-            window = turns[max(0, i - spec.window_turns + 1): i + 1]
-            while window and window[0]["role"] != "user":
-                window = window[1:]
-            messages = [{"role": t["role"], "content": t["content"]} for t in window]
-            records.append({"id": f"annomi:{tid}:{turns[i]['end']}", "messages": _with_system(messages, system)})
-    return records, {"source": str(path), "transcripts": len(transcripts)}
 
 
 def _build_chat_jsonl(name: str, spec: ChatJsonlDataset, system: str | None, base_dir: Path) -> list[dict[str, Any]]:
