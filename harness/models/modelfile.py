@@ -174,38 +174,13 @@ def parse_modelfile(text: str, source: str = "<string>") -> Modelfile:
             first_seen[instruction] = lineno
 
         if instruction == "parameter":
-            key_match = _PARAM_KEY_RE.match(rest)
-            key = key_match.group(0) if key_match else ""
-            after = rest[len(key) :]
-            if not key or (after and after[0] not in " \t"):
-                token = rest.split(None, 1)[0]
-                raise fail(f"malformed PARAMETER {token!r}; expected 'PARAMETER {_USAGE['parameter']}'")
-            if key not in PARAMETER_TYPES:
-                raise fail(_unknown_parameter_message(key))
-            if not after.strip():
-                raise fail(f"parameter {key} needs a value; expected 'PARAMETER {key} <value>'")
-            if key != "stop" and key in seen_params:
-                raise fail(
-                    f"parameter {key} set twice (first on line {seen_params[key]}); "
-                    "expected each parameter once (only 'stop' may repeat)"
-                )
-            seen_params[key] = lineno
+            key, after = _parameter_key(rest, seen_params, lineno, fail)
             raw, index = _read_value(lines, index, after, source)
             mf.parameters.append((key, _parse_param(key, raw, source, lineno)))
             continue
 
         if instruction == "message":
-            role_match = _WORD_RE.match(rest)
-            role = role_match.group(0) if role_match else ""
-            after = rest[len(role) :]
-            if role in MESSAGE_ROLES and not after.strip():
-                raise fail(f"MESSAGE {role} needs text; expected 'MESSAGE {role} <text>'")
-            if role not in MESSAGE_ROLES or after[0] not in " \t":
-                token = rest.split(None, 1)[0]
-                raise fail(
-                    f"bad MESSAGE role {token!r}; expected one of {', '.join(MESSAGE_ROLES)} "
-                    f"(lowercase) as in 'MESSAGE {_USAGE['message']}'"
-                )
+            role, after = _message_role(rest, fail)
             content, index = _read_value(lines, index, after, source)
             if not content:
                 raise fail(f"MESSAGE {role} has empty text; expected the {role}'s words")
@@ -213,22 +188,7 @@ def parse_modelfile(text: str, source: str = "<string>") -> Modelfile:
             continue
 
         value, index = _read_value(lines, index, rest, source)
-        if instruction == "from":
-            if not value.strip():
-                raise fail("FROM is empty; expected a model name such as 'smollm2:135m' or a path")
-            mf.from_ = value
-        elif instruction == "adapter":
-            if not value.strip():
-                raise fail("ADAPTER is empty; expected a path to a LoRA adapter")
-            mf.adapters.append(value)
-        elif instruction == "license":
-            mf.license.append(value)
-        elif instruction == "requires":
-            if not _SEMVER_RE.fullmatch(value):
-                raise fail(f"REQUIRES {value!r} is not a version; expected e.g. 'REQUIRES 0.14.0'")
-            mf.requires = value
-        else:  # template, system, draft, renderer, parser
-            setattr(mf, instruction, value)
+        _set_instruction(mf, instruction, value, fail)
 
     if not mf.from_:
         last = len(lines) - 1 if len(lines) > 1 and not lines[-1] else len(lines)
@@ -236,6 +196,63 @@ def parse_modelfile(text: str, source: str = "<string>") -> Modelfile:
             source, last, "reached the end without a FROM instruction; expected a line such as 'FROM smollm2:135m'"
         )
     return mf
+
+
+def _parameter_key(rest: str, seen: dict[str, int], lineno: int, fail: Any) -> tuple[str, str]:
+    """The PARAMETER line's key (checked: known, valued, not repeated unless 'stop') and what follows it."""
+    key_match = _PARAM_KEY_RE.match(rest)
+    key = key_match.group(0) if key_match else ""
+    after = rest[len(key) :]
+    if not key or (after and after[0] not in " \t"):
+        token = rest.split(None, 1)[0]
+        raise fail(f"malformed PARAMETER {token!r}; expected 'PARAMETER {_USAGE['parameter']}'")
+    if key not in PARAMETER_TYPES:
+        raise fail(_unknown_parameter_message(key))
+    if not after.strip():
+        raise fail(f"parameter {key} needs a value; expected 'PARAMETER {key} <value>'")
+    if key != "stop" and key in seen:
+        raise fail(
+            f"parameter {key} set twice (first on line {seen[key]}); "
+            "expected each parameter once (only 'stop' may repeat)"
+        )
+    seen[key] = lineno
+    return key, after
+
+
+def _message_role(rest: str, fail: Any) -> tuple[str, str]:
+    """The MESSAGE line's role (checked) and the text after it."""
+    role_match = _WORD_RE.match(rest)
+    role = role_match.group(0) if role_match else ""
+    after = rest[len(role) :]
+    if role in MESSAGE_ROLES and not after.strip():
+        raise fail(f"MESSAGE {role} needs text; expected 'MESSAGE {role} <text>'")
+    if role not in MESSAGE_ROLES or after[0] not in " \t":
+        token = rest.split(None, 1)[0]
+        raise fail(
+            f"bad MESSAGE role {token!r}; expected one of {', '.join(MESSAGE_ROLES)} "
+            f"(lowercase) as in 'MESSAGE {_USAGE['message']}'"
+        )
+    return role, after
+
+
+def _set_instruction(mf: Modelfile, instruction: str, value: str, fail: Any) -> None:
+    """FROM, ADAPTER, LICENSE, REQUIRES and the text instructions, checked and set on ``mf``."""
+    if instruction == "from":
+        if not value.strip():
+            raise fail("FROM is empty; expected a model name such as 'smollm2:135m' or a path")
+        mf.from_ = value
+    elif instruction == "adapter":
+        if not value.strip():
+            raise fail("ADAPTER is empty; expected a path to a LoRA adapter")
+        mf.adapters.append(value)
+    elif instruction == "license":
+        mf.license.append(value)
+    elif instruction == "requires":
+        if not _SEMVER_RE.fullmatch(value):
+            raise fail(f"REQUIRES {value!r} is not a version; expected e.g. 'REQUIRES 0.14.0'")
+        mf.requires = value
+    else:  # template, system, draft, renderer, parser
+        setattr(mf, instruction, value)
 
 
 def _format_param(key: str, value: ParamValue) -> str:
