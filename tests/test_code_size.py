@@ -11,8 +11,8 @@ MODULE_LINES = 430
 FUNCTION_LINES = 80
 # Kept, with the reason in docs/architecture.md "Sizes".
 LONG_MODULES = {"metrics/mi.py", "metrics/models.py"}
-LONG_FUNCTIONS = {"metrics/risk_rules.py:assess_rules", "variants/embedding.py:train_embedding",
-                  "variants/embedding_data.py:build_training_data", "validation/mi.py:validate_annomi"}
+LONG_FUNCTIONS = {"variants/embedding.py:train_embedding", "variants/embedding_data.py:build_training_data",
+                  "validation/mi.py:validate_annomi"}
 
 
 def long_modules(limit: int = MODULE_LINES) -> set[str]:
@@ -31,7 +31,7 @@ def long_functions(limit: int = FUNCTION_LINES) -> set[str]:
 
 
 def test_the_size_checks_see_long_code() -> None:
-    assert "metrics/risk.py" in long_modules(100) and "metrics/risk_rules.py:assess_rules" in long_functions(50)
+    assert "metrics/risk.py" in long_modules(100) and "metrics/risk_rules.py:_read" in long_functions(50)
 
 
 def test_modules_and_functions_stay_short_or_say_why() -> None:

@@ -113,15 +113,57 @@ _LETHAL_WORD = re.compile(
 )
 _SELF_METHOD = re.compile(r"my ?self|my (?:wrists?|throat)", re.I)
 
+
+@dataclass(frozen=True)
+class _Reading:
+    """What the rules found in one text (its active cues and what they add up to), before a level is decided."""
+
+    kinds: set[str]  # every active cue kind
+    current: set[str]  # active cue kinds not told as past
+    lowered: str
+    ideation_now: bool
+    self_harm_now: bool
+    has_method: bool
+    has_timeline: bool
+    intent: bool
+    has_means: bool
+    plan: bool
+    preparatory: bool
+    timed_wish: bool
+    attempt_recent: bool
+    attempt_any: bool
+    protective: bool
+    explicit_means: bool
+    act_now: bool
+    implicit_farewell: bool
+
+
 def assess_rules(text: str) -> RiskAssessment:
     """The rules' reading alone (no learned model): level, band score and cues; see the module docstring."""
     folded = _fix_typos(fold(text or ""))
     evidence = _find_cues(folded)
+    r = _read(evidence, folded.lower())
+    level = _level(r)
+    strength = sum(_CUE_WEIGHTS.get(k, 0) for k in r.kinds) + (0.5 if r.has_timeline else 0)
+    lo, hi = _BANDS[level]
+    position = min(1.0, strength / 4) - (0.25 if r.protective else 0.0)
+    score = round(lo + (hi - lo) * max(0.0, position), 4)
+    cues = [c.label() for c in evidence if c.status == "active"]
+    if r.has_timeline:
+        cues.append("timeline")
+    cues += [f"{c.status}: {c.kind}: {c.text}" for c in evidence if c.status != "active"]
+    features = rule_features(
+        level, r.kinds, {c.status for c in evidence if c.status != "active"}, r.has_timeline
+    )
+    return RiskAssessment(level, score, cues, evidence, rule_level=level, rule_vector=features)
+
+
+def _read(evidence: list[Cue], lowered: str) -> _Reading:
+    """The C-SSRS concepts the active cues add up to (ideation, method, intent, plan, preparation, acts)."""
     active = [c for c in evidence if c.status == "active"]
     kinds = {c.kind for c in active}
     now = [c for c in active if c.when != "past"]
     current = {c.kind for c in now}
-    lowered = folded.lower()
 
     # Method words count as ideation when aimed at oneself or wanted/thought about.
     method_ideation = "method_thought" in current or any(
@@ -183,41 +225,38 @@ def assess_rules(text: str) -> RiskAssessment:
     act_now = act_now or (undated_attempt and bool(_IN_IT.search(lowered)))
     farewell_signals = len({m.group(0).lower() for m in _FAREWELL_SIGNALS.finditer(mask_other_voices(lowered))})
     implicit_farewell = implicit_farewell or (farewell_signals >= 3 and not _HYPOTHETICAL.search(lowered))
-    if act_now or "farewell" in current or implicit_farewell:
-        level = "imminent"
-    elif preparatory and has_timeline and (has_means or _EXPLICIT_PREP.search(lowered)):
-        level = "imminent"
-    elif (intent and (has_timeline or has_means or plan or preparatory)) or (plan and has_timeline):
-        level = "imminent"
-    elif has_means and has_timeline and (has_method or preparatory or "active" in current):
-        level = "imminent"
-    elif explicit_means and _TIMELINE_RE.search(lowered):
-        # A loaded gun or pills laid out, with a set time: conservative even without a death word.
-        level = "imminent"
-    elif intent or plan or preparatory or attempt_recent or (has_means and (has_method or ideation_now)) or timed_wish:
-        level = "high"
-    elif "active" in current or has_method or self_harm_now or attempt_any:
-        # C-SSRS screener triage: suicidal behaviour more than 3 months ago is moderate risk, however long ago.
-        level = "moderate"
-    elif "passive" in current:
-        level = "moderate" if attempt_any else "low"
-    elif kinds & {"passive", "active", "attempt", "self_harm", "hopelessness", "intent"}:
-        level = "low"
-    else:
-        level = "none"
-
-    strength = sum(_CUE_WEIGHTS.get(k, 0) for k in kinds) + (0.5 if has_timeline else 0)
-    lo, hi = _BANDS[level]
-    position = min(1.0, strength / 4) - (0.25 if protective else 0.0)
-    score = round(lo + (hi - lo) * max(0.0, position), 4)
-    cues = [c.label() for c in active]
-    if has_timeline:
-        cues.append("timeline")
-    cues += [f"{c.status}: {c.kind}: {c.text}" for c in evidence if c.status != "active"]
-    features = rule_features(
-        level, kinds, {c.status for c in evidence if c.status != "active"}, has_timeline
+    return _Reading(
+        kinds=kinds, current=current, lowered=lowered, ideation_now=ideation_now, self_harm_now=self_harm_now,
+        has_method=has_method, has_timeline=has_timeline, intent=intent, has_means=has_means, plan=plan,
+        preparatory=preparatory, timed_wish=timed_wish, attempt_recent=attempt_recent, attempt_any=attempt_any,
+        protective=protective, explicit_means=explicit_means, act_now=act_now, implicit_farewell=implicit_farewell,
     )
-    return RiskAssessment(level, score, cues, evidence, rule_level=level, rule_vector=features)
+
+
+def _level(r: _Reading) -> str:
+    """The level a reading comes to: the first rule that holds, from imminent down to none."""
+    if r.act_now or "farewell" in r.current or r.implicit_farewell:
+        return "imminent"
+    elif r.preparatory and r.has_timeline and (r.has_means or _EXPLICIT_PREP.search(r.lowered)):
+        return "imminent"
+    elif (r.intent and (r.has_timeline or r.has_means or r.plan or r.preparatory)) or (r.plan and r.has_timeline):
+        return "imminent"
+    elif r.has_means and r.has_timeline and (r.has_method or r.preparatory or "active" in r.current):
+        return "imminent"
+    elif r.explicit_means and _TIMELINE_RE.search(r.lowered):
+        # A loaded gun or pills laid out, with a set time: conservative even without a death word.
+        return "imminent"
+    elif (r.intent or r.plan or r.preparatory or r.attempt_recent or (r.has_means and (r.has_method or r.ideation_now))
+          or r.timed_wish):
+        return "high"
+    elif "active" in r.current or r.has_method or r.self_harm_now or r.attempt_any:
+        # C-SSRS screener triage: suicidal behaviour more than 3 months ago is moderate risk, however long ago.
+        return "moderate"
+    elif "passive" in r.current:
+        return "moderate" if r.attempt_any else "low"
+    elif r.kinds & {"passive", "active", "attempt", "self_harm", "hopelessness", "intent"}:
+        return "low"
+    return "none"
 
 
 def _band_position(rules: RiskAssessment) -> float:
