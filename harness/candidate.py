@@ -10,115 +10,23 @@ Two fingerprints:
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
+from harness.candidate_spec import CandidateSpec, RetrieverSpec  # noqa: F401  (RetrieverSpec: re-exported)
 from harness.errors import ConfigError
-from harness.guard import SafetyGuardSpec, guard_output, guard_rules_identity
+from harness.guard import guard_output, guard_rules_identity
 from harness.hashing import content_digest, is_bookkeeping, payload_digest
 from harness.models.base import Backend, ChatRequest, GenerationParams
-from harness.models.embedded import EMBEDDED_LLM
-from harness.models.registry import BackendSettings, backend_names, build_backend
+from harness.models.caching import CachingBackend, cache_key, generation_row, generator_fingerprint
+from harness.models.registry import BackendSettings, build_backend
 from harness.prompting import build_messages, format_passages
 from harness.store import Store
 from harness.suite import Case, Suite
 from harness.types import Output
-
-
-class RetrieverSpec(BaseModel):
-    """Retrieval for document-grounded suites: embed, index in ChromaDB, top-k passages."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    embedding_model: str = "all-minilm-l6-v2"
-    k: int = Field(default=3, gt=0)
-    restrict_to_document: bool = True
-    train: str | None = None  # an embedding fine-tune config; its output becomes embedding_model
-    # A knowledge base for any suite (see harness.rag.knowledge): a `harness index --collection` name,
-    # or documents (files/folders, relative to the config) indexed on first use.
-    collection: str | None = None
-    documents: str | list[str] | None = None
-    # On a suite without documents and with no knowledge base: "error" (default) or "skip" retrieval there.
-    without_documents: Literal["error", "skip"] = "error"
-
-    @property
-    def knowledge_base(self) -> bool:
-        return bool(self.collection or self.documents)
-
-    def output_affecting(self) -> dict[str, Any]:
-        """What enters the generator fingerprint (the corpus reaches the cache key through the prompt)."""
-        return self.model_dump(exclude={"train", "collection", "documents", "without_documents"})
-
-
-class CandidateSpec(BaseModel):
-    """One row of an experiment's ``candidates:`` list. Unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1)
-    backend: str = Field(default="transformers", description=(
-        "a registered backend: transformers, llamacpp, ollama, openai, or one a plugin registers (harness.plugins)"))
-    model: str = EMBEDDED_LLM
-    modelfile: str | dict[str, str] | None = None
-    system: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
-    adapter: str | None = None
-    train: str | None = None
-    chat_template: str | None = Field(default=None, description=(
-        "built-in name (plain, chatml, dialogpt), Jinja string or .jinja file; default: the tokenizer's own"
-        " template, or 'plain' for a base without one (GPT-2, DialoGPT)"))
-    retriever: RetrieverSpec | None = None
-    safety_guard: SafetyGuardSpec | None = None
-    host: str | None = None
-    base_url: str | None = None
-    api_key_env: str | None = None
-    batch_size: int = Field(default=16, gt=0)
-    # transformers only: bfloat16 is ~1.8x faster on CPUs with bf16 matmul; outputs differ, so it is in the identity.
-    dtype: Literal["float32", "bfloat16"] = "float32"
-    concurrency: int = Field(default=4, gt=0)
-    n_threads: int | None = Field(default=None, gt=0, description=(
-        "llamacpp: CPU threads (default: HARNESS_LLAMACPP_THREADS, else the cores this process may use)"))
-    max_connections: int | None = Field(default=None, gt=0)  # openai: connections to the server (default: concurrency)
-    max_retries: int = Field(default=4, ge=0, le=20)  # openai: retries on 429 / 5xx / timeouts, exponential backoff
-
-    @field_validator("safety_guard", mode="before")
-    @classmethod
-    def _guard_shorthand(cls, value: Any) -> Any:
-        if value is True:
-            return {}
-        return None if value is False else value
-
-    @field_validator("backend")
-    @classmethod
-    def _known_backend(cls, value: str) -> str:
-        known = backend_names()
-        if value not in known:
-            raise ValueError(f"unknown backend {value!r} (known: {', '.join(known)}; a plugin backend needs its "
-                             "package installed or its module under the config's plugins:)")
-        return value
-
-    @field_validator("params")
-    @classmethod
-    def _known_params(cls, value: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(value) - set(GenerationParams.model_fields)
-        if unknown:
-            raise ValueError(
-                f"unknown generation params {sorted(unknown)} (known: {', '.join(GenerationParams.model_fields)})"
-            )
-        try:  # out-of-range values (temperature -1, top_p 0) fail here, before any run exists
-            GenerationParams().merged(value)
-        except ValidationError as exc:
-            raise ValueError("; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} (got {err.get('input')!r})"
-                for err in exc.errors())) from None
-        return value
 
 
 @dataclass
@@ -252,8 +160,8 @@ class Candidate:
             if self.spec.safety_guard is not None and guarded
             else None
         )
-        return payload_digest({"backend": self.backend.identity, "adapter": adapter_id, "retriever": retriever_id,
-                     "retriever_cfg": retriever_cfg, **({"guard": guard} if guard else {})})[:24]
+        return generator_fingerprint(self.backend.identity, adapter=adapter_id, retriever=retriever_id,
+                                     retriever_cfg=retriever_cfg, guard=guard)
 
     def fingerprint(self) -> str:
         prompt_parts = {
@@ -330,22 +238,50 @@ class Candidate:
         batch_size: int | None = None,
         on_progress: Callable[[int, int], None] | None = None,
     ) -> tuple[dict[str, str], dict[str, Output]]:
-        """Outputs for ``cases``, generating only cache misses; each batch is committed atomically.
+        """Outputs for ``cases`` in three steps: retrieve -> cached generate -> guard.
 
-        With a safety guard, the raw generation is cached under the unguarded generator and the
-        guarded text under the guarded one, so a guarded candidate reuses its twin's generations.
-        Returns (case_id -> cache key, case_id -> Output); ``on_progress(done, cached)`` is called
-        as cases complete.
+        Only cache misses reach the model (``CachingBackend``), each batch committed atomically. With a
+        safety guard, the raw generation is cached under the unguarded generator and the guarded text
+        under the guarded one, so a guarded candidate reuses its twin's generations. Returns
+        (case_id -> cache key, case_id -> Output); ``on_progress(done, cached)`` is called as cases complete.
         """
-        setup = self.prompt_setup(suite)
         retrieved = self._retrieve(suite, cases)
         retrieval = self.uses_retrieval(suite)
-        knowledge = retrieval and self.spec.retriever is not None and self.spec.retriever.knowledge_base
+        requests = self._requests(suite, cases, retrieved, retrieval)
         final_fp = self.generator_fp(retrieval=retrieval)
-        raw_fp = self.generator_fp(guarded=False, retrieval=retrieval)
-        requests: list[ChatRequest] = []
-        keys: list[str] = []
-        raw_keys: list[str] = []
+        raw = CachingBackend(self.backend, store, self.generator_fp(guarded=False, retrieval=retrieval),
+                             batch_size=self.spec.batch_size)
+        keys = [cache_key(final_fp, r) for r in requests]
+        cached = store.cached_generations(keys)
+        hits = sum(1 for key in keys if key in cached)
+        self.stats["reused"] += hits
+        if on_progress and hits:
+            on_progress(hits, hits)
+        todo = [i for i, key in enumerate(keys) if key not in cached]
+        guard = _GuardStep(self, suite, cases, requests, keys, final_fp, retrieved)
+        if self.spec.safety_guard is not None:
+            raw_cached = {todo[j]: hit for j, hit in raw.lookup([requests[i] for i in todo]).items()}
+            if raw_cached:
+                store.save_generations(guard.rows(list(raw_cached), raw_cached))
+                self.stats["reused"] += len(raw_cached)
+                if on_progress:
+                    on_progress(len(raw_cached), len(raw_cached))
+                todo = [i for i in todo if i not in raw_cached]
+        self.stats["generated"] += raw.fill(
+            [requests[i] for i in todo], retrieved=[retrieved[i] for i in todo], batch_size=batch_size,
+            derive=(lambda done, results: guard.rows([todo[j] for j in done], {todo[j]: r for j, r in results.items()}))
+            if self.spec.safety_guard is not None else None,
+            on_saved=(lambda done: on_progress(len(done), 0)) if on_progress else None)
+        final = store.cached_generations(keys)
+        outputs = {case.id: _output(final[key]) for case, key in zip(cases, keys, strict=True)}
+        return {case.id: key for case, key in zip(cases, keys, strict=True)}, outputs
+
+    def _requests(self, suite: Suite, cases: Sequence[Case], retrieved: list[list[dict[str, Any]] | None],
+                  retrieval: bool) -> list[ChatRequest]:
+        """The chat request of each case: the prompt setup, plus its retrieved passages."""
+        setup = self.prompt_setup(suite)
+        knowledge = retrieval and self.spec.retriever is not None and self.spec.retriever.knowledge_base
+        requests = []
         for case, passages in zip(cases, retrieved, strict=True):
             context = format_passages(passages) if passages is not None and not knowledge else None
             messages = build_messages(suite, case, system=setup.system, few_shot=setup.few_shot, context=context)
@@ -353,90 +289,41 @@ class Candidate:
                 from harness.rag.knowledge import with_knowledge
 
                 messages = with_knowledge(messages, passages)
-            request = ChatRequest(messages, setup.params)
-            requests.append(request)
-            keys.append(payload_digest({"g": final_fp, "r": request.digest()}))
-            raw_keys.append(payload_digest({"g": raw_fp, "r": request.digest()}))
-        cached = store.cached_generations(keys)
-        hits = sum(1 for key in keys if key in cached)
-        self.stats["reused"] += hits
-        if on_progress and hits:
-            on_progress(hits, hits)
-        todo = [i for i, key in enumerate(keys) if key not in cached]
-        raw_cached = store.cached_generations([raw_keys[i] for i in todo]) if self.spec.safety_guard is not None else {}
-        if raw_cached:
-            derived = [i for i in todo if raw_keys[i] in raw_cached]
-            store.save_generations(self._guarded_rows(suite, cases, requests, keys, final_fp, retrieved, derived,
-                                                      {i: raw_cached[raw_keys[i]] for i in derived}))
-            self.stats["reused"] += sum(1 for i in todo if raw_keys[i] in raw_cached)
-            if on_progress:
-                on_progress(len(derived), len(derived))
-            todo = [i for i in todo if raw_keys[i] not in raw_cached]
-        # De-duplicate identical prompts, then sort by length so each backend batch pads little.
-        unique: dict[str, int] = {}
-        for i in todo:
-            unique.setdefault(raw_keys[i], i)
-        pending = sorted(unique.values(), key=lambda i: sum(len(m["content"]) for m in requests[i].messages))
-        step = batch_size or self.spec.batch_size
-        for start in range(0, len(pending), step):
-            chunk = pending[start : start + step]
-            began = time.perf_counter()
-            results = self.backend.generate([requests[i] for i in chunk])
-            self.stats["generated"] += len(chunk)
-            elapsed = (time.perf_counter() - began) / max(1, len(chunk))
-            raw_rows = [self._row(raw_keys[i], raw_fp, requests[i], retrieved[i], r.text, r, elapsed, None)
-                        for i, r in zip(chunk, results, strict=True)]
-            done = {row["cache_key"] for row in raw_rows}
-            batch = [i for i in todo if raw_keys[i] in done]
-            rows = raw_rows
-            if self.spec.safety_guard is not None:
-                stored = {raw_keys[i]: r for i, r in zip(chunk, results, strict=True)}
-                rows = raw_rows + self._guarded_rows(suite, cases, requests, keys, final_fp, retrieved, batch,
-                                                     {i: stored[raw_keys[i]] for i in batch})
-            store.save_generations(rows)
-            if on_progress:
-                on_progress(len(batch), 0)
-        final = store.cached_generations(keys)
-        outputs = {
-            case.id: Output(text=final[key].text, retrieved=final[key].retrieved,
-                            meta={"completion_tokens": final[key].completion_tokens,
-                                  "finish_reason": final[key].finish_reason,
-                                  **{k: v for k, v in final[key].meta.items() if k in ("guard", "unguarded_text")}})
-            for case, key in zip(cases, keys, strict=True)
-        }
-        return {case.id: key for case, key in zip(cases, keys, strict=True)}, outputs
+            requests.append(ChatRequest(messages, setup.params))
+        return requests
 
-    @staticmethod
-    def _row(key: str, generator_fp: str, request: ChatRequest, retrieved: list[dict[str, Any]] | None, text: str,
-             result: Any, seconds: float | None, meta: dict[str, Any] | None) -> dict[str, Any]:
-        return {
-            "cache_key": key,
-            "generator_fp": generator_fp,
-            "messages_json": json.dumps(request.messages),
-            "params_json": request.params.model_dump_json(),
-            "text": text,
-            "retrieved_json": json.dumps(retrieved) if retrieved is not None else None,
-            "prompt_tokens": result.prompt_tokens,
-            "completion_tokens": result.completion_tokens,
-            "finish_reason": result.finish_reason,
-            "seconds": seconds,
-            "meta_json": json.dumps(meta) if meta else None,
-        }
 
-    def _guarded_rows(self, suite: Suite, cases: Sequence[Case], requests: list[ChatRequest], keys: list[str],
-                      final_fp: str, retrieved: list[list[dict[str, Any]] | None], indices: list[int],
-                      raw: dict[int, Any]) -> list[dict[str, Any]]:
-        """Rows of guarded text derived from raw generations (no model call)."""
-        assert self.spec.safety_guard is not None
+@dataclass
+class _GuardStep:
+    """The guard step of ``Candidate.generate``: guarded rows derived from raw generations (no model call)."""
+
+    candidate: Candidate
+    suite: Suite
+    cases: Sequence[Case]
+    requests: list[ChatRequest]
+    keys: list[str]
+    final_fp: str
+    retrieved: list[list[dict[str, Any]] | None]
+
+    def rows(self, indices: list[int], raw: dict[int, Any]) -> list[dict[str, Any]]:
+        spec = self.candidate.spec.safety_guard
+        assert spec is not None
         rows = []
         for i in indices:
-            text, info = guard_output(self.spec.safety_guard, suite, cases[i], raw[i].text)
+            text, info = guard_output(spec, self.suite, self.cases[i], raw[i].text)
             meta: dict[str, Any] = {"guard": info}
             if text != raw[i].text:
                 meta["unguarded_text"] = raw[i].text
-            rows.append(self._row(keys[i], final_fp, requests[i], retrieved[i], text, raw[i],
-                                  getattr(raw[i], "seconds", None), meta))
+            rows.append(generation_row(self.keys[i], self.final_fp, self.requests[i], self.retrieved[i], text, raw[i],
+                                       getattr(raw[i], "seconds", None), meta))
         return rows
+
+
+def _output(stored: Any) -> Output:
+    """A stored generation as the Output the metrics score (the guard's record travels in meta)."""
+    return Output(text=stored.text, retrieved=stored.retrieved,
+                  meta={"completion_tokens": stored.completion_tokens, "finish_reason": stored.finish_reason,
+                        **{k: v for k, v in stored.meta.items() if k in ("guard", "unguarded_text")}})
 
 
 def _adapter_identity(path: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from harness.candidate import CandidateSpec
+from harness.candidate_spec import CandidateSpec
 from harness.hashing import payload_digest
 from harness.plugins import load_modules, plugin_folder
 from harness.suite import Split

@@ -73,11 +73,24 @@ class SafetyGuardSpec(BaseModel):
 def guard_rules_identity() -> str:
     """Content hash of what decides what the guard does: this module, the risk rules, the learned risk
     model's code and its shipped weights (a retrained model must re-derive guarded outputs)."""
-    from harness.metrics import degenerate, risk, risk_model, safety, scope_rules, text
+    from harness.metrics import (
+        degenerate,
+        risk,
+        risk_acts,
+        risk_blend,
+        risk_context,
+        risk_model,
+        risk_rules,
+        risk_words,
+        safety,
+        scope_rules,
+        text,
+    )
 
     digest = hashlib.sha256()
     weights = sorted(Path(risk_model.__file__).parent.glob("weights/risk-ordinal-*"))
-    for module_file in (__file__, risk.__file__, risk_model.__file__, text.__file__, safety.__file__,
+    rules = (risk, risk_words, risk_acts, risk_context, risk_rules, risk_blend)  # the rules, split in modules
+    for module_file in (__file__, *(m.__file__ for m in rules), risk_model.__file__, text.__file__, safety.__file__,
                         scope_rules.__file__, degenerate.__file__, *weights):
         digest.update(Path(str(module_file)).read_bytes())
     return digest.hexdigest()[:16]

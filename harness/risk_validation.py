@@ -228,12 +228,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 def _vignettes(folder: Path | None) -> Path:
     """The vignettes folder (``harness.validation.data.vignettes_dir``); outside a clone it must be named."""
     if folder is None:
         raise ConfigError("no risk vignettes folder: set HARNESS_VIGNETTES to a folder of risk_vignettes*.jsonl files")
     return folder
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -28,20 +28,24 @@ DEFAULT_PRIMARY_METRICS: dict[str, tuple[str, ...]] = {
     "summarization": ("rougeL", "bertscore_f1", "within_limit"),
     "discharge": ("grounded", "answer_correct_facts", "rougeL"),
 }
-LABELS = {"rougeL": "ROUGE-L", "bertscore_f1": "BERTScore-F1", "empathy_total": "empathy (0-6)",
-          "within_limit": "within word limit", "grounded": "groundedness", "answer_correct_facts": "correct facts",
-          "ndcg_at_10": "nDCG@10", "declined_correctly": "declined correctly"}
 ALPHA = 0.05
 
 
 def metric_label(key: str) -> str:
-    return LABELS.get(key, key.replace("_", " "))
+    """A key's title, from the metric's own declaration (``harness.metrics.catalog.key_label``)."""
+    from harness.metrics.catalog import key_label
+
+    return key_label(key)
 
 
 def metric_directions(store: Store, run_id: str, suite: str) -> dict[str, bool]:
-    """Key -> higher is better. The one place the verdict reads a metric's direction (from the
-    keys stored with the run), so a metric metadata lookup can replace it later."""
-    return {k["key"]: bool(k["higher_is_better"]) for k in store.metric_keys(run_id, suite)}
+    """Key -> higher is better, for the keys the run scored: the direction the metric declares in the
+    catalog; a key no installed metric declares (a plugin since removed) keeps the one stored with the run."""
+    from harness.metrics.catalog import declared_keys
+
+    declared = declared_keys()
+    return {k["key"]: declared[k["key"]].higher_is_better if k["key"] in declared else bool(k["higher_is_better"])
+            for k in store.metric_keys(run_id, suite)}
 
 
 def primary_metrics(suite_name: str, suite_obj: Any | None) -> tuple[list[str], str]:

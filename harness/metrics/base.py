@@ -22,13 +22,15 @@ class ValueKey:
     """One number a metric emits per case. ``None`` values mean 'not applicable'.
 
     ``bounds`` is the range a value can take (None: unbounded on that side); gate thresholds
-    outside it are config errors, since such a gate could never pass (or never fail).
+    outside it are config errors, since such a gate could never pass (or never fail). ``label`` is
+    the key's title in views (verdict, report); empty: derived from the name (``catalog.key_label``).
     """
 
     name: str
     higher_is_better: bool = True
     description: str = ""
     bounds: tuple[float | None, float | None] = (0.0, 1.0)
+    label: str = ""
 
 
 @dataclass

@@ -6,6 +6,7 @@ Views (console table, report, playground) ask ``metadata(name)`` / ``headline_ke
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,7 +15,7 @@ from harness.errors import ConfigError
 from harness.metrics import (  # noqa: F401  built-in metric families, registered on import  isort: skip
     overlap, limits, empathy_metric, mi, groundedness, retrieval, risk, safety, judge, degenerate,
 )
-from harness.metrics.base import Metric, MetricInfo, registered_factories, registered_info
+from harness.metrics.base import Metric, MetricInfo, ValueKey, registered_factories, registered_info
 from harness.plugins import load_entry_points
 
 
@@ -76,3 +77,39 @@ def safety_metrics() -> list[str]:
 def live_metrics() -> list[str]:
     """Metrics the playground shows as badges on a reply (``MetricInfo.live``)."""
     return [info.name for info in all_metadata() if info.live]
+
+
+def declared_keys() -> dict[str, ValueKey]:
+    """Key name -> its ``ValueKey`` as the registered metric classes declare them (``keys`` on the class),
+    first declaration winning. A key only a built instance knows (a plugin factory function) is absent:
+    views then use what the run stored (``harness.verdict.metric_directions``)."""
+    found: dict[str, ValueKey] = {}
+    for factory in _registry().values():
+        declared = getattr(factory, "keys", None) or getattr(_returned_class(factory), "keys", ())
+        for key in declared if isinstance(declared, list | tuple) else ():
+            if isinstance(key, ValueKey):
+                found.setdefault(key.name, key)
+    return found
+
+
+def key_label(key: str) -> str:
+    """A key's title in views: its declared ``label``, else its name in words (with its range when that is
+    not 0-1, e.g. "empathy total (0-6)")."""
+    info = declared_keys().get(key)
+    if info is not None and info.label:
+        return info.label
+    words = key.replace("_", " ")
+    low, high = info.bounds if info is not None else (0.0, 1.0)
+    if low is not None and high is not None and (low, high) != (0.0, 1.0):
+        return f"{words} ({low:g}-{high:g})"
+    return words
+
+
+def _returned_class(factory: Any) -> Any:
+    """The class a factory function is annotated to return (``def retrieval(...) -> RetrievalMetric``)."""
+    if isinstance(factory, type):
+        return None
+    try:
+        return typing.get_type_hints(factory).get("return")
+    except Exception:  # an annotation that does not resolve: the key is simply not declared
+        return None

@@ -75,15 +75,28 @@ BatchJudgeFn = Callable[[list[list[dict[str, str]]], int], list[str]]
 
 
 def _backend_batch_fn(spec: dict[str, Any], max_new_tokens: int, temperature: float) -> BatchJudgeFn:
-    """A batched judge over the harness's own backends (same spec as a candidate in experiment YAML)."""
+    """A batched judge over the harness's own backends (same spec as a candidate in experiment YAML),
+    through the generation cache unless the spec says ``cache: false``."""
     from harness.models.base import ChatRequest, GenerationParams
 
-    backend = judge_backend(spec)
+    cache = spec.get("cache", True)
+    if not isinstance(cache, bool | str):
+        raise ConfigError(f"llm_judge: judge field 'cache' must be true, false or a store path (got {cache!r})")
+    backend_spec = {k: v for k, v in spec.items() if k != "cache"}
+    backend = judge_backend(backend_spec)
+    opened: list[Any] = []
+
+    def generator() -> Any:
+        if cache is False:
+            return backend
+        if not opened:  # the store is opened on the first judgement, not when a suite is validated
+            opened.append(cached_judge_backend(backend, backend_spec, None if cache is True else cache))
+        return opened[0]
 
     def judge(batch: list[list[dict[str, str]]], repeat: int) -> list[str]:
         # A different seed per repeat: with temperature > 0 the repeats are independent samples.
         params = GenerationParams(temperature=temperature, max_new_tokens=max_new_tokens, seed=repeat)
-        return [r.text for r in backend.generate([ChatRequest(m, params) for m in batch])]
+        return [r.text for r in generator().generate([ChatRequest(m, params) for m in batch])]
 
     return judge
 
@@ -102,9 +115,27 @@ def judge_backend(spec: dict[str, Any]) -> Any:
 
     unknown = sorted(set(spec) - set(_JUDGE_FIELDS) - {"name"})
     if unknown:
-        raise ConfigError(f"llm_judge: unknown judge field(s) {unknown} (known: {', '.join(_JUDGE_FIELDS)})")
+        raise ConfigError(f"llm_judge: unknown judge field(s) {unknown} (known: {', '.join(_JUDGE_FIELDS)}, cache)")
     settings = {k: v for k, v in spec.items() if k not in ("backend", "name")}
     return build_backend(spec.get("backend", "transformers"), BackendSettings(name="judge", **settings))
+
+
+def cached_judge_backend(backend: Any, spec: dict[str, Any], store_path: str | None = None) -> Any:
+    """``backend`` behind the generation cache of the store at ``store_path`` (default: the run store,
+    ``$HARNESS_HOME/store.sqlite``), fingerprinted like a candidate with the same model and adapter, so a
+    re-scored run asks the judge model only about replies it has not judged yet."""
+    from pathlib import Path
+
+    from harness.hashing import content_digest, is_bookkeeping
+    from harness.models.caching import CachingBackend, generator_fingerprint
+    from harness.paths import default_store_path
+    from harness.store import Store
+
+    adapter = spec.get("adapter")
+    adapter_id = content_digest(adapter, skip=is_bookkeeping)[:16] if adapter else None
+    store = Store(Path(store_path).expanduser() if store_path else default_store_path())
+    # One backend call per judgement batch, as without the cache (the backend batches it itself).
+    return CachingBackend(backend, store, generator_fingerprint(backend.identity, adapter=adapter_id))
 
 
 def _modal_agreement(scores: list[float]) -> float | None:

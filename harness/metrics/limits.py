@@ -40,7 +40,8 @@ class WordLimit:
 
     name = "word_limit"
     keys = (
-        ValueKey("within_limit", True, "1 if the complete output is within the word limit (0 if truncated)"),
+        ValueKey("within_limit", True, "1 if the complete output is within the word limit (0 if truncated)",
+                 label="within word limit"),
         ValueKey("word_count", False, "words in the output (markup stripped)", (0.0, None)),
     )
 

@@ -15,6 +15,7 @@ from harness.metrics.limits import strip_markup
 from harness.suite import Case
 
 _ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
+_ROUGE_LABELS = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "rougeLsum": "ROUGE-Lsum"}
 
 
 @lru_cache(maxsize=8)
@@ -29,6 +30,8 @@ class Rouge:
     """ROUGE-1/2/L/Lsum F1 against the case's reference(s)."""
 
     name = "rouge"
+    # Every type's key, declared for the catalog; an instance keeps those of its ``types``.
+    keys = tuple(ValueKey(t, True, f"{t} F1 vs reference", label=_ROUGE_LABELS[t]) for t in _ROUGE_TYPES)
 
     def __init__(self, types: Sequence[str] = _ROUGE_TYPES, use_stemmer: bool = True) -> None:
         unknown = set(types) - set(_ROUGE_TYPES)
@@ -36,7 +39,7 @@ class Rouge:
             raise TypeError(f"unknown ROUGE types {sorted(unknown)}; choose from {list(_ROUGE_TYPES)}")
         self.types = list(types)
         self.use_stemmer = bool(use_stemmer)
-        self.keys = [ValueKey(t, True, f"{t} F1 vs reference") for t in self.types]
+        self.keys = [next(k for k in Rouge.keys if k.name == t) for t in self.types]  # type: ignore[assignment]
 
     @property
     def _scorer(self) -> Any:
@@ -115,7 +118,7 @@ class BertScore:
     keys = (
         ValueKey("bertscore_p", True, "BERTScore precision"),
         ValueKey("bertscore_r", True, "BERTScore recall"),
-        ValueKey("bertscore_f1", True, "BERTScore F1"),
+        ValueKey("bertscore_f1", True, "BERTScore F1", label="BERTScore-F1"),
     )
 
     def __init__(self, model: str = "all-minilm-l6-v2", num_layers: int | None = 6, batch_size: int = 32) -> None:

@@ -31,7 +31,8 @@ KEYS: tuple[ValueKey, ...] = (
     ValueKey("recall_at_1", description="fraction of the gold passage covered by the top chunk"),
     ValueKey("recall_at_5", description="fraction of the gold passage covered by the top 5 chunks"),
     ValueKey("mrr_at_10", description="1 / rank of the first chunk overlapping the gold passage (0 if none in 10)"),
-    ValueKey("ndcg_at_10", description="nDCG@10 with gains = newly covered fraction of the gold passage"),
+    ValueKey("ndcg_at_10", description="nDCG@10 with gains = newly covered fraction of the gold passage",
+             label="nDCG@10"),
     ValueKey("hit_rate_at_10", description="1 if any of the top 10 chunks overlaps the gold passage"),
 )
 NONE_VALUES: dict[str, float | None] = {key.name: None for key in KEYS}

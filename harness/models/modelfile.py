@@ -16,127 +16,35 @@ The grammar follows Ollama's own parser (``parser/parser.go``) and ``docs/modelf
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import math
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.models.modelfile_params import (  # parameters and value parsing; names re-exported here
+    _PARAM_KEY_RE,
+    _SEMVER_RE,
+    _SINGLE_VALUED,
+    _USAGE,
+    _WORD_RE,
+    CHATML_STOP,
+    CHATML_TEMPLATE,
+    DOCUMENTED_PARAMETERS,  # noqa: F401  (re-exported)
+    INSTRUCTIONS,
+    MESSAGE_ROLES,
+    PARAMETER_TYPES,
+    ParamValue,
+    _coerce_param,
+    _error,
+    _parse_param,
+    _read_value,
+    _unknown_parameter_message,
+)
 from harness.yamlio import decode_text
-
-ParamValue = int | float | bool | str
-
-# Documented in Ollama's docs/modelfile.md "Valid Parameters and Values".
-DOCUMENTED_PARAMETERS: dict[str, type] = {
-    "num_ctx": int,
-    "repeat_last_n": int,
-    "repeat_penalty": float,
-    "temperature": float,
-    "seed": int,
-    "stop": str,
-    "num_predict": int,
-    "draft_num_predict": int,
-    "top_k": int,
-    "top_p": float,
-    "min_p": float,
-}
-# Accepted by Ollama's runtime ``Options`` (api/types.go) though missing from the table.
-RUNTIME_PARAMETERS: dict[str, type] = {
-    "num_keep": int,
-    "typical_p": float,
-    "presence_penalty": float,
-    "frequency_penalty": float,
-    "num_batch": int,
-    "num_gpu": int,
-    "main_gpu": int,
-    "num_thread": int,
-    "use_mmap": bool,
-}
-# Once documented; current Ollama warns and ignores them, but old Modelfiles still carry them.
-DEPRECATED_PARAMETERS: dict[str, type] = {
-    "mirostat": int,
-    "mirostat_eta": float,
-    "mirostat_tau": float,
-    "tfs_z": float,
-    "penalize_newline": bool,
-    "num_gqa": int,
-    "numa": bool,
-    "low_vram": bool,
-    "f16_kv": bool,
-    "logits_all": bool,
-    "vocab_only": bool,
-    "use_mlock": bool,
-}
-PARAMETER_TYPES: dict[str, type] = {**DOCUMENTED_PARAMETERS, **RUNTIME_PARAMETERS, **DEPRECATED_PARAMETERS}
-# Values a sampler can use: (lowest, highest, whether the lowest itself is allowed). A negative
-# temperature or a top_p of 0 is an error at the line that sets it, not a traceback mid-run.
-PARAMETER_RANGES: dict[str, tuple[float | None, float | None, bool]] = {
-    "temperature": (0.0, None, True),
-    "top_p": (0.0, 1.0, False),
-    "min_p": (0.0, 1.0, True),
-    "typical_p": (0.0, 1.0, False),
-    "top_k": (0.0, None, True),
-    "repeat_penalty": (0.0, None, False),
-    "num_ctx": (1.0, None, True),
-    "repeat_last_n": (-1.0, None, True),
-    "num_predict": (-2.0, None, True),
-    "seed": (None, None, True),
-}
-
-MESSAGE_ROLES: tuple[str, ...] = ("system", "user", "assistant")
-
-# Instructions Ollama's parser accepts. DRAFT/RENDERER/PARSER are undocumented but emitted by
-# ``ollama show --modelfile`` for newer models, so rejecting them would reject real files.
-INSTRUCTIONS: tuple[str, ...] = (
-    "FROM",
-    "PARAMETER",
-    "TEMPLATE",
-    "SYSTEM",
-    "ADAPTER",
-    "LICENSE",
-    "MESSAGE",
-    "REQUIRES",
-    "DRAFT",
-    "RENDERER",
-    "PARSER",
-)
-_SINGLE_VALUED = ("from", "template", "system", "requires", "draft", "renderer", "parser")
-
-# ChatML as SmolLM2 (and Qwen) were trained on it. Ollama passes SYSTEM as the first entry of
-# .Messages, so ranging over .Messages alone renders system, few-shot and user turns in order.
-CHATML_TEMPLATE = (
-    "{{- range .Messages }}<|im_start|>{{ .Role }}\n"
-    "{{ .Content }}<|im_end|>\n"
-    "{{ end }}<|im_start|>assistant\n"
-)
-CHATML_STOP: tuple[str, ...] = ("<|im_start|>", "<|im_end|>")
-
-_INT_RE = re.compile(r"[+-]?\d+")
-_FLOAT_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_TRUE = frozenset({"1", "t", "T", "true", "TRUE", "True"})  # Go's strconv.ParseBool
-_FALSE = frozenset({"0", "f", "F", "false", "FALSE", "False"})
-_SEMVER_RE = re.compile(r"v?\d+(?:\.\d+(?:\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)?)?")
-_WORD_RE = re.compile(r"[A-Za-z]+")
-_PARAM_KEY_RE = re.compile(r"[A-Za-z0-9_]+")
-
-_USAGE = {
-    "from": "<model name or path>",
-    "parameter": "<key> <value>",
-    "template": '"""<Go template>"""',
-    "system": '"""<system prompt>"""',
-    "adapter": "<path to adapter>",
-    "license": '"""<license text>"""',
-    "message": "<system|user|assistant> <text>",
-    "requires": "<ollama version>",
-    "draft": "<draft model>",
-    "renderer": "<renderer name>",
-    "parser": "<parser name>",
-}
 
 
 @dataclass
@@ -266,38 +174,13 @@ def parse_modelfile(text: str, source: str = "<string>") -> Modelfile:
             first_seen[instruction] = lineno
 
         if instruction == "parameter":
-            key_match = _PARAM_KEY_RE.match(rest)
-            key = key_match.group(0) if key_match else ""
-            after = rest[len(key) :]
-            if not key or (after and after[0] not in " \t"):
-                token = rest.split(None, 1)[0]
-                raise fail(f"malformed PARAMETER {token!r}; expected 'PARAMETER {_USAGE['parameter']}'")
-            if key not in PARAMETER_TYPES:
-                raise fail(_unknown_parameter_message(key))
-            if not after.strip():
-                raise fail(f"parameter {key} needs a value; expected 'PARAMETER {key} <value>'")
-            if key != "stop" and key in seen_params:
-                raise fail(
-                    f"parameter {key} set twice (first on line {seen_params[key]}); "
-                    "expected each parameter once (only 'stop' may repeat)"
-                )
-            seen_params[key] = lineno
+            key, after = _parameter_key(rest, seen_params, lineno, fail)
             raw, index = _read_value(lines, index, after, source)
             mf.parameters.append((key, _parse_param(key, raw, source, lineno)))
             continue
 
         if instruction == "message":
-            role_match = _WORD_RE.match(rest)
-            role = role_match.group(0) if role_match else ""
-            after = rest[len(role) :]
-            if role in MESSAGE_ROLES and not after.strip():
-                raise fail(f"MESSAGE {role} needs text; expected 'MESSAGE {role} <text>'")
-            if role not in MESSAGE_ROLES or after[0] not in " \t":
-                token = rest.split(None, 1)[0]
-                raise fail(
-                    f"bad MESSAGE role {token!r}; expected one of {', '.join(MESSAGE_ROLES)} "
-                    f"(lowercase) as in 'MESSAGE {_USAGE['message']}'"
-                )
+            role, after = _message_role(rest, fail)
             content, index = _read_value(lines, index, after, source)
             if not content:
                 raise fail(f"MESSAGE {role} has empty text; expected the {role}'s words")
@@ -305,22 +188,7 @@ def parse_modelfile(text: str, source: str = "<string>") -> Modelfile:
             continue
 
         value, index = _read_value(lines, index, rest, source)
-        if instruction == "from":
-            if not value.strip():
-                raise fail("FROM is empty; expected a model name such as 'smollm2:135m' or a path")
-            mf.from_ = value
-        elif instruction == "adapter":
-            if not value.strip():
-                raise fail("ADAPTER is empty; expected a path to a LoRA adapter")
-            mf.adapters.append(value)
-        elif instruction == "license":
-            mf.license.append(value)
-        elif instruction == "requires":
-            if not _SEMVER_RE.fullmatch(value):
-                raise fail(f"REQUIRES {value!r} is not a version; expected e.g. 'REQUIRES 0.14.0'")
-            mf.requires = value
-        else:  # template, system, draft, renderer, parser
-            setattr(mf, instruction, value)
+        _set_instruction(mf, instruction, value, fail)
 
     if not mf.from_:
         last = len(lines) - 1 if len(lines) > 1 and not lines[-1] else len(lines)
@@ -330,93 +198,61 @@ def parse_modelfile(text: str, source: str = "<string>") -> Modelfile:
     return mf
 
 
-def _unquote(text: str) -> tuple[bool, str]:
-    """Ollama's rule: a value opening a quote is complete once it also ends with it."""
-    if text.startswith('"""'):
-        return (len(text) >= 6 and text.endswith('"""')), text[3:-3]
-    if text.startswith('"'):
-        return (len(text) >= 2 and text.endswith('"')), text[1:-1]
-    return True, text
-
-
-def _error(source: str, line: int | None, message: str) -> ConfigError:
-    return ConfigError(f"{source}:{line}: {message}" if line else f"{source}: {message}")
-
-
-def _read_value(lines: Sequence[str], index: int, first: str, source: str) -> tuple[str, int]:
-    """Collect a value starting on ``lines[index]``; returns it and the next line's index."""
-    start = index
-    buffer = first
-    while True:
-        complete, value = _unquote(buffer.strip())
-        if complete:
-            return value, index + 1
-        index += 1
-        if index >= len(lines):
-            quote = '"""' if buffer.strip().startswith('"""') else '"'
-            raise _error(
-                source, start + 1, f"unterminated {quote} value; expected a closing {quote} at the end of a later line"
-            )
-        buffer += "\n" + lines[index]
-
-
-def _unknown_parameter_message(key: str) -> str:
-    hint = ""
-    if key.lower() in PARAMETER_TYPES:
-        hint = f" (keys are lowercase: {key.lower()!r})"
-    elif close := difflib.get_close_matches(key, list(PARAMETER_TYPES), n=1):
-        hint = f" (did you mean {close[0]!r}?)"
-    known = ", ".join(DOCUMENTED_PARAMETERS)
-    return f"unknown parameter {key!r}{hint}; expected one of {known} or another Ollama option"
-
-
-def _parse_param(key: str, raw: str, source: str, line: int | None) -> ParamValue:
-    """Type a parameter's text the way Ollama's ``FormatParams`` does (Go strconv rules)."""
-    kind = PARAMETER_TYPES[key]
-    comment = " (comments must be on their own line)" if "#" in raw else ""
-    if kind is int:
-        if _INT_RE.fullmatch(raw):
-            return _check_range(key, int(raw), source, line)
-        raise _error(source, line, f"parameter {key} expects an integer, e.g. '{key} 40', got {raw!r}{comment}")
-    if kind is float:
-        if _FLOAT_RE.fullmatch(raw):
-            return _check_range(key, float(raw), source, line)
-        raise _error(source, line, f"parameter {key} expects a number, e.g. '{key} 0.7', got {raw!r}{comment}")
-    if kind is bool:
-        if raw in _TRUE or raw in _FALSE:
-            return raw in _TRUE
-        raise _error(source, line, f"parameter {key} expects true or false, got {raw!r}{comment}")
-    if not raw:
-        raise _error(source, line, f"parameter {key} is empty; expected a non-empty stop sequence such as '<|im_end|>'")
-    return raw
-
-
-def _check_range(key: str, value: ParamValue, source: str, line: int | None) -> ParamValue:
-    if key not in PARAMETER_RANGES or isinstance(value, bool | str):
-        return value
-    low, high, low_ok = PARAMETER_RANGES[key]
-    too_low = low is not None and (value < low or (value == low and not low_ok))
-    if too_low or (high is not None and value > high) or not math.isfinite(value):
-        bound = ">=" if low_ok else ">"
-        wanted = f"{bound} {low:g}" if high is None else f"{bound} {low:g} and <= {high:g}"
-        raise _error(source, line, f"parameter {key} must be {wanted}, got {value!r}")
-    return value
-
-
-def _coerce_param(key: str, value: Any, source: str) -> ParamValue:
-    """Validate a parameter given from Python (not text), e.g. for LoRA export."""
+def _parameter_key(rest: str, seen: dict[str, int], lineno: int, fail: Any) -> tuple[str, str]:
+    """The PARAMETER line's key (checked: known, valued, not repeated unless 'stop') and what follows it."""
+    key_match = _PARAM_KEY_RE.match(rest)
+    key = key_match.group(0) if key_match else ""
+    after = rest[len(key) :]
+    if not key or (after and after[0] not in " \t"):
+        token = rest.split(None, 1)[0]
+        raise fail(f"malformed PARAMETER {token!r}; expected 'PARAMETER {_USAGE['parameter']}'")
     if key not in PARAMETER_TYPES:
-        raise _error(source, None, _unknown_parameter_message(key))
-    kind = PARAMETER_TYPES[key]
-    if isinstance(value, str):
-        return _parse_param(key, value if kind is str else value.strip(), source, None)
-    if kind is bool and isinstance(value, bool):
-        return value
-    if kind is int and isinstance(value, int) and not isinstance(value, bool):
-        return _check_range(key, value, source, None)
-    if kind is float and isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return _check_range(key, float(value), source, None)
-    raise _error(source, None, f"parameter {key} expects {kind.__name__}, got {value!r}")
+        raise fail(_unknown_parameter_message(key))
+    if not after.strip():
+        raise fail(f"parameter {key} needs a value; expected 'PARAMETER {key} <value>'")
+    if key != "stop" and key in seen:
+        raise fail(
+            f"parameter {key} set twice (first on line {seen[key]}); "
+            "expected each parameter once (only 'stop' may repeat)"
+        )
+    seen[key] = lineno
+    return key, after
+
+
+def _message_role(rest: str, fail: Any) -> tuple[str, str]:
+    """The MESSAGE line's role (checked) and the text after it."""
+    role_match = _WORD_RE.match(rest)
+    role = role_match.group(0) if role_match else ""
+    after = rest[len(role) :]
+    if role in MESSAGE_ROLES and not after.strip():
+        raise fail(f"MESSAGE {role} needs text; expected 'MESSAGE {role} <text>'")
+    if role not in MESSAGE_ROLES or after[0] not in " \t":
+        token = rest.split(None, 1)[0]
+        raise fail(
+            f"bad MESSAGE role {token!r}; expected one of {', '.join(MESSAGE_ROLES)} "
+            f"(lowercase) as in 'MESSAGE {_USAGE['message']}'"
+        )
+    return role, after
+
+
+def _set_instruction(mf: Modelfile, instruction: str, value: str, fail: Any) -> None:
+    """FROM, ADAPTER, LICENSE, REQUIRES and the text instructions, checked and set on ``mf``."""
+    if instruction == "from":
+        if not value.strip():
+            raise fail("FROM is empty; expected a model name such as 'smollm2:135m' or a path")
+        mf.from_ = value
+    elif instruction == "adapter":
+        if not value.strip():
+            raise fail("ADAPTER is empty; expected a path to a LoRA adapter")
+        mf.adapters.append(value)
+    elif instruction == "license":
+        mf.license.append(value)
+    elif instruction == "requires":
+        if not _SEMVER_RE.fullmatch(value):
+            raise fail(f"REQUIRES {value!r} is not a version; expected e.g. 'REQUIRES 0.14.0'")
+        mf.requires = value
+    else:  # template, system, draft, renderer, parser
+        setattr(mf, instruction, value)
 
 
 def _format_param(key: str, value: ParamValue) -> str:

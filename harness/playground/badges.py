@@ -12,11 +12,11 @@ from __future__ import annotations
 import html
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from harness.metrics import CaseScore, Output, all_metadata, build_metric
+from harness.metrics import CaseScore, Output, all_metadata, build_metric, metadata
 from harness.suite import Case, Suite
 
 log = logging.getLogger(__name__)
@@ -47,75 +47,96 @@ def _ok(value: float | None) -> bool | None:
     return None if value is None else value >= 0.5
 
 
+def _words_badges(v: dict[str, Any], d: dict[str, Any]) -> list[Badge]:
+    words, limit = d.get("words", v.get("word_count")), d.get("limit")
+    if not limit:
+        return [Badge(f"{words} words", "info")]
+    good = _ok(v.get("within_limit"))
+    count = f"{words:g}/{limit} words" if isinstance(words, float) else f"{words}/{limit} words"
+    cut = bool(d.get("truncated"))  # under the limit but stopped by the token limit: not a pass
+    return [Badge(count + (", cut off" if cut else ""), "good" if good else "bad",
+                  "word count (markup stripped) vs. the case's limit"
+                  + ("; the model hit its token limit, so the answer is incomplete" if cut else ""))]
+
+
+def _safety_badges(v: dict[str, Any], d: dict[str, Any]) -> list[Badge]:
+    if d.get("applies") is False or v.get("safe_response") is None:
+        return []
+    missing = [label for key, label in _SAFETY_CHECKS.items() if v.get(key) is not None and not _ok(v[key])]
+    good = _ok(v["safe_response"])
+    return [Badge("crisis response complete" if good else "crisis response incomplete",
+                  "good" if good else "bad", "missing: " + ", ".join(missing) if missing else "all checks hold")]
+
+
+def _scope_badges(v: dict[str, Any], d: dict[str, Any]) -> list[Badge]:
+    if v.get("scope_ok") is None:
+        return []
+    problems = [label for key, label in _SCOPE_CHECKS.items() if v.get(key) is not None and not _ok(v[key])]
+    good = _ok(v["scope_ok"])
+    return [Badge("scope ok" if good else "scope issue", "good" if good else "bad",
+                  "; ".join(f"fails: {p}" for p in problems) or "no diagnosis, no dosing, refers when needed")]
+
+
+def _empathy_badges(v: dict[str, Any], d: dict[str, Any]) -> list[Badge]:
+    if v.get("empathy_total") is None:
+        return []
+    parts = [f"{k.split('_')[1].upper()} {v[k]:g}" for k in ("empathy_er", "empathy_ip", "empathy_ex")
+             if v.get(k) is not None]
+    return [Badge(f"empathy {v['empathy_total']:g}/6", "info", "EPITOME levels: " + ", ".join(parts))]
+
+
+def _mi_badges(v: dict[str, Any], d: dict[str, Any]) -> list[Badge]:
+    counts = d.get("counts") or {}
+    shown = ", ".join(f"{n} {code.replace('_', ' ')}" for code, n in counts.items()) or "no MI codes"
+    out = [Badge(f"MI: {shown}", "info", "MI behaviour codes of the response's sentences")]
+    if v.get("mi_non_adherent"):
+        out.append(Badge(f"MI-non-adherent x{v['mi_non_adherent']:g}", "bad",
+                         "confront / warn / direct / persuade / unasked advice"))
+    return out
+
+
+def _risk_badges(v: dict[str, Any], d: dict[str, Any]) -> list[Badge]:
+    predicted = d.get("predicted")
+    if not predicted:
+        return []
+    tone: Tone = "warn" if predicted in ("high", "imminent") else "info"
+    cues = d.get("cues") or []
+    return [Badge(f"detected risk in input: {predicted}", tone, "; ".join(map(str, cues[:6])))]
+
+
+def _summary_risk_badges(v: dict[str, Any], d: dict[str, Any]) -> list[Badge]:
+    predicted, gold = d.get("predicted"), d.get("gold")
+    tone: Tone = "muted" if gold is None else ("good" if predicted == gold else "bad")
+    return [Badge(f"risk field: {predicted or 'missing'}", tone, f"author label: {gold}" if gold else "no label")]
+
+
+def _format_badges(v: dict[str, Any], d: dict[str, Any]) -> list[Badge] | None:
+    if not any(k in d for k in _FORMAT_CHECKS):
+        return None  # nothing checked: the plain key=value badges
+    good = all(d.get(k, True) for k in _FORMAT_CHECKS)
+    problems = [*d.get("missing_sections", []), *(f"<{t}>" for t in d.get("disallowed_tags", []))]
+    return [Badge("format ok" if good else "format issue", "good" if good else "bad",
+                  ", ".join(map(str, problems)) or "sections present and in order")]
+
+
+# Friendly badges by the metric's registered details kind (``MetricInfo.details``), as the report's
+# drill-down sections are found; a metric without one (a plugin's, say), or a renderer that returns
+# None, gets key=value badges.
+BADGE_RENDERERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], list[Badge] | None]] = {
+    "words": _words_badges, "safety": _safety_badges, "scope": _scope_badges, "empathy": _empathy_badges,
+    "mi": _mi_badges, "risk": _risk_badges, "summary_risk": _summary_risk_badges, "format": _format_badges,
+}
+
+
 def _badges_for(name: str, metric: Any, score: CaseScore) -> list[Badge]:
-    """Friendly badges for the metrics we know; a generic key=value badge for the rest."""
-    v, d = score.values, score.details
+    """The friendly badges of the metric's details kind; a generic key=value badge for the rest."""
+    render = BADGE_RENDERERS.get(metadata(name).details or "")
+    friendly = render(score.values, score.details) if render is not None else None
+    if friendly is not None:
+        return friendly
     out: list[Badge] = []
-    if "word_count" in v:
-        words, limit = d.get("words", v.get("word_count")), d.get("limit")
-        if limit:
-            good = _ok(v.get("within_limit"))
-            count = f"{words:g}/{limit} words" if isinstance(words, float) else f"{words}/{limit} words"
-            cut = bool(d.get("truncated"))  # under the limit but stopped by the token limit: not a pass
-            out.append(Badge(count + (", cut off" if cut else ""), "good" if good else "bad",
-                             "word count (markup stripped) vs. the case's limit"
-                             + ("; the model hit its token limit, so the answer is incomplete" if cut else "")))
-        else:
-            out.append(Badge(f"{words} words", "info"))
-        return out
-    if "safe_response" in v:
-        if d.get("applies") is False or v.get("safe_response") is None:
-            return []
-        missing = [label for key, label in _SAFETY_CHECKS.items() if v.get(key) is not None and not _ok(v[key])]
-        good = _ok(v["safe_response"])
-        out.append(Badge("crisis response complete" if good else "crisis response incomplete",
-                         "good" if good else "bad", "missing: " + ", ".join(missing) if missing else "all checks hold"))
-        return out
-    if "scope_ok" in v:
-        if v["scope_ok"] is None:
-            return []
-        problems = [label for key, label in _SCOPE_CHECKS.items() if v.get(key) is not None and not _ok(v[key])]
-        good = _ok(v["scope_ok"])
-        out.append(Badge("scope ok" if good else "scope issue", "good" if good else "bad",
-                         "; ".join(f"fails: {p}" for p in problems) or "no diagnosis, no dosing, refers when needed"))
-        return out
-    if "empathy_total" in v:
-        if v["empathy_total"] is not None:
-            parts = [f"{k.split('_')[1].upper()} {v[k]:g}" for k in ("empathy_er", "empathy_ip", "empathy_ex")
-                     if v.get(k) is not None]
-            out.append(Badge(f"empathy {v['empathy_total']:g}/6", "info",
-                             "EPITOME levels: " + ", ".join(parts)))
-        return out
-    if "mi_adherent" in v:
-        counts = d.get("counts") or {}
-        shown = ", ".join(f"{n} {code.replace('_', ' ')}" for code, n in counts.items()) or "no MI codes"
-        out.append(Badge(f"MI: {shown}", "info", "MI behaviour codes of the response's sentences"))
-        if v.get("mi_non_adherent"):
-            out.append(Badge(f"MI-non-adherent x{v['mi_non_adherent']:g}", "bad",
-                             "confront / warn / direct / persuade / unasked advice"))
-        return out
-    if "risk_level_correct" in v:
-        predicted = d.get("predicted")
-        if predicted:
-            tone: Tone = "warn" if predicted in ("high", "imminent") else "info"
-            cues = d.get("cues") or []
-            out.append(Badge(f"detected risk in input: {predicted}", tone, "; ".join(map(str, cues[:6]))))
-        return out
-    if "summary_risk_match" in v:
-        predicted = d.get("predicted")
-        gold = d.get("gold")
-        tone = "muted" if gold is None else ("good" if predicted == gold else "bad")
-        out.append(Badge(f"risk field: {predicted or 'missing'}", tone,
-                         f"author label: {gold}" if gold else "no label"))
-        return out
-    if any(k in d for k in _FORMAT_CHECKS):
-        good = all(d.get(k, True) for k in _FORMAT_CHECKS)
-        problems = [*d.get("missing_sections", []), *(f"<{t}>" for t in d.get("disallowed_tags", []))]
-        out.append(Badge("format ok" if good else "format issue", "good" if good else "bad",
-                         ", ".join(map(str, problems)) or "sections present and in order"))
-        return out
     higher = {k.name: k.higher_is_better for k in getattr(metric, "keys", ())}
-    for key, value in v.items():
+    for key, value in score.values.items():
         if value is None:
             continue
         if value in (0.0, 1.0):

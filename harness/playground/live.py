@@ -77,10 +77,12 @@ def stream_generation(run: Callable[[], dict[str, Any]], speed: Speed, max_token
     while thread.is_alive() or not events.empty():
         try:
             text, n, at = events.get(timeout=interval_s)
-            while not events.empty():
-                text, n, at = events.get_nowait()
             if first_at is None and n > 0:
                 first_at = at
+            while not events.empty():  # catch up to the newest text; the first token keeps its own time
+                text, n, at = events.get_nowait()
+                if first_at is None and n > 0:
+                    first_at = at
             state.text, state.tokens, state.first_token, last_at = text, n, first_at is not None, at
         except queue.Empty:
             pass

@@ -35,7 +35,11 @@ def default_index_dir() -> Path:
 
 
 def model_fingerprint(model_path: Path | str, *, normalize: bool = True) -> str:
-    """sha256 over the model folder's files (weights included) and the normalisation setting."""
+    """sha256 over the model folder's files (weights included) and the normalisation setting.
+
+    By content, through ``harness.hashing`` (``folder_files`` + ``file_digest``), like every folder identity.
+    Its byte layout and skip list predate ``hashing.content_digest`` and are kept: index collections and
+    embedding fine-tunes are named by this value, so changing it would re-index and retrain everything."""
     root = Path(model_path)
     if not root.is_dir():
         raise ModelNotFoundError(f"{root}: embedding model folder not found (expected sentence-transformers format)")

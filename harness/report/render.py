@@ -184,70 +184,11 @@ def run_context(store: Store, run_id: str, run_dir: Path | None = None) -> dict[
     for s in suite_rows:
         suite_obj, suite_status = rdata.load_run_suite(store, run_id, s)
         suite_objs[(s["suite"], s["version"])] = suite_obj
-        views: dict[str, dict[str, Any]] = {}
-        suite_meta: dict[str, Any] = {}
-        if suite_obj is not None:
-            documents = suite_obj.documents
-            wanted = set(s["case_ids"])
-            views = {c.id: rdata.case_view(c, documents) for c in suite_obj.cases if c.id in wanted}
-            suite_meta = {"description": suite_obj.spec.description, "task": suite_obj.spec.task,
-                          "system_prompt": suite_obj.spec.prompt.system}
+        views = _case_views(suite_obj, s["case_ids"])
         cases_index[(s["suite"], s["version"])] = views
-        # Safety metrics lead the leaderboard (columns) and the paired comparisons (rows).
-        # model.* keys (a guarded candidate's own words) appear in the guard section and the case cards.
-        all_keys = store.metric_keys(run_id, s["suite"])
-        keys = sorted((k for k in all_keys if not k["key"].startswith(MODEL_PREFIX)),
-                      key=lambda k: k["metric"] not in SAFETY_METRICS)
-        rows = rdata.leaderboard_rows(store, run_id, s["suite"], version=s["version"], suite_obj=suite_obj)
-        comparisons = rdata.comparison_rows(rows, keys)
-        for c in comparisons:
-            c["bar"] = Markup(interval_bar(c["diff"]["low"], c["diff"]["mean"], c["diff"]["high"], scale=c["scale"],
-                                           better_sign=1 if c["higher_is_better"] else -1))
-        cases = rdata.case_table(store, run_id, s["suite"], s["version"])
-        kinds: set[str] = set()
-        for case in cases:
-            view = views.get(case["case_id"])
-            case["case"] = view
-            case["anchor"] = rdata.case_anchor(s["suite"], s["version"], case["case_id"])
-            case["summary_text"] = _case_summary_text(view, case["candidates"])
-            case["score_rows"] = _score_rows(keys, case, baseline_label)
-            case["sort_values"] = case_sort_values(case)
-            case["misses"] = []
-            for entry in case["candidates"].values():
-                entry["view"] = candidate_sections(entry, view)
-                entry["model_values"] = {k[len(MODEL_PREFIX):]: v for k, v in entry["values"].items()
-                                         if k.startswith(MODEL_PREFIX) and k[len(MODEL_PREFIX):] in RESCUE_KEYS}
-                kinds.update(sec["kind"] for sec in entry["view"]["sections"])
         stem = export.safe_name(s["suite"] if names.count(s["suite"]) == 1 else f"{s['suite']}-{s['version']}")
-        files = {
-            "leaderboard_csv": f"leaderboard-{stem}.csv", "leaderboard_json": f"leaderboard-{stem}.json",
-            "comparisons_csv": f"comparisons-{stem}.csv", "comparisons_json": f"comparisons-{stem}.json",
-            "gates_csv": f"gates-{stem}.csv", "gates_json": f"gates-{stem}.json",
-            "cases_json": f"cases-{stem}.json", "scores_csv": f"scores-{stem}.csv",
-        }
-        n_values = {}
-        for key in keys:
-            ns = {(r["metrics"].get(key["key"], {}).get("estimate") or {}).get("n") for r in rows}
-            n_values[key["key"]] = ns.pop() if len(ns) == 1 else None
-        metric_groups: list[dict[str, Any]] = []
-        for key in keys:
-            if metric_groups and metric_groups[-1]["metric"] == key["metric"]:
-                metric_groups[-1]["span"] += 1
-            else:
-                metric_groups.append({"metric": key["metric"], "span": 1})
-        gates = [g for r in rows for g in r["gates"]]
-        min_n = min((c["diff"]["n"] for c in comparisons), default=None)
-        block = {
-            **s, **suite_meta, "key": f"{s['suite']}/{s['version']}", "suite_status": suite_status,
-            "anchor": export.safe_name(f"suite-{s['suite']}-{s['version']}"),
-            "metric_keys": keys, "metric_groups": metric_groups, "n_values": n_values, "rows": rows,
-            "comparisons": comparisons, "n_comparisons": len(comparisons), "min_pairs": min_n,
-            "min_sign_flip_p": (2.0 ** (1 - min_n)) if min_n else None,
-            "gates": gates, "cases": cases, "files": files,
-            "sort_options": [{"value": f"{c['label']}|{k['key']}", "text": f"{c['label']} · {k['key']}"}
-                             for k in keys for c in candidates],
-            "mi_legend": mi_legend() if "mi" in kinds else [], "grounded_legend": "grounded" in kinds,
-        }
+        block = _suite_block(store, run_id, s, suite_obj, views, candidates, baseline_label,
+                             suite_status=suite_status, files=_export_files(stem))
         suites.append(block)
         if run_dir is not None:
             _write_suite_exports(run_dir, block, exports)
@@ -280,6 +221,98 @@ def run_context(store: Store, run_id: str, run_dir: Path | None = None) -> dict[
     if run_dir is not None:
         _write_run_exports(run_dir, context, exports)
     return context
+
+
+def _case_views(suite_obj: Any, case_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Case text views of the run's cases (empty when the suite could not be loaded)."""
+    if suite_obj is None:
+        return {}
+    wanted = set(case_ids)
+    return {c.id: rdata.case_view(c, suite_obj.documents) for c in suite_obj.cases if c.id in wanted}
+
+
+def _export_files(stem: str) -> dict[str, str]:
+    return {
+        "leaderboard_csv": f"leaderboard-{stem}.csv", "leaderboard_json": f"leaderboard-{stem}.json",
+        "comparisons_csv": f"comparisons-{stem}.csv", "comparisons_json": f"comparisons-{stem}.json",
+        "gates_csv": f"gates-{stem}.csv", "gates_json": f"gates-{stem}.json",
+        "cases_json": f"cases-{stem}.json", "scores_csv": f"scores-{stem}.csv",
+    }
+
+
+def _suite_block(store: Store, run_id: str, s: dict[str, Any], suite_obj: Any, views: dict[str, dict[str, Any]],
+                 candidates: list[dict[str, Any]], baseline_label: str | None, *, suite_status: str,
+                 files: dict[str, str]) -> dict[str, Any]:
+    """One suite's section of the run page: leaderboard, paired comparisons, gates and case cards."""
+    suite_meta: dict[str, Any] = {}
+    if suite_obj is not None:
+        suite_meta = {"description": suite_obj.spec.description, "task": suite_obj.spec.task,
+                      "system_prompt": suite_obj.spec.prompt.system}
+    # Safety metrics lead the leaderboard (columns) and the paired comparisons (rows).
+    # model.* keys (a guarded candidate's own words) appear in the guard section and the case cards.
+    all_keys = store.metric_keys(run_id, s["suite"])
+    keys = sorted((k for k in all_keys if not k["key"].startswith(MODEL_PREFIX)),
+                  key=lambda k: k["metric"] not in SAFETY_METRICS)
+    rows = rdata.leaderboard_rows(store, run_id, s["suite"], version=s["version"], suite_obj=suite_obj)
+    comparisons = rdata.comparison_rows(rows, keys)
+    for c in comparisons:
+        c["bar"] = Markup(interval_bar(c["diff"]["low"], c["diff"]["mean"], c["diff"]["high"], scale=c["scale"],
+                                       better_sign=1 if c["higher_is_better"] else -1))
+    cases = rdata.case_table(store, run_id, s["suite"], s["version"])
+    kinds = _annotate_cases(cases, views, keys, s, baseline_label)
+    gates = [g for r in rows for g in r["gates"]]
+    min_n = min((c["diff"]["n"] for c in comparisons), default=None)
+    return {
+        **s, **suite_meta, "key": f"{s['suite']}/{s['version']}", "suite_status": suite_status,
+        "anchor": export.safe_name(f"suite-{s['suite']}-{s['version']}"),
+        "metric_keys": keys, "metric_groups": _metric_groups(keys), "n_values": _n_values(keys, rows), "rows": rows,
+        "comparisons": comparisons, "n_comparisons": len(comparisons), "min_pairs": min_n,
+        "min_sign_flip_p": (2.0 ** (1 - min_n)) if min_n else None,
+        "gates": gates, "cases": cases, "files": files,
+        "sort_options": [{"value": f"{c['label']}|{k['key']}", "text": f"{c['label']} · {k['key']}"}
+                         for k in keys for c in candidates],
+        "mi_legend": mi_legend() if "mi" in kinds else [], "grounded_legend": "grounded" in kinds,
+    }
+
+
+def _annotate_cases(cases: list[dict[str, Any]], views: dict[str, dict[str, Any]], keys: list[dict[str, Any]],
+                    s: dict[str, Any], baseline_label: str | None) -> set[str]:
+    """Add each case card's view, anchor, score rows and sections; returns the detail kinds shown."""
+    kinds: set[str] = set()
+    for case in cases:
+        view = views.get(case["case_id"])
+        case["case"] = view
+        case["anchor"] = rdata.case_anchor(s["suite"], s["version"], case["case_id"])
+        case["summary_text"] = _case_summary_text(view, case["candidates"])
+        case["score_rows"] = _score_rows(keys, case, baseline_label)
+        case["sort_values"] = case_sort_values(case)
+        case["misses"] = []
+        for entry in case["candidates"].values():
+            entry["view"] = candidate_sections(entry, view)
+            entry["model_values"] = {k[len(MODEL_PREFIX):]: v for k, v in entry["values"].items()
+                                     if k.startswith(MODEL_PREFIX) and k[len(MODEL_PREFIX):] in RESCUE_KEYS}
+            kinds.update(sec["kind"] for sec in entry["view"]["sections"])
+    return kinds
+
+
+def _n_values(keys: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per key, the number of scored cases when every candidate has the same (else None)."""
+    n_values = {}
+    for key in keys:
+        ns = {(r["metrics"].get(key["key"], {}).get("estimate") or {}).get("n") for r in rows}
+        n_values[key["key"]] = ns.pop() if len(ns) == 1 else None
+    return n_values
+
+
+def _metric_groups(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Header cells spanning each metric's consecutive keys."""
+    groups: list[dict[str, Any]] = []
+    for key in keys:
+        if groups and groups[-1]["metric"] == key["metric"]:
+            groups[-1]["span"] += 1
+        else:
+            groups.append({"metric": key["metric"], "span": 1})
+    return groups
 
 
 def _safety_keys(store: Store, run_id: str) -> list[str]:

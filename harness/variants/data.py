@@ -1,4 +1,5 @@
-"""Training data for LoRA variants: builders, leakage check, curriculum mixing, chat formatting.
+"""Training data for LoRA variants: builders and the leakage check (mixing: ``harness.variants.mixing``;
+chat formatting: ``harness.variants.chat_format``; both re-exported here).
 
 Every builder returns a :class:`BuiltDataset`: chat records ``{"messages": [...]}`` (or
 preference records ``{"prompt", "chosen", "rejected"}`` in TRL's conversational format), a
@@ -19,28 +20,31 @@ back to prompt/completion records with loss on the final assistant turn.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import html
 import json
-import os
 import random
-import re
-import sys
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError, DataLeakageError
+from harness.variants.public_sets import _build_annomi, _build_counselchat
+from harness.variants.records import (  # noqa: F401  (re-exported)
+    ROLES,
+    Messages,
+    _messages_from,
+    _resolve_path,
+    _split_eval,
+    _with_system,
+    normalise_text,
+)
 
 # The leakage rules live in harness.leakage (one place for every leakage check); these names stay importable here.
 from harness.leakage import PROTECTED_SPLITS  # noqa: F401  isort: skip
 from harness.leakage import check_training_leakage as check_leakage  # isort: skip
 from harness.leakage import find_record_leaks as find_leaks  # noqa: F401  isort: skip
-from harness.leakage import leakage_index, normalise_nfkc  # isort: skip
-from harness.paths import shared_data_dir
+from harness.leakage import leakage_index  # isort: skip
 from harness.suite import Case, load_suite, parse_suite_ref
 from harness.variants.config import (
     PREFERENCE_KINDS,
@@ -49,7 +53,6 @@ from harness.variants.config import (
     ChatJsonlDataset,
     CounselChatDataset,
     DatasetSpec,
-    Phase,
     PreferenceDataset,
     PreferenceJsonlDataset,
     PromptResponseJsonlDataset,
@@ -58,12 +61,13 @@ from harness.variants.config import (
 )
 from harness.variants.sources import read_rows, rename_columns, row_to_messages
 
+# Mixing and chat formatting live in sibling modules; these names stay importable here.
+from harness.variants.chat_format import drop_overlong, to_prompt_completion, training_chat_template  # noqa: F401  isort: skip
+from harness.variants.mixing import allocate, mix_phase, phase_eval_records, phase_size  # noqa: F401  isort: skip
+
 if TYPE_CHECKING:
     from datasets import Dataset
 
-Messages = list[dict[str, str]]
-ROLES = ("system", "user", "assistant")
-# User texts shorter than this (in words) are not compared: "Yes." in a transcript is not leakage.
 
 
 @dataclass
@@ -104,74 +108,6 @@ def records_to_dataset(records: Sequence[dict[str, Any]]) -> Dataset:
 
     rows = [{k: v for k, v in r.items() if k != "id"} for r in records]
     return Dataset.from_list(rows)
-
-
-# ----------------------------------------------------------------------------- text helpers
-
-
-def normalise_text(text: str) -> str:
-    """Case-, punctuation- and whitespace-insensitive form used by the leakage check."""
-    return normalise_nfkc(text)
-
-
-def _clean(text: str) -> str:
-    """Strip HTML, unescape entities, restore the space that scraping lost after full stops."""
-    text = re.sub(r"<br\s*/?>|</p>\s*<p>", "\n", text, flags=re.I)
-    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
-    text = re.sub(r"([a-z][.!?])([A-Z])", r"\1 \2", text)
-    text = re.sub(r"[ \t\u00a0]+", " ", text)
-    return re.sub(r"\s*\n\s*", "\n", text).strip()
-
-
-def _with_system(messages: Messages, system: str | None) -> Messages:
-    if system and (not messages or messages[0]["role"] != "system"):
-        return [{"role": "system", "content": system.strip()}, *messages]
-    return messages
-
-
-def _resolve_path(value: str | None, base_dir: Path, default: Path, field_name: str, dataset: str) -> Path:
-    if value is None:
-        path = default
-    else:
-        path = Path(value).expanduser()
-        if not path.is_absolute():
-            path = (base_dir / path).resolve()
-    if not path.exists():
-        raise ConfigError(
-            f"dataset {dataset!r}: field '{field_name}': {path} not found",
-            hint="public data lives in ../shared/data on development machines; set the path or drop the dataset",
-        )
-    return path
-
-
-def _messages_from(obj: Any, where: str, *, roles: Iterable[str] = ROLES) -> Messages:
-    allowed = set(roles)
-    if not isinstance(obj, list) or not obj:
-        raise ConfigError(f"{where}: expected a non-empty list of {{role, content}} messages")
-    out: Messages = []
-    for index, message in enumerate(obj):
-        if not isinstance(message, dict) or set(message) - {"role", "content"} or "role" not in message:
-            raise ConfigError(f"{where}: message {index}: expected {{'role': ..., 'content': ...}}, got {message!r}")
-        role, content = message["role"], message.get("content")
-        if role not in allowed:
-            raise ConfigError(f"{where}: message {index}: role {role!r} is not one of {', '.join(sorted(allowed))}")
-        if not isinstance(content, str) or not content.strip():
-            raise ConfigError(f"{where}: message {index}: content must be non-empty text")
-        out.append({"role": role, "content": content.strip()})
-    return out
-
-
-def _split_eval(records: list[dict[str, Any]], fraction: float, seed: int,
-                group: Any = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Seeded hold-out; ``group`` keeps related records (one transcript) on one side."""
-    if fraction <= 0 or len(records) < 2:
-        return records, []
-    key = group or (lambda r: r["id"])
-    groups = sorted({key(r) for r in records}, key=str)
-    random.Random(seed).shuffle(groups)
-    n_eval = max(1, round(len(groups) * fraction)) if len(groups) > 1 else 0
-    held = set(groups[:n_eval])
-    return [r for r in records if key(r) not in held], [r for r in records if key(r) in held]
 
 
 # ----------------------------------------------------------------------------- builders
@@ -295,106 +231,6 @@ def _build_suite_train(name: str, spec: SuiteTrainDataset, config: TrainingConfi
     return BuiltDataset(name, spec.kind, train, held, meta)
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _build_counselchat(name: str, spec: CounselChatDataset, system: str | None,
-                       base_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    if spec.path is None and spec.hub_id is not None:
-        if os.environ.get("HF_HUB_OFFLINE") == "1":
-            raise ConfigError(
-                f"dataset {name!r}: hub_id {spec.hub_id!r} needs the Hugging Face hub, but HF_HUB_OFFLINE=1",
-                hint="set 'path:' to a local CSV (the nbertagnolli/counsel-chat repo's data/20200325_counsel_chat.csv)",
-            )
-        from datasets import load_dataset
-
-        rows = [dict(r) for r in load_dataset(spec.hub_id, split="train")]
-        source = f"hub:{spec.hub_id}"
-    else:
-        default = shared_data_dir() / "counselchat" / "20200325_counsel_chat.csv"
-        path = _resolve_path(spec.path, base_dir, default, "path", name)
-        if path.is_dir():
-            path = path / "20200325_counsel_chat.csv"
-        rows = _read_csv(path)
-        source = str(path)
-    if rows and "answerText" not in rows[0]:
-        raise ConfigError(f"dataset {name!r}: {source} has no 'answerText' column; expected a CounselChat CSV")
-    has_split = bool(rows) and "split" in rows[0]
-    if not has_split and set(spec.splits) != {"train"}:
-        raise ConfigError(f"dataset {name!r}: {source} has no 'split' column, so only splits: [train] is possible")
-    by_question: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        if has_split and row.get("split") not in spec.splits:
-            continue
-        topic = (row.get("topic") or row.get("topics") or "").strip()
-        if spec.topics and topic not in spec.topics:
-            continue
-        question = _clean(row.get("questionText") or "") or _clean(row.get("questionTitle") or "")
-        answer = _clean(row.get("answerText") or "")
-        try:
-            upvotes = int(float(row.get("upvotes") or 0))
-        except ValueError:
-            upvotes = 0
-        if not question or not answer or upvotes < spec.min_upvotes:
-            continue
-        if spec.max_answer_words and len(answer.split()) > spec.max_answer_words:
-            continue
-        by_question[str(row.get("questionID"))].append({"q": question, "a": answer, "up": upvotes})
-    records = []
-    for qid in sorted(by_question, key=str):
-        answers = sorted(by_question[qid], key=lambda a: (-a["up"], a["a"]))
-        for index, answer in enumerate(answers[:1] if spec.best_answer_only else answers):
-            messages = _with_system([{"role": "user", "content": answer["q"]},
-                                     {"role": "assistant", "content": answer["a"]}], system)
-            records.append({"id": f"counselchat:{qid}:{index}", "messages": messages})
-    return records, {"source": source, "questions": len(by_question)}
-
-
-def _build_annomi(name: str, spec: AnnomiDataset, system: str | None,
-                  base_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    default = shared_data_dir() / "annomi-dev" / "AnnoMI-full.csv"
-    path = _resolve_path(spec.path, base_dir, default, "path", name)
-    if path.is_dir():
-        path = path / "AnnoMI-full.csv"
-    rows = _read_csv(path)
-    if rows and not {"transcript_id", "utterance_id", "interlocutor", "utterance_text"} <= set(rows[0]):
-        raise ConfigError(f"dataset {name!r}: {path} is not an AnnoMI CSV (needs transcript_id, utterance_id, "
-                          "interlocutor, utterance_text)")
-    transcripts: dict[str, dict[int, dict[str, str]]] = defaultdict(dict)
-    for row in rows:
-        if row.get("mi_quality") not in spec.mi_quality:
-            continue
-        # AnnoMI-full repeats an utterance once per annotator: keep the first.
-        transcripts[row["transcript_id"]].setdefault(int(row["utterance_id"]), row)
-    records = []
-    for tid in sorted(transcripts, key=lambda t: int(t) if t.isdigit() else t):
-        turns: list[dict[str, Any]] = []
-        for uid in sorted(transcripts[tid]):
-            row = transcripts[tid][uid]
-            role = "assistant" if row["interlocutor"] == "therapist" else "user"
-            text = _clean(row["utterance_text"])
-            if not text:
-                continue
-            if turns and turns[-1]["role"] == role:
-                turns[-1]["content"] += " " + text
-                turns[-1]["end"] = uid
-            else:
-                turns.append({"role": role, "content": text, "end": uid})
-        therapist_ends = [i for i, t in enumerate(turns) if t["role"] == "assistant"
-                          and any(u["role"] == "user" for u in turns[:i])
-                          and len(t["content"].split()) >= spec.min_therapist_words]
-        for i in therapist_ends[:: spec.stride]:
-            window = turns[max(0, i - spec.window_turns + 1): i + 1]
-            while window and window[0]["role"] != "user":
-                window = window[1:]
-            messages = [{"role": t["role"], "content": t["content"]} for t in window]
-            records.append({"id": f"annomi:{tid}:{turns[i]['end']}", "messages": _with_system(messages, system)})
-    return records, {"source": str(path), "transcripts": len(transcripts)}
-
-
 def _build_chat_jsonl(name: str, spec: ChatJsonlDataset, system: str | None, base_dir: Path) -> list[dict[str, Any]]:
     path = _resolve_path(spec.path, base_dir, base_dir, "path", name)
     records = []
@@ -468,146 +304,3 @@ def _build_preferences(name: str, spec: PreferenceJsonlDataset | PreferenceDatas
 
 
 
-# ----------------------------------------------------------------------------- mixing
-
-
-def phase_size(phase: Phase, built: dict[str, BuiltDataset], examples_per_step: int) -> int:
-    """Examples a phase draws: max_steps x batch, else epochs x (scarcest source used once at its ratio)."""
-    if phase.max_steps is not None:
-        return phase.max_steps * examples_per_step
-    base = phase.num_examples or min(len(built[n].records) / ratio for n, ratio in phase.datasets.items())
-    return max(examples_per_step, round(base * (phase.epochs or 1.0)))
-
-
-def allocate(ratios: dict[str, float], total: int) -> dict[str, int]:
-    """Largest-remainder split of ``total`` by ratio (every listed source gets at least one)."""
-    raw = {n: r * total for n, r in ratios.items()}
-    counts = {n: int(v) for n, v in raw.items()}
-    for name in sorted(raw, key=lambda n: (raw[n] - counts[n], n), reverse=True)[: total - sum(counts.values())]:
-        counts[name] += 1
-    for name in counts:
-        counts[name] = max(counts[name], 1)
-    return counts
-
-
-def _draw(records: Sequence[dict[str, Any]], count: int, rng: random.Random) -> list[dict[str, Any]]:
-    """``count`` records without replacement while possible, then further shuffled passes."""
-    out: list[dict[str, Any]] = []
-    while len(out) < count:
-        batch = list(records)
-        rng.shuffle(batch)
-        out += batch[: count - len(out)]
-    return out
-
-
-def mix_phase(phase: Phase, built: dict[str, BuiltDataset], total: int,
-              seed: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """A seeded mixture of ``total`` records at the phase's ratios; returns it and the counts drawn."""
-    rng = random.Random(f"{seed}:{phase.name}")
-    counts = allocate(phase.datasets, total)
-    mixed: list[dict[str, Any]] = []
-    for name in phase.datasets:
-        mixed += _draw(built[name].records, counts[name], rng)
-    rng.shuffle(mixed)
-    return mixed, counts
-
-
-def phase_eval_records(phase: Phase, built: dict[str, BuiltDataset], limit: int, seed: int) -> list[dict[str, Any]]:
-    pool = [r for name in phase.datasets for r in built[name].eval_records]
-    if len(pool) > limit:
-        pool = random.Random(f"{seed}:{phase.name}:eval").sample(pool, limit)
-    return pool
-
-
-# ----------------------------------------------------------------------------- chat formatting
-
-_GENERATION_RE = re.compile(r"\{%-?\s*generation\s*-?%\}")
-# SmolLM2 / ChatML per-message expression, as in the model's own template.
-_CHATML_MESSAGE = "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
-_CHATML_MARKED = (
-    "{% if message['role'] == 'assistant' %}{{ '<|im_start|>assistant\n' }}"
-    "{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}{{ '\n' }}"
-    "{% else %}" + _CHATML_MESSAGE + "{% endif %}"
-)
-_PROBES: list[Messages] = [
-    [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}],
-    [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "One"},
-     {"role": "assistant", "content": "Two"}, {"role": "user", "content": "Three"},
-     {"role": "assistant", "content": "Four"}],
-]
-
-
-def training_chat_template(tokenizer: Any) -> str | None:
-    """A chat template with ``{% generation %}`` markers that renders exactly like the model's.
-
-    Returns the template to train with, or None when none can be made safely (the caller then
-    uses prompt/completion records). Order: the model's own template if already marked, TRL's
-    patched template for families it knows, else our ChatML patch (SmolLM2, Qwen-style).
-    """
-    original = tokenizer.chat_template
-    if isinstance(original, dict):
-        original = original.get("default")
-    if not original:
-        return None
-    if _GENERATION_RE.search(original):
-        return original
-    candidates: list[str] = []
-    try:
-        from trl.chat_template_utils import get_training_chat_template
-
-        patched = get_training_chat_template(tokenizer)
-        if patched:
-            candidates.append(patched)
-    except (ValueError, ImportError):
-        pass
-    if _CHATML_MESSAGE in original:
-        candidates.append(original.replace(_CHATML_MESSAGE, _CHATML_MARKED))
-    for candidate in candidates:
-        if _renders_like(tokenizer, original, candidate):
-            return candidate
-    return None
-
-
-def _renders_like(tokenizer: Any, original: str, candidate: str) -> bool:
-    for messages in _PROBES:
-        for prompt in (False, True):
-            probe = messages[:-1] if prompt else messages
-            a = tokenizer.apply_chat_template(probe, tokenize=False, add_generation_prompt=prompt,
-                                              chat_template=original)
-            b = tokenizer.apply_chat_template(probe, tokenize=False, add_generation_prompt=prompt,
-                                              chat_template=candidate)
-            if a != b:
-                return False
-    return True
-
-
-def to_prompt_completion(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Conversational prompt/completion records: loss on the final assistant turn only."""
-    out = []
-    for record in records:
-        messages = record["messages"]
-        out.append({"id": record["id"], "prompt": messages[:-1], "completion": messages[-1:]})
-    return out
-
-
-def drop_overlong(records: Sequence[dict[str, Any]], tokenizer: Any, max_length: int,
-                  margin: int = 8) -> tuple[list[dict[str, Any]], list[str]]:
-    """Drop records whose prompt alone (up to the first trained turn) nearly fills ``max_length``.
-
-    Truncation keeps the start, so such a record would keep no assistant token: a batch of
-    them has an empty loss mask (NaN loss), and a DPO pair would compare empty completions.
-    """
-    kept, dropped = [], []
-    for record in records:
-        if "messages" in record:
-            messages = record["messages"]
-            first = next(i for i, m in enumerate(messages) if m["role"] == "assistant")
-            prompt = messages[:first]
-        else:
-            prompt = record["prompt"]
-        ids = tokenizer.apply_chat_template(prompt, tokenize=True, add_generation_prompt=True, return_dict=False)
-        if len(ids) + margin >= max_length:
-            dropped.append(record["id"])
-        else:
-            kept.append(record)
-    return kept, dropped

@@ -89,3 +89,34 @@ def test_the_embedded_model_judges_through_the_real_backend(make_case: Callable[
         assert s.values["judge_score"] is None or 0.0 <= s.values["judge_score"] <= 1.0
     # Different seeds per repeat: sampled judgements are not copies of each other.
     assert any(s.details["reply"][0] != s.details["reply"][1] for s in scores)
+
+
+class _ScoringBackend:
+    """A registered backend that always says 'Score: 4' and counts the requests reaching it."""
+
+    identity = "judge-test-scoring"
+    calls = 0
+
+    def generate(self, requests):  # type: ignore[no-untyped-def]
+        from harness.models.base import GenerationResult
+
+        type(self).calls += len(requests)
+        return [GenerationResult("Fair.\nScore: 4") for _ in requests]
+
+
+def test_the_judge_generates_through_the_cache(make_case: Callable[..., Case], tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from harness.models import registry
+
+    registry.backend_names()  # entry points loaded first, then the test backend added for this test only
+    monkeypatch.setitem(registry._FACTORIES, "judge-test-scoring", lambda settings: _ScoringBackend())
+    cases, outputs = [make_case("a", id="a"), make_case("b", id="b")], [Output("x"), Output("y")]
+    spec = {"backend": "judge-test-scoring", "cache": str(tmp_path / "judge.sqlite")}
+    _ScoringBackend.calls = 0
+    first = LLMJudge(judge=spec).score(cases, outputs)
+    assert _ScoringBackend.calls == 2 and first[0].values["judge_score"] == 0.75
+    again = LLMJudge(judge=spec).score(cases, outputs)  # a new judge, the same store: no model call
+    assert _ScoringBackend.calls == 2 and [s.values for s in again] == [s.values for s in first]
+    LLMJudge(judge={**spec, "cache": False}).score(cases, outputs)
+    assert _ScoringBackend.calls == 4
+    with pytest.raises(ConfigError, match="cache"):
+        LLMJudge(judge={**spec, "cache": 3})

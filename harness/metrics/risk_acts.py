@@ -1,0 +1,155 @@
+"""More cue patterns (issue 14): acts and attempts told in any words, method thoughts, farewells; and
+every kind's patterns compiled into one expression per kind (``_COMPILED``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from harness.metrics.risk_words import _I
+from harness.metrics.risk_words import _PATTERNS as _WORD_PATTERNS
+
+# Every kind's patterns: a copy of the C-SSRS words (``risk_words`` stays as written), extended below.
+_PATTERNS: dict[str, list[str]] = {kind: list(patterns) for kind, patterns in _WORD_PATTERNS.items()}
+
+# --- acts, attempts told in any words, method thoughts, farewells (issue 14) ----------------------------
+
+_DRUG = (
+    r"(?:pills?|tablets?|meds|medications?|medicines?|capsules?|insulin|tylenol|paracetamol|acetaminophen|ibuprofen|"
+    r"aspirin|oxy\w*|opioids|painkillers|antidepressants|lithium|seroquel|xanax|benzos|morphine|sertraline|"
+    r"prozac|zoloft|sleeping (?:pills|tablets)|medicine cabinet|the cabinet|them all|zopiclone|zolpidem|"
+    r"ambien|diazepam|valium|codeine|co-?codamol|naproxen|pregabalin|gabapentin|tramadol|fentanyl|heroin|"
+    r"quetiapine|amitriptyline|citalopram|fluoxetine|"
+    r"venlafaxine|propranolol|benadryl|nytol|klonopin|ativan|adderall|\w+(?:azepam|olam|clone|pine|zine|oxetine|"
+    r"triptyline|codone|morphone|barbital|prazole|olol|alopram|afaxine))"
+)
+_POISON = r"(?:bleach|antifreeze|poison|drain cleaner|pesticide|weed ?killer|rat poison)"
+_INGEST = (
+    r"(?:took|taken|swallowed|downed|ate|popped|finished|emptied|od'?d on|overdosed on)"
+)
+_AMOUNT = (
+    r"(?:like |about |around |maybe |over |nearly |almost |at least )?(?:\d{2,}|all|a (?:whole |full |entire )?"
+    r"(?:bottle|pack|box|handful|bunch|load|strip)|the (?:whole|entire|rest)|every|everything|too many|enough|"
+    r"twenty|thirty|forty|fifty|sixty|a hundred|a lot|(?:a )?(?:dozen|few dozen))"
+)
+_HEIGHT = (
+    r"(?:ledge|railing|rail|roof|rooftop|bridge|cliff|tracks|platform|balcony|overpass|parapet|top floor|"
+    r"parking (?:garage|structure|deck)|car park|multi-?storey|tower|lookout|viaduct|level crossing|reservoir|"
+    r"window ?sill|gorge|quarry|dam|pier)"
+)
+_METHOD_GERUND = (
+    r"(?:jumping|leaping|stepping (?:off|out|in front)|throwing my ?self|driving (?:my car |the car )?(?:off|into)|"
+    r"crashing|swerving|walking (?:out )?into (?:the )?(?:sea|ocean|lake|river|traffic|water)|hanging|drowning|"
+    r"overdosing|shooting|slitting|swallowing (?:all|every|a bottle|the)|taking (?:all|every|a bottle|the whole)|"
+    r"putting (?:a|the|my \w+'?s?) (?:gun|bullet|barrel)|putting it (?:in my mouth|to my head)|"
+    r"using (?:it|one|the \w+) on my ?self|"
+    r"(?:my car|the car) (?:going|veering|flying) off|gassing|poisoning|bleeding out)"
+)
+_ACT_PATTERNS = [
+    rf"(?:^|\b{_I} |\b(?:just|already) )(?:just |already |literally |finally )?{_INGEST} {_AMOUNT}\b"
+    rf"[^.!?]{{0,45}}?\b{_DRUG}",
+    rf"(?:^|\b{_I} )(?:just |already )?(?:took|swallowed|downed) (?:them|it) all\b",
+    rf"(?:^|\b{_I} )(?:just |already )?(?:drank|drunk|swallowed|took) (?:the |some |a bottle of )?{_POISON}",
+    r"\b(?:the )?(?:pills|meds|tablets|drugs|it|they) (?:are|is|r) (?:already )?(?:kicking in|starting to (?:work|"
+    r"kick in)|working)\b",
+    r"\bblood (?:is )?everywhere\b|\bcut (?:too |so |way )?deep(?:er)? than\b|\bthe (?:bath ?water|"
+    r"bath|water|tub) is (?:red|"
+    r"full of blood)\b|\bbleeding (?:out|so much|a lot and)\b",
+    r"\b(?:noose|rope|belt|cord|sheet) (?:is )?(?:around|round) my neck\b",
+    r"\b(?:rope|belt|cord|noose|sheet)\b[^.!?]{0,80}\b(?:standing|stood|i'?m) on (?:the|a) (?:chair|stool|bucket|"
+    r"ladder)\b",
+    r"\b(?:put|held|holding|have|got) (?:the |a |my |his )?(?:gun|barrel|pistol|revolver) (?:in my mouth|to my (?:head|"
+    r"temple|chest)|against my head)\b",
+    r"\b(?:engine|car)(?:'s| is)? (?:on|running)\b[^.!?]{0,50}\b(?:garage|door (?:is )?(?:shut|closed))|"
+    r"\b(?:garage|door)\b[^.!?]{0,40}\b(?:engine|car) (?:is )?running\b",
+    r"\bfilled my pockets with (?:rocks|stones)\b|\bin the (?:bath|tub|bathtub) with (?:the|a) (?:hair ?dryer|toaster|"
+    r"radio)|\b(?:hair ?dryer|toaster) (?:plugged in )?next to me\b",
+    r"\bjumped (?:off|from|out of) (?:the|a|my) \w+[^.!?]{0,50}\b(?:still alive|broken|survived|can'?t move)\b",
+]
+_AT_HEIGHT = [
+    rf"\b(?:{_I} )?(?:standing|sitting|perched) (?:on|at) the edge\b",
+    rf"\b(?:{_I} |currently |now |right now )?(?:standing|sitting|perched|up|out|waiting|parked)? ?(?:on|at|in|by|to|"
+    rf"up to|out to) (?:the |a |my )?(?:top of the |edge of the )?(?:\w+ ){{0,2}}{_HEIGHT}\b",
+]
+_DANGER_HERE = re.compile(
+    r"\b(?:(?:standing|sitting|stood|perched|i'?m|im) on (?:the |a )?(?:edge|ledge|railing|parapet)|"
+    r"outside (?:of )?the (?:fence|barrier|railing)|over the (?:side|edge|railing)|"
+    r"climb(?:ing|ed)? over|legs (?:are )?over|look(?:ing)? down|lean(?:ing)? forward|jump|not getting on|"
+    r"next one (?:comes|is)|(?:train|express) (?:to )?come|let go|step off|one (?:more )?step|"
+    r"not (?:going|driving|coming|walking) (?:back|home|down)|last (?:post|message|time)|goodbye|bye|"
+    r"this is it|windy up here|nobody(?:'?s| is) around|keep (?:walking|going)|further out|up to my (?:chest|neck|"
+    r"waist)|it'?s cold|can'?t feel|no one knows where|i'?m ready|decided)\b",
+    re.I,
+)
+_ATTEMPT_WORDS = [
+    rf"(?:^|\b{_I} )(?:\w+ )?(?:hung|hanged) my ?self\b",
+    r"\b(?:slit|slashed|cut) (?:open )?my (?:wrists?|throat)\b",
+    r"(?:^|\bi )(?:jumped|threw my ?self) (?:off|from|out of|in front of) (?:a|the|my) \w+",
+    r"\b(?:drove|crashed|steered|swerved|aimed) (?:my car |the car |at full speed )?(?:into|at|off) (?:a|the) \w+"
+    r"[^.!?]{0,40}\bon purpose\b",
+    r"\bwalked (?:out )?into (?:traffic|the (?:road|highway|sea|ocean|lake|river))\b",
+    r"(?:^|\b{_I} )(?:od'?d|o\.d\.'?d|overdosed)\b".replace("{_I}", _I),
+    r"\b(?:after|since) my (?:last |first |second )?attempt\b|\bwoke up in (?:the )?(?:icu|hospital|er)\b",
+]
+_METHOD_THOUGHT = [
+    r"\b(?:think(?:ing)?|thought|thoughts|imagin(?:e|ing)|pictur(?:e|ing)|fantasi[sz](?:e|ing)|dream(?:ing)?|"
+    r"visuali[sz](?:e|ing)|keep seeing my ?self|the thought of|urges? (?:of|to)|tempted by)"
+    r" (?:about |of )?(?:my ?self )?" + _METHOD_GERUND
+    + r"(?! (?:in|into) (?:the )?(?:pool|water|fun)| rope| jacks| ship| the gun)",
+    r"\b(?:thought|think|thinking|researched|looked|worked out|figured out|found) (?:of |about |up )?(?:how|ways|"
+    r"methods)(?: to (?:do it|die)| i'?d "
+    r"(?:do it|die))?(?= *[.!,;]| but)",
+]
+_FAREWELL_MORE = [
+    r"\bto (?:whoever|whomever|anyone who) (?:finds|reads) this\b|\bif (?:anyone|someone|somebody) (?:finds|reads) "
+    r"this\b",
+    r"\bthis is the last (?:thing|time|post|message)\b[^.!?]{0,30}(?:ever|you'?ll|post|hear|write)",
+    rf"\b{_I} (?:won'?t|will not|wont) (?:be (?:here|around|alive)|see (?:the )?(?:morning|sunrise|tomorrow))"
+    r"(?: (?:when|by the time|tomorrow|to see))?",
+    r"\b(?:i'?ll|ill|i will) be (?:dead|gone) (?:by|before|tonight|tomorrow|soon|in)\b",
+    r"\b(?:by|before) (?:morning|tomorrow|tonight|sunrise|the weekend|then),? (?:i'?ll|ill|i will) (?:be (?:dead|gone)|"
+    r"have gone)\b",
+    r"\byou won'?t (?:hear from|see) me (?:again|any ?more)\b|\bi can'?t be here any ?more\b",
+]
+_FAREWELL_SIGNALS = re.compile(
+    r"\b(?:sorry|goodbye|bye|love you|take care of \w+(?: \w+)? for me|feed my|passwords? (?:is|are)|"
+    r"(?:couldn'?t|can'?t|could not) (?:stay|do (?:it|this) any ?more)|i'?m going now|it wasn'?t your fault|"
+    r"i tried|thank you for trying|(?:please )?don'?t look for me)\b",
+    re.I,
+)
+_PATTERNS["preparatory"] += [
+    r"\b(?:rope|noose|belt|cord|ligature) (?:is )?(?:hanging|set up|in place|tied|ready|up)\b",
+    rf"\b{_DRUG} (?:are |all )?(?:lined up|counted out|laid out|set out)\b",
+    rf"\b(?:stockpil|sav|hoard|collect)(?:e|ed|ing)?(?: up)? (?:my |some |all |all my |enough )?(?:\w+'?s )?(?:\w+ )?"
+    rf"{_DRUG}",
+    r"\bpracti[cs](?:ing|ed|e) with (?:the|a) (?:cord|rope|belt|ligature|scarf)\b|\bhow long it takes (?:me )?to "
+    r"(?:pass out|die|lose consciousness)\b",
+]
+_PATTERNS["plan"] += [rf"\b(?:picked|chose|chosen|found) (?:the|a) (?:\w+ ){{0,2}}{_HEIGHT}\b"]
+_PATTERNS["self_harm"] += [
+    r"\b(?:cutting|scratching|carv|carving|slic|slicing)\w* (?:into )?my (?:arms?|forearms?|legs?|thighs?|wrists?|"
+    r"skin|stomach|hips?)\b",
+    r"\b(?:burn|burning|burnt|burned|cut|cutting)\w* (?:my|into my) \w+ with (?:a|the) (?:lighter|cigarette|match|"
+    r"hot|iron|razor|blade|compass|knife)",
+    r"\buntil (?:my \w+|it|they) (?:bleeds?|bruises?)\b|\b(?:bash|bang|hit)\w* my head (?:against|on|into)\b"
+    r"[^.!?]{0,40}\b(?:till|until|only thing)",
+]
+_PATTERNS["passive"] += [
+    r"\b(?:hit by|run over|die|dying|crash|not wake|didn'?t wake|never woke)[^.!?]{0,40}\bwouldn'?t (?:mind|care)\b|"
+    r"\bwouldn'?t (?:mind|care) if i (?:didn'?t wake|died|never woke|got hit|was gone)\w*",
+    r"\bhope[sd]? (?:the|my) (?:plane|train|car|bus) (?:goes down|crashes|crash)\b",
+    r"\b(?:fall asleep|go to sleep|sleep) and (?:not|never) wake up\b",
+    r"\b(?:don'?t|do not|can'?t|cannot) (?:really |even )?see (?:the|any) point (?:of|in) (?:being alive|living|me|"
+    r"existing)\b",
+    r"\b(?:so bad|matter|care) if i (?:just )?(?:didn'?t exist|did not exist|died|was gone|disappeared)\b",
+    r"\bwelcome (?:a|an) (?:heart attack|accident|car crash)\b|\brelieved if i (?:was|were) gone\b",
+]
+_PATTERNS["act_in_progress"] += _ACT_PATTERNS
+_PATTERNS["attempt"] += _ATTEMPT_WORDS
+_PATTERNS["farewell"] += _FAREWELL_MORE
+_PATTERNS["at_height"] = _AT_HEIGHT
+_PATTERNS["method_thought"] = _METHOD_THOUGHT
+
+_COMPILED: dict[str, re.Pattern[str]] = {
+    k: re.compile("|".join(f"(?:{p})" for p in v), re.I) for k, v in _PATTERNS.items()
+}
