@@ -32,6 +32,7 @@ from harness.models.chat_templates import (
     templateless_message,
 )
 from harness.models.embedded import model_identity, resolve_model_path
+from harness.models.prefix_reuse import generate_from_prefix, plan_groups
 from harness.models.streaming import streamer_for
 
 logger = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ class TransformersBackend:
 
     def __init__(self, model: str, *, adapter: str | None = None, batch_size: int = 16, dtype: str = "float32",
                  batch_tokens: int = DEFAULT_BATCH_TOKENS, static_cache: bool = True,
-                 chat_template: str | None = None) -> None:
+                 chat_template: str | None = None, prefix_reuse: bool = True) -> None:
         """``chat_template``: a built-in name or Jinja text; None keeps the tokenizer's own template
         (and uses the built-in 'plain' one, with a warning, for a base that has none)."""
         if dtype not in DTYPES:
@@ -110,6 +111,7 @@ class TransformersBackend:
         self.batch_tokens = max(1, batch_tokens)
         self.dtype = dtype
         self.static_cache = static_cache
+        self.prefix_reuse = prefix_reuse  # same token ids, outputs match (bench/bench_prefix.py): not in the identity
         self.template_name = chat_template
         self.chat_template = resolve_chat_template(chat_template) if chat_template else None
         # float32 keeps the historical identity so existing caches stay valid; other dtypes are marked.
@@ -137,13 +139,16 @@ class TransformersBackend:
             return []
         lm, tokenizer = load_model_and_tokenizer(self.model_name, self.adapter, self.dtype)
         prompts = [self._render(tokenizer, list(r.messages)) for r in requests]
-        lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
+        token_ids = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        lengths = [len(ids) for ids in token_ids]
         results: list[GenerationResult | None] = [None] * len(requests)
-        # Group by params (a batch must share decoding settings), then by length.
+        # Group by params (a batch must share decoding settings), then by shared prefix, then by length.
         groups: dict[GenerationParams, list[int]] = {}
         for index, request in enumerate(requests):
             groups.setdefault(request.params, []).append(index)
         for params, indices in groups.items():
+            if self.prefix_reuse:
+                indices = self._generate_shared_prefixes(lm, tokenizer, token_ids, indices, params, results)
             indices.sort(key=lambda i: lengths[i])
             for chunk in self._batches(indices, lengths, params.max_new_tokens):
                 outputs = self._generate_batch(lm, tokenizer, [prompts[i] for i in chunk], params)
@@ -151,6 +156,35 @@ class TransformersBackend:
                     result.prompt_tokens = lengths[i]
                     results[i] = result
         return [r for r in results if r is not None]
+
+    def _generate_shared_prefixes(self, lm: Any, tokenizer: Any, token_ids: list[list[int]], indices: list[int],
+                                  params: GenerationParams, results: list[GenerationResult | None]) -> list[int]:
+        """Generate the requests that share a long prompt prefix (harness.models.prefix_reuse) into
+        ``results``; returns the indices left for the ordinary length-sorted batches."""
+        import torch
+
+        limit = _context_length(lm)
+        room = max(1, limit - params.max_new_tokens) if limit else None
+        fits = [i for i in indices if room is None or len(token_ids[i]) <= room]  # longer ones get cut: ordinary
+        planned, _ = plan_groups([token_ids[i] for i in fits], max_group=self.batch_size)
+        done: set[int] = set()
+        for group in planned:
+            members = [fits[i] for i in group.indices]
+            suffix = max(len(token_ids[i]) for i in members) - group.prefix_len + params.max_new_tokens
+            per_batch = max(1, (self.batch_tokens - group.prefix_len) // suffix)
+            for start in range(0, len(members), per_batch):
+                chunk = members[start : start + per_batch]
+                kwargs, stops = self._generate_kwargs(tokenizer, params, len(chunk))
+                static = self.static_cache and group.prefix_len + suffix >= STATIC_CACHE_FROM
+                with _GENERATE_LOCK, torch.inference_mode():
+                    torch.manual_seed(params.seed)
+                    new_tokens = generate_from_prefix(lm, [token_ids[i] for i in chunk], group.prefix_len,
+                                                      tokenizer.pad_token_id, kwargs, static_cache=static)
+                for i, result in zip(chunk, self._results(lm, tokenizer, new_tokens, params, stops), strict=True):
+                    result.prompt_tokens = len(token_ids[i])
+                    results[i] = result
+                done.update(chunk)
+        return [i for i in indices if i not in done]
 
     def _batches(self, indices: list[int], lengths: list[int], max_new_tokens: int) -> list[list[int]]:
         """Consecutive runs of length-sorted requests, at most ``batch_size`` and ``batch_tokens`` each."""
@@ -178,6 +212,17 @@ class TransformersBackend:
         tokenizer.truncation_side = "left"
         encoded = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False,
                             truncation=room is not None, max_length=room)
+        kwargs, stops = self._generate_kwargs(tokenizer, params, len(prompts))
+        if self.static_cache and encoded["input_ids"].shape[1] >= STATIC_CACHE_FROM:
+            kwargs["cache_implementation"] = "static"
+        with _GENERATE_LOCK, torch.inference_mode():
+            torch.manual_seed(params.seed)
+            generated = lm.generate(**encoded, **kwargs)
+        new_tokens = generated[:, encoded["input_ids"].shape[1] :]
+        return self._results(lm, tokenizer, new_tokens, params, stops)
+
+    def _generate_kwargs(self, tokenizer: Any, params: GenerationParams, rows: int) -> tuple[dict[str, Any], list[str]]:
+        """``generate`` keyword arguments for ``params`` (decoding, stop strings, streamer) and the stops."""
         kwargs: dict[str, Any] = {
             "max_new_tokens": params.max_new_tokens,
             "pad_token_id": tokenizer.pad_token_id,
@@ -190,18 +235,17 @@ class TransformersBackend:
             kwargs["top_k"] = params.top_k if params.top_k else None
             if params.min_p is not None:
                 kwargs["min_p"] = params.min_p
-        if self.static_cache and encoded["input_ids"].shape[1] >= STATIC_CACHE_FROM:
-            kwargs["cache_implementation"] = "static"
         stops = [*params.stop, *stop_strings(self.template_name)]
         if stops:
             kwargs.update(stop_strings=stops, tokenizer=tokenizer)
-        streamer = streamer_for(tokenizer, len(prompts))  # the playground watching; never changes the tokens
+        streamer = streamer_for(tokenizer, rows)  # the playground watching; never changes the tokens
         if streamer is not None:
             kwargs["streamer"] = streamer
-        with _GENERATE_LOCK, torch.inference_mode():
-            torch.manual_seed(params.seed)
-            generated = lm.generate(**encoded, **kwargs)
-        new_tokens = generated[:, encoded["input_ids"].shape[1] :]
+        return kwargs, stops
+
+    @staticmethod
+    def _results(lm: Any, tokenizer: Any, new_tokens: Any, params: GenerationParams,
+                 stops: list[str]) -> list[GenerationResult]:
         results = []
         eos_ids = _eos_ids(lm, tokenizer)
         for row in new_tokens.tolist():
