@@ -1,8 +1,9 @@
-"""Shared-prefix reuse on the gated discharge suite: same requests, same batches, one run, with and without.
+"""Shared-prefix reuse on a gated suite: same requests, same batches, one run, with and without.
 
-    python bench/bench_prefix.py [--limit 37] [--max-new-tokens 120] [--dtype float32] [--rounds 1]
+    python bench/bench_prefix.py [--suite discharge] [--limit N] [--max-new-tokens N] [--dtype float32] [--rounds 1]
 
-Builds the gate candidate's (``base``) prompts for the discharge suite's test split exactly as
+Builds the gate candidate's (``base``) prompts for the suite's test split (discharge: questions over
+a shared summary; therapy and summarization share only the system prompt) exactly as
 ``harness run`` does, hands them to the transformers backend in the chunks the candidate sends
 (sorted by length, 16 per call), and times generation with prefix reuse off (the baseline, today's
 path) and on, alternating per round. Prints the prompt tokens each path runs through the model,
@@ -24,14 +25,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def _discharge_requests(limit: int | None, max_new_tokens: int | None) -> list:
+def _suite_requests(name: str, limit: int | None, max_new_tokens: int | None) -> list:
     from harness.candidate import Candidate
     from harness.config import load_experiment
     from harness.gating import DEFAULT_CANDIDATES, gated_version
     from harness.models.base import ChatRequest
     from harness.prompting import build_messages
 
-    suite = gated_version("discharge")
+    suite = gated_version(name)
     spec = next(c for c in load_experiment(DEFAULT_CANDIDATES).candidates if c.name == "base")
     setup = Candidate(spec, base_dir=DEFAULT_CANDIDATES.parent).prompt_setup(suite)
     params = setup.params if max_new_tokens is None else setup.params.model_copy(
@@ -70,6 +71,7 @@ def _prompt_tokens(requests: list, chunk: int, reuse: bool) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", default="discharge", help="a gated suite (default: discharge)")
     parser.add_argument("--limit", type=int, default=None, help="test cases (default: all)")
     parser.add_argument("--max-new-tokens", type=int, default=None, help="default: the suite's")
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
@@ -79,9 +81,9 @@ def main() -> None:
 
     from harness.models.transformers_backend import TransformersBackend
 
-    requests = _discharge_requests(args.limit, args.max_new_tokens)
+    requests = _suite_requests(args.suite, args.limit, args.max_new_tokens)
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
-          f"{len(requests)} discharge questions x {requests[0].params.max_new_tokens} new tokens, {args.dtype}")
+          f"{args.suite}: {len(requests)} test cases x {requests[0].params.max_new_tokens} new tokens, {args.dtype}")
     variants = {"prefix reuse off (baseline)": False, "prefix reuse on": True}
     backends = {name: TransformersBackend("smollm2-135m-instruct", dtype=args.dtype, prefix_reuse=on)
                 for name, on in variants.items()}
