@@ -60,9 +60,9 @@ def _prompt_tokens(requests: list, chunk: int, reuse: bool) -> int:
     _, tokenizer = load_model_and_tokenizer("smollm2-135m-instruct")
     total = 0
     for start in range(0, len(requests), chunk):
-        ids = [tokenizer.apply_chat_template(list(r.messages), add_generation_prompt=True, tokenize=True)
-               for r in requests[start : start + chunk]]
-        ids = [i["input_ids"] if isinstance(i, dict) or hasattr(i, "keys") else i for i in ids]
+        texts = [tokenizer.apply_chat_template(list(r.messages), add_generation_prompt=True, tokenize=False)
+                 for r in requests[start : start + chunk]]
+        ids = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]  # as the backend tokenizes
         total += sum(len(i) for i in ids)
         if reuse:
             total -= sum(g.saved_tokens for g in plan_groups(ids, max_group=chunk)[0])
