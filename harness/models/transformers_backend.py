@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 _MODEL_CACHE: dict[tuple[str, str | None, str], tuple[Any, Any]] = {}
 DTYPES = ("float32", "bfloat16")
+DTYPE_CHOICES = (*DTYPES, "auto")  # auto: bfloat16 where the CPU multiplies bf16 natively, else float32
+_NATIVE_BF16_FLAGS = {"avx512_bf16", "amx_bf16"}  # x86 (Linux /proc/cpuinfo); aarch64 reports "bf16"
 # Padded prompt tokens per batch: 16 short chat prompts fit; an 800-token discharge prompt runs ~10 at a time.
 DEFAULT_BATCH_TOKENS = 8192
 STATIC_CACHE_FROM = 256  # prompt tokens; below this the dynamic cache was faster
@@ -103,8 +105,9 @@ class TransformersBackend:
                  chat_template: str | None = None, prefix_reuse: bool = True) -> None:
         """``chat_template``: a built-in name or Jinja text; None keeps the tokenizer's own template
         (and uses the built-in 'plain' one, with a warning, for a base that has none)."""
-        if dtype not in DTYPES:
-            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        if dtype not in DTYPE_CHOICES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPE_CHOICES)}, got {dtype!r}")
+        dtype = resolve_dtype(dtype)
         self.model_name = model
         self.adapter = adapter
         self.batch_size = max(1, batch_size)
@@ -259,6 +262,30 @@ class TransformersBackend:
                 )
             )
         return results
+
+
+def resolve_dtype(dtype: str) -> str:
+    """``auto`` -> ``bfloat16`` on CPUs with native bf16 matmul (AMX / AVX512-BF16 / ARM BF16), else ``float32``.
+
+    Without native support bf16 is emulated and slower than float32. The resolved dtype (not "auto")
+    goes into the generator identity, so outputs from machines that resolve differently never mix.
+    """
+    if dtype != "auto":
+        return dtype
+    return "bfloat16" if _cpu_flags() & (_NATIVE_BF16_FLAGS | {"bf16"}) else "float32"
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:  # not Linux: no reliable flag source, stay on float32
+        return set()
+    flags: set[str] = set()
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() in ("flags", "Features"):
+            flags.update(value.split())
+    return flags
 
 
 def _context_length(lm: Any) -> int | None:
