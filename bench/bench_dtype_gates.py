@@ -99,8 +99,9 @@ def main() -> None:
         diff = paired_difference([b[c] for c in cases], [a[c] for c in cases])
         inside = (est_a is not None and est_b is not None and est_a.low is not None and est_a.high is not None
                   and est_a.low - 1e-12 <= est_b.mean <= est_a.high + 1e-12)
+        verdict = "n/a" if est_a is None or est_b is None else "yes" if inside else "NO"
         print(f"| {key[0]} | {key[1]} | {_fmt(est_a)} | {_fmt(est_b)} | {_fmt(diff.diff if diff else None)} | "
-              f"{'yes' if inside else 'NO'} |")
+              f"{verdict} |")
 
 
 if __name__ == "__main__":
