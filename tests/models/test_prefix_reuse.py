@@ -104,3 +104,17 @@ def test_a_small_token_budget_splits_a_prefix_group(monkeypatch: pytest.MonkeyPa
     assert len(calls) >= 2 and sum(calls) == 4
     ordinary = TransformersBackend("smollm2-135m-instruct", prefix_reuse=False).generate(requests)
     assert texts == [r.text for r in ordinary]
+
+
+def test_learned_positions_gpt2_gives_the_same_texts(monkeypatch: pytest.MonkeyPatch, tiny_gpt2: Any) -> None:
+    # GPT-2 adds a learned position embedding per position: the middle padding must keep each real token's position.
+    params = GenerationParams(max_new_tokens=10)
+    requests = [ChatRequest([{"role": "system", "content": NOTE[:200]}, {"role": "user", "content": q}], params)
+                for q in (QUESTIONS[0], QUESTIONS[1], QUESTIONS[3])]  # ~180 tokens, ~150 of them shared
+    ordinary = TransformersBackend(str(tiny_gpt2), prefix_reuse=False).generate(requests)
+    calls = _counting(monkeypatch)
+    reused = TransformersBackend(str(tiny_gpt2)).generate(requests)
+    assert calls == [3]
+    assert [r.text for r in reused] == [r.text for r in ordinary]
+    # Prompts beyond its 256 positions are cut from the left by the ordinary path, so they never share a prefix.
+    assert TransformersBackend(str(tiny_gpt2)).generate([_request(q, 10) for q in QUESTIONS[:2]]) and calls == [3]
