@@ -10,7 +10,10 @@ chat prompts, with identical greedy outputs, so it is used from ``STATIC_CACHE_F
 not part of the generator identity.
 ``dtype="bfloat16"`` is opt-in: about 1.8x faster on CPUs with native bf16 matmul, but greedy
 outputs differ from float32, so the dtype is part of the identity and cached outputs never mix.
+``dtype="auto"`` resolves to bfloat16 only on CPUs with native bf16 matmul; the identity records the result.
 Stop strings end generation inside ``generate`` instead of running to the token limit.
+Requests sharing a long prompt prefix (questions over one discharge summary) run it once
+(harness.models.prefix_reuse): the model sees the same token ids, so it is not part of the identity.
 """
 
 from __future__ import annotations
