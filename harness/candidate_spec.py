@@ -63,7 +63,8 @@ class CandidateSpec(BaseModel):
     api_key_env: str | None = None
     batch_size: int = Field(default=16, gt=0)
     # transformers only: bfloat16 is ~1.8x faster on CPUs with bf16 matmul; outputs differ, so it is in the identity.
-    dtype: Literal["float32", "bfloat16"] = "float32"
+    # auto: bfloat16 where the CPU has native bf16 (AMX / AVX512-BF16), else float32; the identity records which.
+    dtype: Literal["float32", "bfloat16", "auto"] = "float32"
     concurrency: int = Field(default=4, gt=0)
     n_threads: int | None = Field(default=None, gt=0, description=(
         "llamacpp: CPU threads (default: HARNESS_LLAMACPP_THREADS, else the cores this process may use)"))

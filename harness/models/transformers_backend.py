@@ -10,7 +10,10 @@ chat prompts, with identical greedy outputs, so it is used from ``STATIC_CACHE_F
 not part of the generator identity.
 ``dtype="bfloat16"`` is opt-in: about 1.8x faster on CPUs with native bf16 matmul, but greedy
 outputs differ from float32, so the dtype is part of the identity and cached outputs never mix.
+``dtype="auto"`` resolves to bfloat16 only on CPUs with native bf16 matmul; the identity records the result.
 Stop strings end generation inside ``generate`` instead of running to the token limit.
+Requests sharing a long prompt prefix (questions over one discharge summary) run it once
+(harness.models.prefix_reuse): the model sees the same token ids, so it is not part of the identity.
 """
 
 from __future__ import annotations
@@ -32,12 +35,15 @@ from harness.models.chat_templates import (
     templateless_message,
 )
 from harness.models.embedded import model_identity, resolve_model_path
+from harness.models.prefix_reuse import generate_from_prefix, plan_groups
 from harness.models.streaming import streamer_for
 
 logger = logging.getLogger(__name__)
 
 _MODEL_CACHE: dict[tuple[str, str | None, str], tuple[Any, Any]] = {}
 DTYPES = ("float32", "bfloat16")
+DTYPE_CHOICES = (*DTYPES, "auto")  # auto: bfloat16 where the CPU multiplies bf16 natively, else float32
+_NATIVE_BF16_FLAGS = {"avx512_bf16", "amx_bf16"}  # x86 (Linux /proc/cpuinfo); aarch64 reports "bf16"
 # Padded prompt tokens per batch: 16 short chat prompts fit; an 800-token discharge prompt runs ~10 at a time.
 DEFAULT_BATCH_TOKENS = 8192
 STATIC_CACHE_FROM = 256  # prompt tokens; below this the dynamic cache was faster
@@ -99,17 +105,19 @@ class TransformersBackend:
 
     def __init__(self, model: str, *, adapter: str | None = None, batch_size: int = 16, dtype: str = "float32",
                  batch_tokens: int = DEFAULT_BATCH_TOKENS, static_cache: bool = True,
-                 chat_template: str | None = None) -> None:
+                 chat_template: str | None = None, prefix_reuse: bool = True) -> None:
         """``chat_template``: a built-in name or Jinja text; None keeps the tokenizer's own template
         (and uses the built-in 'plain' one, with a warning, for a base that has none)."""
-        if dtype not in DTYPES:
-            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        if dtype not in DTYPE_CHOICES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPE_CHOICES)}, got {dtype!r}")
+        dtype = resolve_dtype(dtype)
         self.model_name = model
         self.adapter = adapter
         self.batch_size = max(1, batch_size)
         self.batch_tokens = max(1, batch_tokens)
         self.dtype = dtype
         self.static_cache = static_cache
+        self.prefix_reuse = prefix_reuse  # same token ids, outputs match (bench/bench_prefix.py): not in the identity
         self.template_name = chat_template
         self.chat_template = resolve_chat_template(chat_template) if chat_template else None
         # float32 keeps the historical identity so existing caches stay valid; other dtypes are marked.
@@ -137,13 +145,16 @@ class TransformersBackend:
             return []
         lm, tokenizer = load_model_and_tokenizer(self.model_name, self.adapter, self.dtype)
         prompts = [self._render(tokenizer, list(r.messages)) for r in requests]
-        lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
+        token_ids = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        lengths = [len(ids) for ids in token_ids]
         results: list[GenerationResult | None] = [None] * len(requests)
-        # Group by params (a batch must share decoding settings), then by length.
+        # Group by params (a batch must share decoding settings), then by shared prefix, then by length.
         groups: dict[GenerationParams, list[int]] = {}
         for index, request in enumerate(requests):
             groups.setdefault(request.params, []).append(index)
         for params, indices in groups.items():
+            if self.prefix_reuse:
+                indices = self._generate_shared_prefixes(lm, tokenizer, token_ids, indices, params, results)
             indices.sort(key=lambda i: lengths[i])
             for chunk in self._batches(indices, lengths, params.max_new_tokens):
                 outputs = self._generate_batch(lm, tokenizer, [prompts[i] for i in chunk], params)
@@ -151,6 +162,35 @@ class TransformersBackend:
                     result.prompt_tokens = lengths[i]
                     results[i] = result
         return [r for r in results if r is not None]
+
+    def _generate_shared_prefixes(self, lm: Any, tokenizer: Any, token_ids: list[list[int]], indices: list[int],
+                                  params: GenerationParams, results: list[GenerationResult | None]) -> list[int]:
+        """Generate the requests that share a long prompt prefix (harness.models.prefix_reuse) into
+        ``results``; returns the indices left for the ordinary length-sorted batches."""
+        import torch
+
+        limit = _context_length(lm)
+        room = max(1, limit - params.max_new_tokens) if limit else None
+        fits = [i for i in indices if room is None or len(token_ids[i]) <= room]  # longer ones get cut: ordinary
+        planned, _ = plan_groups([token_ids[i] for i in fits], max_group=self.batch_size)
+        done: set[int] = set()
+        for group in planned:
+            members = [fits[i] for i in group.indices]
+            suffix = max(len(token_ids[i]) for i in members) - group.prefix_len + params.max_new_tokens
+            per_batch = max(1, (self.batch_tokens - group.prefix_len) // suffix)
+            for start in range(0, len(members), per_batch):
+                chunk = members[start : start + per_batch]
+                kwargs, stops = self._generate_kwargs(tokenizer, params, len(chunk))
+                static = self.static_cache and group.prefix_len + suffix >= STATIC_CACHE_FROM
+                with _GENERATE_LOCK, torch.inference_mode():
+                    torch.manual_seed(params.seed)
+                    new_tokens = generate_from_prefix(lm, [token_ids[i] for i in chunk], group.prefix_len,
+                                                      tokenizer.pad_token_id, kwargs, static_cache=static)
+                for i, result in zip(chunk, self._results(lm, tokenizer, new_tokens, params, stops), strict=True):
+                    result.prompt_tokens = len(token_ids[i])
+                    results[i] = result
+                done.update(chunk)
+        return [i for i in indices if i not in done]
 
     def _batches(self, indices: list[int], lengths: list[int], max_new_tokens: int) -> list[list[int]]:
         """Consecutive runs of length-sorted requests, at most ``batch_size`` and ``batch_tokens`` each."""
@@ -178,6 +218,17 @@ class TransformersBackend:
         tokenizer.truncation_side = "left"
         encoded = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False,
                             truncation=room is not None, max_length=room)
+        kwargs, stops = self._generate_kwargs(tokenizer, params, len(prompts))
+        if self.static_cache and encoded["input_ids"].shape[1] >= STATIC_CACHE_FROM:
+            kwargs["cache_implementation"] = "static"
+        with _GENERATE_LOCK, torch.inference_mode():
+            torch.manual_seed(params.seed)
+            generated = lm.generate(**encoded, **kwargs)
+        new_tokens = generated[:, encoded["input_ids"].shape[1] :]
+        return self._results(lm, tokenizer, new_tokens, params, stops)
+
+    def _generate_kwargs(self, tokenizer: Any, params: GenerationParams, rows: int) -> tuple[dict[str, Any], list[str]]:
+        """``generate`` keyword arguments for ``params`` (decoding, stop strings, streamer) and the stops."""
         kwargs: dict[str, Any] = {
             "max_new_tokens": params.max_new_tokens,
             "pad_token_id": tokenizer.pad_token_id,
@@ -190,18 +241,17 @@ class TransformersBackend:
             kwargs["top_k"] = params.top_k if params.top_k else None
             if params.min_p is not None:
                 kwargs["min_p"] = params.min_p
-        if self.static_cache and encoded["input_ids"].shape[1] >= STATIC_CACHE_FROM:
-            kwargs["cache_implementation"] = "static"
         stops = [*params.stop, *stop_strings(self.template_name)]
         if stops:
             kwargs.update(stop_strings=stops, tokenizer=tokenizer)
-        streamer = streamer_for(tokenizer, len(prompts))  # the playground watching; never changes the tokens
+        streamer = streamer_for(tokenizer, rows)  # the playground watching; never changes the tokens
         if streamer is not None:
             kwargs["streamer"] = streamer
-        with _GENERATE_LOCK, torch.inference_mode():
-            torch.manual_seed(params.seed)
-            generated = lm.generate(**encoded, **kwargs)
-        new_tokens = generated[:, encoded["input_ids"].shape[1] :]
+        return kwargs, stops
+
+    @staticmethod
+    def _results(lm: Any, tokenizer: Any, new_tokens: Any, params: GenerationParams,
+                 stops: list[str]) -> list[GenerationResult]:
         results = []
         eos_ids = _eos_ids(lm, tokenizer)
         for row in new_tokens.tolist():
@@ -215,6 +265,30 @@ class TransformersBackend:
                 )
             )
         return results
+
+
+def resolve_dtype(dtype: str) -> str:
+    """``auto`` -> ``bfloat16`` on CPUs with native bf16 matmul (AMX / AVX512-BF16 / ARM BF16), else ``float32``.
+
+    Without native support bf16 is emulated and slower than float32. The resolved dtype (not "auto")
+    goes into the generator identity, so outputs from machines that resolve differently never mix.
+    """
+    if dtype != "auto":
+        return dtype
+    return "bfloat16" if _cpu_flags() & (_NATIVE_BF16_FLAGS | {"bf16"}) else "float32"
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:  # not Linux: no reliable flag source, stay on float32
+        return set()
+    flags: set[str] = set()
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() in ("flags", "Features"):
+            flags.update(value.split())
+    return flags
 
 
 def _context_length(lm: Any) -> int | None:

@@ -1,0 +1,120 @@
+"""Shared-prefix reuse: the grouping plan, and identical greedy texts to the ordinary path on the embedded model."""
+
+from typing import Any
+
+import pytest
+
+from harness.models import transformers_backend
+from harness.models.base import ChatRequest, GenerationParams
+from harness.models.prefix_reuse import common_prefix_length, plan_groups
+from harness.models.transformers_backend import TransformersBackend
+
+# A made-up note, long enough (~350 tokens) for its questions to share a prefix above MIN_PREFIX_TOKENS.
+NOTE = (
+    "Clinic letter. Ms Example, 58, was seen for follow-up of type 2 diabetes and high blood pressure. "
+    "Her morning sugars run between 7 and 9. Metformin stays at 1 g twice daily with meals; ramipril was "
+    "raised from 5 mg to 10 mg once daily. Kidney blood tests are due in two weeks at the surgery. "
+    "She should check her feet daily and book the eye screening she missed in spring. "
+) * 4
+QUESTIONS = [
+    "What dose of ramipril do I take now?",
+    "When are my blood tests?",
+    "Should I keep taking metformin with food, and how often, and is there anything else I should know?",
+    "What did they say about my eyes?",
+]
+
+
+def _request(question: str, max_new_tokens: int = 16, **params: Any) -> ChatRequest:
+    messages = [{"role": "system", "content": f"Answer from this letter only.\n{NOTE}"},
+                {"role": "user", "content": question}]
+    return ChatRequest(messages, GenerationParams(max_new_tokens=max_new_tokens, **params))
+
+
+def test_common_prefix_length() -> None:
+    assert common_prefix_length([1, 2, 3], [1, 2, 4]) == 2
+    assert common_prefix_length([1, 2], [1, 2, 3]) == 2
+    assert common_prefix_length([], [1]) == 0
+
+
+def test_plan_groups_prompts_by_document_not_by_the_shared_system_prompt() -> None:
+    system = list(range(1000, 1150))  # 150 shared tokens
+    doc_a, doc_b = list(range(2000, 2600)), list(range(3000, 3500))
+    prompts = [system + doc_a + [1], system + doc_b + [2], system + doc_a + [3, 4], system + doc_b + [5],
+               [*system, 9, 9, 9], [7] * 300]
+    groups, rest = plan_groups(prompts, min_prefix=128)
+    assert sorted((g.indices, g.prefix_len) for g in groups) == [((0, 2), 750), ((1, 3), 650)]
+    assert rest == [4, 5]  # the system prompt alone (150 x 1 saved) loses to the two document groups
+
+
+def test_plan_groups_respects_the_minimum_prefix_the_group_size_and_leaves_a_suffix() -> None:
+    short = [[1] * 100 + [i] for i in range(3)]
+    assert plan_groups(short, min_prefix=128) == ([], [0, 1, 2])
+    same = [[5] * 200 for _ in range(5)]  # identical prompts: the prefix stops one token early
+    groups, rest = plan_groups(same, min_prefix=128, max_group=2)
+    assert all(g.prefix_len == 199 and len(g.indices) <= 2 for g in groups)
+    assert sum(len(g.indices) for g in groups) + len(rest) == 5 and len(groups) == 2
+
+
+def test_plan_groups_on_an_empty_or_single_list() -> None:
+    assert plan_groups([]) == ([], [])
+    assert plan_groups([[1] * 300]) == ([], [0])
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = transformers_backend.generate_from_prefix
+
+    def counted(lm: Any, rows: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(len(rows))
+        return real(lm, rows, *args, **kwargs)
+
+    monkeypatch.setattr(transformers_backend, "generate_from_prefix", counted)
+    return calls
+
+
+def test_shared_prefix_gives_the_ordinary_paths_greedy_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    other = ChatRequest([{"role": "user", "content": "Name a fruit."}], GenerationParams(max_new_tokens=16))
+    requests = [_request(QUESTIONS[0]), other, *(_request(q) for q in QUESTIONS[1:])]
+    ordinary = TransformersBackend("smollm2-135m-instruct", prefix_reuse=False).generate(requests)
+    calls = _counting(monkeypatch)
+    reused = TransformersBackend("smollm2-135m-instruct").generate(requests)
+    assert calls == [4]  # the four questions over the note in one prefix batch; the fruit prompt apart
+    assert [r.text for r in reused] == [r.text for r in ordinary]
+    assert [r.prompt_tokens for r in reused] == [r.prompt_tokens for r in ordinary]
+    assert [r.finish_reason for r in reused] == [r.finish_reason for r in ordinary]
+    assert all(r.text for r in reused)
+
+
+def test_dynamic_and_static_prefix_caches_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    requests = [_request(q, 12, stop=(".",)) for q in QUESTIONS[:3]]
+    static = TransformersBackend("smollm2-135m-instruct").generate(requests)
+    monkeypatch.setattr(transformers_backend, "STATIC_CACHE_FROM", 10_000)
+    calls = _counting(monkeypatch)
+    dynamic = TransformersBackend("smollm2-135m-instruct").generate(requests)
+    assert calls == [3]
+    assert [r.text for r in static] == [r.text for r in dynamic]
+    assert all("." not in r.text for r in static)  # stop strings still cut inside generate
+
+
+def test_a_small_token_budget_splits_a_prefix_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _counting(monkeypatch)
+    requests = [_request(q, 8) for q in QUESTIONS]
+    backend = TransformersBackend("smollm2-135m-instruct", batch_tokens=400)  # room for about one row past the prefix
+    texts = [r.text for r in backend.generate(requests)]
+    assert len(calls) >= 2 and sum(calls) == 4
+    ordinary = TransformersBackend("smollm2-135m-instruct", prefix_reuse=False).generate(requests)
+    assert texts == [r.text for r in ordinary]
+
+
+def test_learned_positions_gpt2_gives_the_same_texts(monkeypatch: pytest.MonkeyPatch, tiny_gpt2: Any) -> None:
+    # GPT-2 adds a learned position embedding per position: the middle padding must keep each real token's position.
+    params = GenerationParams(max_new_tokens=10)
+    requests = [ChatRequest([{"role": "system", "content": NOTE[:200]}, {"role": "user", "content": q}], params)
+                for q in (QUESTIONS[0], QUESTIONS[1], QUESTIONS[3])]  # ~180 tokens, ~150 of them shared
+    ordinary = TransformersBackend(str(tiny_gpt2), prefix_reuse=False).generate(requests)
+    calls = _counting(monkeypatch)
+    reused = TransformersBackend(str(tiny_gpt2)).generate(requests)
+    assert calls == [3]
+    assert [r.text for r in reused] == [r.text for r in ordinary]
+    # Prompts beyond its 256 positions are cut from the left by the ordinary path, so they never share a prefix.
+    assert TransformersBackend(str(tiny_gpt2)).generate([_request(q, 10) for q in QUESTIONS[:2]]) and calls == [3]
