@@ -99,9 +99,10 @@ class TransformersBackend:
 
     def __init__(self, model: str, *, adapter: str | None = None, batch_size: int = 16, dtype: str = "float32",
                  batch_tokens: int = DEFAULT_BATCH_TOKENS, static_cache: bool = True,
-                 chat_template: str | None = None) -> None:
+                 chat_template: str | None = None, fast: bool = True) -> None:
         """``chat_template``: a built-in name or Jinja text; None keeps the tokenizer's own template
-        (and uses the built-in 'plain' one, with a warning, for a base that has none)."""
+        (and uses the built-in 'plain' one, with a warning, for a base that has none). ``fast``: greedy
+        decoding through ``harness.models.fast_decode`` (same tokens; False = ``lm.generate``, for benches)."""
         if dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
         self.model_name = model
@@ -110,6 +111,7 @@ class TransformersBackend:
         self.batch_tokens = max(1, batch_tokens)
         self.dtype = dtype
         self.static_cache = static_cache
+        self.fast = fast
         self.template_name = chat_template
         self.chat_template = resolve_chat_template(chat_template) if chat_template else None
         # float32 keeps the historical identity so existing caches stay valid; other dtypes are marked.
@@ -171,6 +173,8 @@ class TransformersBackend:
     ) -> list[GenerationResult]:
         import torch
 
+        from harness.models import fast_decode
+
         # A prompt longer than the model's context (GPT-2: 1024 positions) keeps its end, where the
         # question is, instead of failing with an index error inside the position embedding.
         limit = _context_length(lm)
@@ -200,8 +204,9 @@ class TransformersBackend:
             kwargs["streamer"] = streamer
         with _GENERATE_LOCK, torch.inference_mode():
             torch.manual_seed(params.seed)
-            generated = lm.generate(**encoded, **kwargs)
-        new_tokens = generated[:, encoded["input_ids"].shape[1] :]
+            new_tokens = fast_decode.generate(lm, tokenizer, encoded, params, stops, streamer) if self.fast else None
+            if new_tokens is None:  # sampling, a repetition penalty or another architecture
+                new_tokens = lm.generate(**encoded, **kwargs)[:, encoded["input_ids"].shape[1] :]
         results = []
         eos_ids = _eos_ids(lm, tokenizer)
         for row in new_tokens.tolist():
