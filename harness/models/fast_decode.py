@@ -41,29 +41,48 @@ def supports(lm: Any, *, greedy: bool, repetition_penalty: float) -> bool:
     )
 
 
-PACK_BATCH = 16  # the batch oneDNN lays packed weights out for; other batch sizes still compute the same
+PACK_BATCH = 16  # the batch the packed layouts are made for; other batch sizes still compute the same
+# Packed float32 weights take about 3x the weight's memory (MKL's layout); larger models keep F.linear.
+PACK_FLOAT32_UP_TO = 300_000_000  # parameters
 
 
-def _can_pack(dtype: torch.dtype) -> bool:
-    """bf16 weights prepacked for oneDNN: about 2x faster per product here and bitwise equal to F.linear's
-    bf16 result (measured; the parity test checks whole generations). float32 packing changes the sums."""
-    return (dtype == torch.bfloat16 and torch.backends.mkldnn.is_available()
-            and hasattr(torch.ops.mkldnn, "_reorder_linear_weight"))
+def _packing(weight: torch.Tensor, parameters: int) -> str | None:
+    """Which prepacked kernel computes ``F.linear``'s exact result faster for this weight, if any.
+
+    Measured here (batch 16, per product): float32 through MKL's packed GEMM (the kernel F.linear calls,
+    with the weight panel laid out once) 25-30% less CPU time; bfloat16 through oneDNN's prepacked
+    matmul about 2x faster. Both bitwise equal to F.linear (tests/models/test_fast_decode.py checks the
+    products and whole generations); oneDNN's float32 packing is not, so it is not used.
+    """
+    if weight.dtype == torch.float32 and parameters <= PACK_FLOAT32_UP_TO and torch.backends.mkl.is_available() \
+            and hasattr(torch.ops.mkl, "_mkl_reorder_linear_weight"):
+        return "mkl"
+    if weight.dtype == torch.bfloat16 and torch.backends.mkldnn.is_available() \
+            and hasattr(torch.ops.mkldnn, "_reorder_linear_weight"):
+        return "onednn"
+    return None
 
 
 class _Linear:
-    """``x @ weight.T + bias`` with transformers' kernel, or oneDNN's on a prepacked bf16 weight."""
+    """``x @ weight.T + bias``: F.linear's result, through a prepacked weight where one is exact."""
 
-    __slots__ = ("bias", "packed", "weight")
+    __slots__ = ("bias", "kind", "packed", "weight")
 
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, parameters: int) -> None:
         self.weight, self.bias = weight, bias
-        self.packed = torch.ops.mkldnn._reorder_linear_weight(weight, PACK_BATCH) if _can_pack(weight.dtype) else None
+        self.kind = _packing(weight, parameters)
+        self.packed = None
+        if self.kind == "mkl":
+            self.packed = torch.ops.mkl._mkl_reorder_linear_weight(weight, PACK_BATCH)
+        elif self.kind == "onednn":
+            self.packed = torch.ops.mkldnn._reorder_linear_weight(weight, PACK_BATCH)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if self.packed is None:
-            return F.linear(x, self.weight, self.bias)
-        return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [], "")
+        if self.kind == "mkl":  # below PACK_BATCH rows torch falls back to F.linear itself
+            return torch.ops.mkl._mkl_linear(x, self.packed, self.weight, self.bias, PACK_BATCH)
+        if self.kind == "onednn":
+            return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [], "")
+        return F.linear(x, self.weight, self.bias)
 
 
 @dataclass
@@ -89,7 +108,7 @@ class _Weights:
 _WEIGHTS: weakref.WeakKeyDictionary[Any, _Weights] = weakref.WeakKeyDictionary()
 
 
-def _stack(modules: Sequence[Any]) -> _Linear:
+def _stack(modules: Sequence[Any], parameters: int) -> _Linear:
     """One weight for several projections of the same input; the modules' weights become views of it,
     so the model's own forward (the prefill) reads the same memory and nothing is held twice."""
     weight = torch.cat([m.weight.detach() for m in modules], dim=0)
@@ -102,15 +121,15 @@ def _stack(modules: Sequence[Any]) -> _Linear:
         if bias is not None:
             module.bias.data = bias[start:start + rows]
         start += rows
-    return _Linear(weight, bias)
+    return _Linear(weight, bias, parameters)
 
 
 def _weights(lm: Any) -> _Weights:
     """The decode weights of ``lm``, built once per model."""
     cached = _WEIGHTS.get(lm)
-    first = lm.model.layers[0].self_attn.q_proj.weight
-    if cached is not None and cached.source == first.data_ptr():
+    if cached is not None and cached.source == lm.model.layers[0].self_attn.q_proj.weight.data_ptr():
         return cached
+    parameters = sum(p.numel() for p in lm.parameters())
     layers = []
     with torch.no_grad():
         for layer in lm.model.layers:
@@ -118,11 +137,12 @@ def _weights(lm: Any) -> _Weights:
             sizes = (attn.q_proj.out_features, attn.k_proj.out_features, attn.v_proj.out_features)
             layers.append(_Layer(
                 input_norm=layer.input_layernorm.weight, post_norm=layer.post_attention_layernorm.weight,
-                qkv=_stack([attn.q_proj, attn.k_proj, attn.v_proj]), qkv_sizes=sizes,
-                o=_Linear(attn.o_proj.weight, attn.o_proj.bias),
-                gate_up=_stack([mlp.gate_proj, mlp.up_proj]), down=_Linear(mlp.down_proj.weight, mlp.down_proj.bias),
+                qkv=_stack([attn.q_proj, attn.k_proj, attn.v_proj], parameters), qkv_sizes=sizes,
+                o=_Linear(attn.o_proj.weight, attn.o_proj.bias, parameters),
+                gate_up=_stack([mlp.gate_proj, mlp.up_proj], parameters),
+                down=_Linear(mlp.down_proj.weight, mlp.down_proj.bias, parameters),
             ))
-        head = _Linear(lm.lm_head.weight, lm.lm_head.bias)
+        head = _Linear(lm.lm_head.weight, lm.lm_head.bias, parameters)
     weights = _Weights(layers, head, lm.model.layers[0].self_attn.q_proj.weight.data_ptr())
     _WEIGHTS[lm] = weights
     return weights

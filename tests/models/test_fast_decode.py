@@ -71,3 +71,18 @@ def test_sampling_keeps_generate() -> None:
     assert fast_decode.generate(lm, tokenizer, encoded, sampled, ()) is None
     penalised = GenerationParams(repetition_penalty=1.2, max_new_tokens=4)
     assert fast_decode.generate(lm, tokenizer, encoded, penalised, ()) is None
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_prepacked_products_are_bitwise_those_of_f_linear(dtype: str) -> None:
+    from harness.models import fast_decode
+
+    lm, _, _ = _encoded(dtype, PROMPTS[:1])
+    weights = fast_decode._weights(lm)
+    generator = torch.Generator().manual_seed(0)
+    with torch.inference_mode():
+        for linear in (weights.layers[0].gate_up, weights.layers[3].down, weights.lm_head):
+            assert linear.packed is not None  # the embedded model is small enough to pack
+            for rows in (3, 16, 20):  # below, at and above the packing batch
+                x = torch.randn(rows, 1, linear.weight.shape[1], generator=generator).to(linear.weight.dtype)
+                assert torch.equal(linear(x), torch.nn.functional.linear(x, linear.weight, linear.bias))
