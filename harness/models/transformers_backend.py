@@ -11,6 +11,10 @@ not part of the generator identity.
 ``dtype="bfloat16"`` is opt-in: about 1.8x faster on CPUs with native bf16 matmul, but greedy
 outputs differ from float32, so the dtype is part of the identity and cached outputs never mix.
 Stop strings end generation inside ``generate`` instead of running to the token limit.
+Greedy batches of Llama-family models (the embedded one) decode through ``harness.models.fast_decode``:
+the same tokens as ``generate`` with the dynamic cache, so it is not part of the identity. In bfloat16 the
+static cache changes greedy outputs (5 of 16 identical here), so bf16 batches that ``generate`` would run
+with a static cache keep ``generate``: cached bf16 outputs stay valid.
 """
 
 from __future__ import annotations
@@ -204,7 +208,8 @@ class TransformersBackend:
             kwargs["streamer"] = streamer
         with _GENERATE_LOCK, torch.inference_mode():
             torch.manual_seed(params.seed)
-            new_tokens = fast_decode.generate(lm, tokenizer, encoded, params, stops, streamer) if self.fast else None
+            fast = self.fast and (self.dtype == "float32" or "cache_implementation" not in kwargs)
+            new_tokens = fast_decode.generate(lm, tokenizer, encoded, params, stops, streamer) if fast else None
             if new_tokens is None:  # sampling, a repetition penalty or another architecture
                 new_tokens = lm.generate(**encoded, **kwargs)[:, encoded["input_ids"].shape[1] :]
         results = []
