@@ -6,10 +6,18 @@ the attention mask, HF's per-layer module and keyword plumbing, and copying the 
 This loop keeps a preallocated KV cache, builds the padding mask once, and runs each layer as plain
 tensor ops. The prompt is processed by the model's own forward (one call), whose cache seeds ours.
 
-Parity: every operation on a row's numbers is the one transformers' Llama code runs (same kernels,
-same shapes, same order), so float32 greedy outputs are identical to ``generate``; ``tests/models/
-test_fast_decode.py`` checks this token by token. Only greedy decoding without a repetition penalty
-takes this path (``supports``); sampling keeps ``generate`` and its seeded processors.
+Parity: every operation on a row's numbers is the one transformers' Llama code runs with the dynamic
+cache (same shapes, same order), and the two changes of kernel are bitwise equal: q/k/v and gate/up
+stacked into one product each (every output is still its own dot product), and weights prepacked for
+MKL (float32) or oneDNN (bfloat16). So greedy outputs are identical to ``generate`` in either dtype;
+``tests/models/test_fast_decode.py`` checks products and generations token by token. Rows keep running
+after they finish (the batch's row count never changes: a product over fewer rows may sum differently).
+Only greedy decoding without a repetition penalty takes this path (``supports``); sampling keeps
+``generate`` and its seeded processors.
+
+Profile (torch.profiler, batch 16 x 64 new tokens, float32, shared machine at load ~9): ``generate``
+spent 52% in matrix products (lm_head 10%), 34% in ``torch.cat`` growing the cache, 5.5% in attention,
+3.5% copying logits; this loop spends 66% in the packed products, 16% in attention, 10% in the prefill.
 """
 
 from __future__ import annotations
