@@ -14,6 +14,10 @@ outputs differ from float32, so the dtype is part of the identity and cached out
 Stop strings end generation inside ``generate`` instead of running to the token limit.
 Requests sharing a long prompt prefix (questions over one discharge summary) run it once
 (harness.models.prefix_reuse): the model sees the same token ids, so it is not part of the identity.
+Greedy batches of Llama-family models (the embedded one) decode through ``harness.models.fast_decode``:
+the same tokens as ``generate`` with the dynamic cache, so it is not part of the identity. In bfloat16 the
+static cache changes greedy outputs (5 of 16 identical here), so bf16 batches that ``generate`` would run
+with a static cache keep ``generate``: cached bf16 outputs stay valid.
 """
 
 from __future__ import annotations
@@ -105,9 +109,10 @@ class TransformersBackend:
 
     def __init__(self, model: str, *, adapter: str | None = None, batch_size: int = 16, dtype: str = "float32",
                  batch_tokens: int = DEFAULT_BATCH_TOKENS, static_cache: bool = True,
-                 chat_template: str | None = None, prefix_reuse: bool = True) -> None:
+                 chat_template: str | None = None, prefix_reuse: bool = True, fast: bool = True) -> None:
         """``chat_template``: a built-in name or Jinja text; None keeps the tokenizer's own template
-        (and uses the built-in 'plain' one, with a warning, for a base that has none)."""
+        (and uses the built-in 'plain' one, with a warning, for a base that has none). ``fast``: greedy
+        decoding through ``harness.models.fast_decode`` (same tokens; False = ``lm.generate``, for benches)."""
         if dtype not in DTYPE_CHOICES:
             raise ValueError(f"dtype must be one of {', '.join(DTYPE_CHOICES)}, got {dtype!r}")
         dtype = resolve_dtype(dtype)
@@ -118,6 +123,7 @@ class TransformersBackend:
         self.dtype = dtype
         self.static_cache = static_cache
         self.prefix_reuse = prefix_reuse  # same token ids, outputs match (bench/bench_prefix.py): not in the identity
+        self.fast = fast
         self.template_name = chat_template
         self.chat_template = resolve_chat_template(chat_template) if chat_template else None
         # float32 keeps the historical identity so existing caches stay valid; other dtypes are marked.
@@ -221,10 +227,15 @@ class TransformersBackend:
         kwargs, stops = self._generate_kwargs(tokenizer, params, len(prompts))
         if self.static_cache and encoded["input_ids"].shape[1] >= STATIC_CACHE_FROM:
             kwargs["cache_implementation"] = "static"
+        from harness.models import fast_decode
+
         with _GENERATE_LOCK, torch.inference_mode():
             torch.manual_seed(params.seed)
-            generated = lm.generate(**encoded, **kwargs)
-        new_tokens = generated[:, encoded["input_ids"].shape[1] :]
+            fast = self.fast and (self.dtype == "float32" or "cache_implementation" not in kwargs)
+            new_tokens = (fast_decode.generate(lm, tokenizer, encoded, params, stops, kwargs.get("streamer"))
+                          if fast else None)
+            if new_tokens is None:  # sampling, a repetition penalty or another architecture
+                new_tokens = lm.generate(**encoded, **kwargs)[:, encoded["input_ids"].shape[1] :]
         return self._results(lm, tokenizer, new_tokens, params, stops)
 
     def _generate_kwargs(self, tokenizer: Any, params: GenerationParams, rows: int) -> tuple[dict[str, Any], list[str]]:

@@ -44,8 +44,10 @@ def test_static_cache_gives_the_same_greedy_outputs_as_the_dynamic_cache(monkeyp
     from harness.models import transformers_backend
 
     monkeypatch.setattr(transformers_backend, "STATIC_CACHE_FROM", 1)  # static for these short prompts too
-    static = TransformersBackend("smollm2-135m-instruct", batch_size=4).generate(_requests())
-    dynamic = TransformersBackend("smollm2-135m-instruct", batch_size=4, static_cache=False).generate(_requests())
+    # fast=False: greedy batches otherwise decode through fast_decode, which has its own cache.
+    static = TransformersBackend("smollm2-135m-instruct", batch_size=4, fast=False).generate(_requests())
+    dynamic = TransformersBackend("smollm2-135m-instruct", batch_size=4, static_cache=False,
+                                  fast=False).generate(_requests())
     assert [r.text for r in static] == [r.text for r in dynamic]
 
 
