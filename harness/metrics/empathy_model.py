@@ -46,7 +46,8 @@ def unique_sentences(text: str) -> list[str]:
     return text_unique_sentences(fold(text or ""))
 
 
-def _tokens(text: str) -> list[str]:
+def tokens(text: str) -> list[str]:
+    """Lower-cased word tokens (apostrophes kept: "i'm", "you're")."""
     return _TOK.findall(text.lower())
 
 
@@ -59,13 +60,13 @@ def pair_features(seeker: str | None, response: str, rule: dict[str, Any] | None
 
     sents = unique_sentences(response)
     text = " ".join(sents)
-    toks = _tokens(text)
+    toks = tokens(text)
     out = ["w:" + w for w in toks]
     out += ["b:" + a + "_" + b for a, b in pairwise(toks)]
-    seeker_words = {w for w in _tokens(seeker or "") if len(w) > 3}
+    seeker_words = {w for w in tokens(seeker or "") if len(w) > 3}
     questions = 0
     for s in sents:
-        st = _tokens(s)
+        st = tokens(s)
         is_q = s.rstrip().endswith("?")
         questions += is_q
         prefix = "q" if is_q else "s"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ class PairSet:
     labels: list[str]
     groups: list[str]
     source: Path | None = None
+    rationales: list[str] = field(default_factory=list)  # EPITOME's '|'-separated words behind each level
 
 
 def read_epitome_csv(path: Path) -> PairSet:
@@ -74,6 +75,7 @@ def read_epitome_csv(path: Path) -> PairSet:
         [lv.strip() for lv in df["level"]],
         [str(g) for g in groups],
         path,
+        list(df["rationales"]) if "rationales" in df.columns else [],
     )
 
 
