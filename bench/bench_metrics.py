@@ -154,7 +154,8 @@ def run(cases: Sequence[Case], outputs: Sequence[Output], repeat: int, minilm: b
         "risk_detection": {},
         "safe_response": {},
         "summary_risk": {},
-        "empathy": {},  # the learned EPITOME heads (lexical), the default
+        "empathy": {},  # the learned EPITOME heads (lexical) + sentence evidence heads, the default
+        "empathy[rules-evidence]": {"evidence": "rules"},  # the levels alone, evidence from the rules
         "empathy[rules]": {"method": "rules"},
         "mi_codes": {},
         "scope_safety": {},

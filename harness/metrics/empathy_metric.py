@@ -30,6 +30,8 @@ class Empathy:
         models: optional ``{"empathy_er": path, "empathy_ip": path, "empathy_ex": path}`` of weights
             written by ``harness train-metric empathy`` (``empathy_sent_er`` ... for the sentence evidence
             heads); dimensions not named use the shipped weights.
+        evidence: "model" (default): the highlighted sentences come from the sentence heads trained on
+            EPITOME's rationales where they are confident; "rules": from the rules alone (faster).
     """
 
     name = "empathy"
@@ -40,9 +42,14 @@ class Empathy:
         ValueKey("empathy_total", description="sum of the three, 0-6", bounds=(0.0, 6.0)),
     )
 
-    def __init__(self, method: str = "model", encoder: str = "lexical", models: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, method: str = "model", encoder: str = "lexical", models: dict[str, str] | None = None,
+        evidence: str = "model",
+    ) -> None:
         if method not in ("model", "rules"):
             raise TypeError(f"empathy: unknown method {method!r} (known: model, rules)")
+        if evidence not in ("model", "rules"):
+            raise TypeError(f"empathy: unknown evidence {evidence!r} (known: model, rules)")
         self.models = dict(models or {})
         unknown = set(self.models) - {f"empathy_{k}{d}" for k in ("", "sent_") for d in ("er", "ip", "ex")}
         if unknown:
@@ -57,7 +64,7 @@ class Empathy:
             from harness.metrics.empathy_model import EmpathyModel
 
             self.model = EmpathyModel.default(encoder, self.models)
-            self.evidence = EvidenceModel.default(self.models)
+            self.evidence = EvidenceModel.default(self.models) if evidence == "model" else None
 
     def score(self, cases: Sequence[Case], outputs: Sequence[Output]) -> list[CaseScore]:
         seekers = [c.user_text for c in cases]

@@ -86,6 +86,11 @@ def read_epitome_dir(folder: Path) -> dict[str, PairSet]:
     return {d: read_epitome_csv(folder / f) for d, f in EPITOME_FILES.items()}
 
 
+def has_rationales(d: PairSet) -> bool:
+    """Whether any row names the words behind its level (what the sentence evidence heads learn from)."""
+    return any(r.strip() for r in d.rationales)
+
+
 def is_holdout(group: str) -> bool:
     """Deterministic ~20% of seeker posts, kept out of model selection."""
     return zlib.crc32(f"epitome-holdout:{group}".encode()) % 1000 < HOLDOUT_SHARE * 1000
@@ -270,6 +275,10 @@ def epitome_figures(folder: Path, encoder: str = "lexical", folds: int = 5) -> d
                     **evaluate_dimension(dim, X, d, C, encoder, folds, offsets)}  # fmt: skip
     for part in ("grouped_cv_dev", "held_out_seeker_posts"):
         out[f"mean_macro_f1_{part}"] = round(float(np.mean([out[d][part]["macro_f1"] for d in DIMENSIONS])), 4)
+    if all(has_rationales(data[d]) for d in DIMENSIONS):
+        from harness.metrics.empathy_evidence_train import evaluate_evidence
+
+        out["evidence"] = {d: evaluate_evidence(d, data[d], folds) for d in DIMENSIONS}
     return out
 
 
@@ -329,5 +338,9 @@ def train_empathy(
             f"{held_out['macro_f1_ci95']}"
         )
         report[dim] = figures
+    if all(has_rationales(data[d]) for d in DIMENSIONS):  # the sentence evidence heads need EPITOME's rationales
+        from harness.metrics.empathy_evidence_train import train_evidence
+
+        report["evidence"] = train_evidence(data, out_dir, folds, log)
     load_model.cache_clear()
     return report
