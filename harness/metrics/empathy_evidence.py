@@ -40,8 +40,13 @@ def _bucket(n: int) -> int:
     return next((edge for edge in _EDGES if n <= edge), 999)
 
 
-def sentence_features(sentence: str, seeker_words: set[str], position: int, count: int) -> list[str]:
-    """Named features of one response sentence (``seeker_words`` = ``content_words(seeker post)``)."""
+def sentence_features(
+    sentence: str, seeker_words: set[str], position: int, count: int, levels: tuple[int, int, int] | None = None
+) -> list[str]:
+    """Named features of one response sentence (``seeker_words`` = ``content_words(seeker post)``).
+
+    ``levels`` = the rules' ``sentence_levels`` of it when the caller already has them (saves a pass).
+    """
     s = fold(sentence).strip()
     toks = tokens(s)
     out = ["w:" + w for w in toks] + ["b:" + a + "_" + b for a, b in pairwise(toks)]
@@ -50,7 +55,8 @@ def sentence_features(sentence: str, seeker_words: set[str], position: int, coun
     if len(toks) > 1:
         out.append(f"f2:{toks[0]}_{toks[1]}")
     out.append(f"q:{int(s.endswith('?'))}")
-    out += [f"r_{d}:{level}" for d, level in zip(DIMENSIONS, sentence_levels(s, seeker_words), strict=True)]
+    levels = levels if levels is not None else sentence_levels(s, seeker_words)
+    out += [f"r_{d}:{level}" for d, level in zip(DIMENSIONS, levels, strict=True)]
     out += ["cue:" + c for c in rule_cues(s)]
     out.append(f"ov:{_bucket(len(content_words(s) & seeker_words))}")
     out.append(f"len:{_bucket(len(toks))}")
@@ -87,8 +93,17 @@ class SentenceRows:
     X: Any
 
 
-def split_responses(seekers: Sequence[str | None], responses: Sequence[str], dim: int = SENTENCE_DIM) -> SentenceRows:
-    """Each response's distinct sentences (``unique_spans``) with their hashed features."""
+def split_responses(
+    seekers: Sequence[str | None],
+    responses: Sequence[str],
+    dim: int = SENTENCE_DIM,
+    rule_levels: Sequence[dict[tuple[int, int], tuple[int, int, int]]] | None = None,
+) -> SentenceRows:
+    """Each response's distinct sentences (``unique_spans``) with their hashed features.
+
+    ``rule_levels``: per response, the rules' levels of its sentences by ``(start, end)`` where the caller
+    has them from ``score_empathy`` (a sentence not listed there has levels 0, 0, 0).
+    """
     spans: list[Span] = []
     owner: list[int] = []
     feats: list[list[str]] = []
@@ -98,7 +113,8 @@ def split_responses(seekers: Sequence[str | None], responses: Sequence[str], dim
         for j, span in enumerate(these):
             spans.append(span)
             owner.append(i)
-            feats.append(sentence_features(span.text, seeker_words, j, len(these)))
+            known = rule_levels[i].get((span.start, span.end), (0, 0, 0)) if rule_levels is not None else None
+            feats.append(sentence_features(span.text, seeker_words, j, len(these), known))
     return SentenceRows(spans, np.asarray(owner, dtype=int), hash_sentences(feats, dim))
 
 

@@ -107,9 +107,10 @@ def _model_evidence(
     """Replace each result's sentences by every distinct sentence with the evidence heads' (or rules') levels."""
     from harness.metrics.empathy_evidence import CONFIDENT, split_responses
 
-    rows = split_responses(seekers, responses)
-    levels = evidence.levels(rows)
     rule_levels = [{(s["start"], s["end"]): s for s in result["sentences"]} for result in scored]
+    known = [{span: (s["er"], s["ip"], s["ex"]) for span, s in by_span.items()} for by_span in rule_levels]
+    rows = split_responses(seekers, responses, rule_levels=known)
+    levels = evidence.levels(rows)
     for result in scored:
         result["sentences"] = []
     for k, (span, owner) in enumerate(zip(rows.spans, rows.owner, strict=True)):
