@@ -23,14 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from harness.metrics.empathy import content_words, rule_cues, sentence_levels
+from harness.metrics.empathy import content_words, sentence_levels
 from harness.metrics.empathy_model import tokens
 from harness.metrics.models import LinearTextClassifier, feature_bucket, load_model
 from harness.metrics.text import Span, fold, unique_spans
 
 DIMENSIONS = ("er", "ip", "ex")
 SENTENCE_DIM = 2**14
-SENTENCE_FEATURES = "empathy_sentence_v1"  # recorded in each weight file's JSON
+SENTENCE_FEATURES = "empathy_sentence_v2"  # recorded in each weight file's JSON
 CONFIDENT = 0.6  # below this probability of its own level a sentence keeps the rules' level in reports
 RATIONALE_SHARE = 0.5  # share of a sentence's words inside a rationale for it to carry the level
 _EDGES = (0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89)
@@ -57,7 +57,6 @@ def sentence_features(
     out.append(f"q:{int(s.endswith('?'))}")
     levels = levels if levels is not None else sentence_levels(s, seeker_words)
     out += [f"r_{d}:{level}" for d, level in zip(DIMENSIONS, levels, strict=True)]
-    out += ["cue:" + c for c in rule_cues(s)]
     out.append(f"ov:{_bucket(len(content_words(s) & seeker_words))}")
     out.append(f"len:{_bucket(len(toks))}")
     out.append("first" if position == 0 else "last" if position == count - 1 else "mid")
