@@ -143,6 +143,10 @@ class EvidenceModel:
                 raise ValueError(f"empathy_sent_{dim} weights were not trained on {SENTENCE_FEATURES} features")
         return cls(heads)
 
+    def carries(self, rows: SentenceRows) -> dict[str, np.ndarray]:
+        """Per dimension: each sentence's probability of carrying the mechanism (level > 0)."""
+        return {dim: carries_probability(head, rows.X) for dim, head in self.heads.items()}
+
     def levels(self, rows: SentenceRows) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Per dimension: (level of each sentence, probability of that level)."""
         out = {}
@@ -152,3 +156,25 @@ class EvidenceModel:
             classes = np.asarray([int(c) for c in head.classes])
             out[dim] = (classes[best], proba[np.arange(len(best)), best])
         return out
+
+
+def carries_probability(head: LinearTextClassifier, X: Any) -> np.ndarray:
+    """1 - P(level 0) of each sentence row of ``X``."""
+    if X.shape[0] == 0:
+        return np.zeros(0, dtype=np.float32)
+    return 1.0 - head._proba(head.decision_from(X))[:, list(head.classes).index("0")]
+
+
+def focus_features(rows: SentenceRows, carries: np.ndarray, n_responses: int) -> Any:
+    """Per response: its sentences' feature rows weighted by their probability of carrying the mechanism.
+
+    Why: the response heads read every word of a response at once; this block lets them read the
+    sentences that likely carry ER / IP / EX apart from advice around them (L2-normalised per response).
+    """
+    from scipy.sparse import csr_matrix
+    from sklearn.preprocessing import normalize
+
+    weights = csr_matrix(
+        (carries.astype(np.float32), (rows.owner, np.arange(len(rows.owner)))), shape=(n_responses, len(rows.owner))
+    )
+    return normalize(weights @ rows.X).astype(np.float32)

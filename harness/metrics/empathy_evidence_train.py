@@ -21,6 +21,8 @@ from harness.metrics.empathy_evidence import (
     SENTENCE_DIM,
     SENTENCE_FEATURES,
     SentenceRows,
+    carries_probability,
+    focus_features,
     rationale_level,
     split_responses,
 )
@@ -123,3 +125,40 @@ def train_evidence(data: dict[str, PairSet], out_dir: Path = WEIGHTS_DIR, folds:
             f"level macro-F1 {cv['levels']['macro_f1']} {cv['levels']['macro_f1_ci95']}")
         report[dim] = figures
     return report
+
+
+def focus_for_training(dim: str, d: PairSet, folds: int = 5, C: float = EVIDENCE_C) -> tuple[Any, Any]:
+    """The focus blocks of every row of ``d`` for the response heads, without a sentence head ever
+    scoring the sentences it was fitted on (out-of-fold, folds grouped by seeker post).
+
+    Returns (for evaluation: posts not held out out-of-fold among themselves, held-out posts from a
+    sentence head fitted on all the others; for the final fit: out-of-fold over every row).
+    """
+    from sklearn.model_selection import GroupKFold
+
+    rows = split_responses(d.seekers, d.responses)
+    has = [lv == "0" or bool(r.strip()) for lv, r in zip(d.labels, d.rationales, strict=True)]
+    y = np.asarray([rationale_level(s.text, d.rationales[i], d.labels[i]) for s, i in zip(rows.spans, rows.owner,
+                                                                                          strict=True)])
+    usable = np.asarray([has[i] for i in rows.owner], dtype=bool)
+    groups = np.asarray(d.groups)
+    hold = np.array([is_holdout(g) for g in groups])
+
+    def carries_of(train_responses: np.ndarray, test_responses: np.ndarray, out: np.ndarray) -> None:
+        fit = np.isin(rows.owner, train_responses) & usable
+        score = np.isin(rows.owner, test_responses)
+        head = fit_sentence_head(dim, rows.X[fit], y[fit], C)
+        out[score] = carries_probability(head, rows.X[score])
+
+    def out_of_fold(responses: np.ndarray, out: np.ndarray) -> None:
+        for train_idx, test_idx in GroupKFold(folds).split(responses, groups=groups[responses]):
+            carries_of(responses[train_idx], responses[test_idx], out)
+
+    evaluation, final = np.zeros(len(y)), np.zeros(len(y))
+    dev, held = np.flatnonzero(~hold), np.flatnonzero(hold)
+    out_of_fold(dev, evaluation)
+    if len(held):
+        carries_of(dev, held, evaluation)
+    out_of_fold(np.arange(len(d.labels)), final)
+    n = len(d.labels)
+    return focus_features(rows, evaluation, n), focus_features(rows, final, n)

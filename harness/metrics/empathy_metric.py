@@ -60,11 +60,10 @@ class Empathy:
         self.model: Any = None
         self.evidence: Any = None
         if method == "model":
-            from harness.metrics.empathy_evidence import EvidenceModel
             from harness.metrics.empathy_model import EmpathyModel
 
             self.model = EmpathyModel.default(encoder, self.models)
-            self.evidence = EvidenceModel.default(self.models) if evidence == "model" else None
+            self.evidence = self.model.evidence if evidence == "model" else None
 
     def score(self, cases: Sequence[Case], outputs: Sequence[Output]) -> list[CaseScore]:
         seekers = [c.user_text for c in cases]
@@ -84,15 +83,19 @@ def score_empathy_batch(
     scored = [score_empathy(s, r) for s, r in zip(seekers, responses, strict=True)]
     if model is None:
         return scored
+    from harness.metrics.empathy_evidence import split_responses
+
+    known = [{(s["start"], s["end"]): (s["er"], s["ip"], s["ex"]) for s in result["sentences"]} for result in scored]
+    rows = split_responses(seekers, responses, rule_levels=known)  # one pass: the heads' focus and the evidence
     once = [dedupe_sentences(r or "") for r in responses]  # a loop earns what saying it once earns
-    for result, levels in zip(scored, model.predict(seekers, once, scored), strict=True):
+    for result, levels in zip(scored, model.predict(seekers, once, scored, rows), strict=True):
         for dim, level in levels.items():
             result[f"{dim}_rules"] = result[dim]
             result[dim] = level
         result["total"] = result["er"] + result["ip"] + result["ex"]
         result["source"] = f"model:{model.encoder}"
     if evidence is not None:
-        _model_evidence(scored, seekers, responses, evidence)
+        _model_evidence(scored, rows, evidence)
     for result in scored:
         for sentence in result["sentences"]:  # evidence never shows a mechanism the model rules out
             for dim in ("er", "ip", "ex"):
@@ -101,16 +104,12 @@ def score_empathy_batch(
     return scored
 
 
-def _model_evidence(
-    scored: list[dict[str, Any]], seekers: Sequence[str | None], responses: Sequence[str], evidence: Any
-) -> None:
+def _model_evidence(scored: list[dict[str, Any]], rows: Any, evidence: Any) -> None:
     """Replace each result's sentences by every distinct sentence with the evidence heads' (or rules') levels."""
-    from harness.metrics.empathy_evidence import CONFIDENT, split_responses
+    from harness.metrics.empathy_evidence import CONFIDENT
 
-    rule_levels = [{(s["start"], s["end"]): s for s in result["sentences"]} for result in scored]
-    known = [{span: (s["er"], s["ip"], s["ex"]) for span, s in by_span.items()} for by_span in rule_levels]
-    rows = split_responses(seekers, responses, rule_levels=known)
     levels = evidence.levels(rows)
+    rule_levels = [{(s["start"], s["end"]): s for s in result["sentences"]} for result in scored]
     for result in scored:
         result["sentences"] = []
     for k, (span, owner) in enumerate(zip(rows.spans, rows.owner, strict=True)):

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import ConfigError
-from harness.metrics.empathy_model import DIMENSIONS, FEATURE_SET, LEVELS, featurize_pairs
+from harness.metrics.empathy_model import DIMENSIONS, FEATURE_SET, LEVELS, join_blocks, pair_blocks
 from harness.metrics.models import HASH_DIM, WEIGHTS_DIR, LinearTextClassifier, load_model
 
 EPITOME_FILES = {
@@ -270,7 +270,7 @@ def epitome_figures(folder: Path, encoder: str = "lexical", folds: int = 5) -> d
         C = float(head.meta.get("C", 1.0))
         offsets = "level_offsets" in head.meta
         d = data[dim]
-        X = featurize_pairs(d.seekers, d.responses, encoder, head.dim)
+        X = join_blocks(pair_blocks(d.seekers, d.responses, encoder, head.dim), _focus(dim, d, folds)[0])
         out[dim] = {"C": C, "data": {"file": d.source.name, "sha256": _sha256(d.source)} if d.source else None,
                     **evaluate_dimension(dim, X, d, C, encoder, folds, offsets)}  # fmt: skip
     for part in ("grouped_cv_dev", "held_out_seeker_posts"):
@@ -280,6 +280,16 @@ def epitome_figures(folder: Path, encoder: str = "lexical", folds: int = 5) -> d
 
         out["evidence"] = {d: evaluate_evidence(d, data[d], folds) for d in DIMENSIONS}
     return out
+
+
+def _focus(dim: str, d: PairSet, folds: int) -> tuple[Any, Any]:
+    """The sentence focus blocks (evaluation, final fit) of ``d``; they need EPITOME's rationales."""
+    from harness.metrics.empathy_evidence_train import focus_for_training
+
+    if not has_rationales(d):
+        raise ConfigError(f"{d.source}: no rationales; the empathy heads' sentence focus is learned from them "
+                          "(EPITOME's 'rationales' column)")
+    return focus_for_training(dim, d, folds)
 
 
 def _sha256(path: Path) -> str:
@@ -302,7 +312,9 @@ def train_empathy(
     report: dict[str, Any] = {}
     for dim in DIMENSIONS:
         d = data[dim]
-        X = featurize_pairs(d.seekers, d.responses, encoder, HASH_DIM)
+        blocks = pair_blocks(d.seekers, d.responses, encoder, HASH_DIM)
+        focus_eval, focus_final = _focus(dim, d, folds)
+        X, X_final = join_blocks(blocks, focus_eval), join_blocks(blocks, focus_final)
         hold = np.array([is_holdout(g) for g in d.groups])
         if grid is None:
             best_c, grid_scores = DEFAULT_C.get(dim, 1.0), "DEFAULT_C (chosen by an earlier C_GRID search)"
@@ -310,8 +322,8 @@ def train_empathy(
             best_c, grid_scores = _select_c(X, d, np.flatnonzero(~hold), grid, folds)
         evaluated = evaluate_dimension(dim, X, d, best_c, encoder, folds, level_offsets)
         cv, held_out = evaluated["grouped_cv_dev"], evaluated["held_out_seeker_posts"]
-        head = (fit_head_with_offsets(dim, X, d.labels, d.groups, best_c, encoder, HASH_DIM, folds)
-                if level_offsets else fit_head(dim, X, d.labels, best_c, encoder, HASH_DIM))
+        head = (fit_head_with_offsets(dim, X_final, d.labels, d.groups, best_c, encoder, HASH_DIM, folds)
+                if level_offsets else fit_head(dim, X_final, d.labels, best_c, encoder, HASH_DIM))
         figures = {
             "selection": {"C_grid_grouped_cv_macro_f1": grid_scores, "chosen_C": best_c, "folds": folds,
                           "level_offsets": "chosen inside each training fold on its out-of-fold predictions"

@@ -65,3 +65,15 @@ def test_report_evidence_is_model_driven_and_capped_at_the_response_level(make_c
     assert rules_only.values == score.values and all("by" not in s for s in rules_only.details["sentences"])
     with pytest.raises(TypeError):
         Empathy(evidence="vibes")
+
+
+def test_focus_block_reads_only_the_sentences_likely_to_carry_the_mechanism() -> None:
+    import numpy as np
+
+    from harness.metrics.empathy_evidence import focus_features
+
+    rows = split_responses([SEEKER, SEEKER], ["That must sting. Book another test.", "Book another test."])
+    advice_only = rows.X[2].toarray()
+    focus = focus_features(rows, np.array([1.0, 0.0, 0.0]), 2).toarray()
+    assert np.allclose(focus[0], rows.X[0].toarray()[0])  # the carrying sentence alone, L2-normalised
+    assert not focus[1].any() and advice_only.any()  # nothing carries in the second response
