@@ -338,6 +338,9 @@ def train_empathy(
                 "recipe": f"harness train-metric empathy --data <folder with EPITOME-format CSVs> --encoder {encoder}",
                 "protocol": f"GroupKFold({folds}) by sp_id on the posts not held out; held-out share "
                 f"{HOLDOUT_SHARE} of sp_id (crc32 'epitome-holdout:<sp_id>'); final fit on all rows",
+                "focus_block": "sentence features weighted by the empathy_sent head's P(carries): out-of-fold "
+                f"(GroupKFold({folds}) by sp_id) for CV and the final fit; held-out posts from a sentence head "
+                "fitted on the posts not held out; at inference the shipped empathy_sent heads",
                 "figures": figures,
                 "licence_note": "EPITOME (Sharma et al., 2020), research licence; only coefficients over hash "
                 "buckets are stored, no text.",

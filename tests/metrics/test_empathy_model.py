@@ -133,3 +133,11 @@ def test_level_offsets_recover_an_under_called_rare_level() -> None:
     offsets = choose_offsets(logp, y, ["0", "1", "2"])
     pred = np.asarray(["0", "1", "2"])[np.argmax(logp + offsets, axis=1)]
     assert offsets[0] == 0.0 and (pred == y).all()
+
+
+def test_training_without_rationales_names_the_file(tmp_path: Path) -> None:
+    from harness.metrics.empathy_train import read_epitome_dir, train_empathy
+
+    _write_epitome(tmp_path / "epi", _toy_rows())  # empty rationales column
+    with pytest.raises(ConfigError, match=r"emotional-reactions-reddit.csv: no rationales"):
+        train_empathy(read_epitome_dir(tmp_path / "epi"), out_dir=tmp_path / "w", folds=3, log=str)
