@@ -1,17 +1,18 @@
-"""Which sentences carry each EPITOME mechanism, learned from EPITOME's rationales (report evidence).
+"""Which sentences carry each EPITOME mechanism, learned from EPITOME's rationales.
 
-Why: EPITOME labels a whole response, so the learned heads (``empathy_model``) cannot say which
+Why: EPITOME labels a whole response, so the response heads (``empathy_model``) cannot say which
 sentence earned a level, and the hand-written rules' sentence levels miss most of what the
 annotators marked. EPITOME's ``rationales`` column names the words that justify each level, so a
 sentence whose words are mostly inside a rationale "carries" the response's level; every other
 sentence carries 0. One logistic head per dimension over hashed sentence features (its words and
-openings, whether it asks, its overlap with the seeker's post, and the rules' level and cue hits on
-that sentence) learns that mapping. The report highlights the sentences it finds, never above the
-response level the heads decided.
+openings, whether it asks, its overlap with the seeker's post, and the rules' level of that
+sentence; the rules' cue patterns were dropped: same figures, one regex pass fewer) learns that mapping.
 
-Tried and not adopted (2026-12-06, grouped CV on the non-held-out posts): the per-response maxima /
-means / counts of these sentence probabilities (out-of-fold) appended to the response heads' features
-moved mean macro-F1 0.6465 -> 0.645 (ER +0.014, IP -0.008, EX -0.011), so the levels do not use them.
+Two uses: the report highlights the sentences these heads find (never above the response level the
+heads decided), and the response heads read each response's sentences weighted by the probability
+that they carry the mechanism (``focus_features``), which raised grouped-CV mean macro-F1 0.6465 ->
+0.661. Tried and not adopted (2026-12-06, grouped CV on the non-held-out posts): per-response maxima /
+means / counts of these probabilities appended instead: 0.6465 -> 0.645.
 """
 
 from __future__ import annotations
