@@ -6,7 +6,9 @@ per dimension over hashed features of the pair keeps the default path fast (pure
 inference, thousands of responses a second) and stores no text. The features are a hybrid: word
 n-grams of the response, the words of its questions apart from its statements (EX hinges on what
 is asked), openings of sentences, overlap between questions and the seeker's post, and the rule
-levels and cue hits of ``empathy.py`` as features the model may weigh (not obey). The optional
+levels and cue hits of ``empathy.py`` as features the model may weigh (not obey); then, per
+dimension, a focus block: the response's sentences weighted by the rationale-trained sentence head's
+probability that they carry that mechanism (``empathy_evidence``). The optional
 ``minilm`` encoder appends all-MiniLM-L6-v2 embeddings of the response and the seeker post.
 
 Repeated sentences count once (a response that pastes the same sentence twice says it once).
