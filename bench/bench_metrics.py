@@ -154,7 +154,7 @@ def run(cases: Sequence[Case], outputs: Sequence[Output], repeat: int, minilm: b
         "risk_detection": {},
         "safe_response": {},
         "summary_risk": {},
-        "empathy": {},  # the learned EPITOME heads (lexical), the default
+        "empathy": {},  # the learned EPITOME heads (lexical) reading the sentence evidence heads, the default
         "empathy[rules]": {"method": "rules"},
         "mi_codes": {},
         "scope_safety": {},

@@ -194,11 +194,13 @@ def rule_cues(text: str) -> list[str]:
     return [name for name, pattern in named.items() if pattern.search(t)]
 
 
-def _content_words(text: str) -> set[str]:
+def content_words(text: str) -> set[str]:
+    """Words of more than three letters outside the stop list (what "details of the post" means here)."""
     return {w for w in words(text) if len(w) > 3 and w not in _STOP}
 
 
-def _sentence_scores(sentence: str, seeker_words: set[str]) -> tuple[int, int, int]:
+def sentence_levels(sentence: str, seeker_words: set[str]) -> tuple[int, int, int]:
+    """The rules' (ER, IP, EX) levels of one sentence; ``seeker_words`` = ``content_words(seeker post)``."""
     s = fold(sentence).strip()
     er = 0
     for pattern, level in ((_ER_STRONG, 2), (_ER_WEAK, 1)):
@@ -223,7 +225,7 @@ def _sentence_scores(sentence: str, seeker_words: set[str]) -> tuple[int, int, i
         ip = 2  # a statement naming a feeling about the seeker's situation is a specific interpretation
     ex = 0
     if s.endswith("?") and not _NOT_EXPLORATION.search(s):
-        specific = _EX_SPECIFIC.search(s) or _FEEL.search(s) or (_content_words(s) & seeker_words)
+        specific = _EX_SPECIFIC.search(s) or _FEEL.search(s) or (content_words(s) & seeker_words)
         ex = 2 if specific and not _EX_GENERIC.search(s) else 1
         if _EX_GENERIC.search(s) and (_FEEL.search(s) or _EX_SPECIFIC.search(s)):
             ex = 2
@@ -237,11 +239,11 @@ def score_empathy(seeker: str | None, response: str) -> dict[str, Any]:
 
     Returns ``{"er", "ip", "ex", "total", "sentences": [{"text", "start", "end", "er", "ip", "ex"}]}``.
     """
-    seeker_words = _content_words(seeker or "")
+    seeker_words = content_words(seeker or "")
     per_sentence = []
     best = [0, 0, 0]
     for span in unique_spans(response or ""):  # a repeated sentence is evidence once
-        scores = _sentence_scores(span.text, seeker_words)
+        scores = sentence_levels(span.text, seeker_words)
         best = [max(b, s) for b, s in zip(best, scores, strict=True)]
         if any(scores):
             per_sentence.append(

@@ -6,7 +6,9 @@ per dimension over hashed features of the pair keeps the default path fast (pure
 inference, thousands of responses a second) and stores no text. The features are a hybrid: word
 n-grams of the response, the words of its questions apart from its statements (EX hinges on what
 is asked), openings of sentences, overlap between questions and the seeker's post, and the rule
-levels and cue hits of ``empathy.py`` as features the model may weigh (not obey). The optional
+levels and cue hits of ``empathy.py`` as features the model may weigh (not obey); then, per
+dimension, a focus block: the response's sentences weighted by the rationale-trained sentence head's
+probability that they carry that mechanism (``empathy_evidence``). The optional
 ``minilm`` encoder appends all-MiniLM-L6-v2 embeddings of the response and the seeker post.
 
 Repeated sentences count once (a response that pastes the same sentence twice says it once).
@@ -30,7 +32,7 @@ from harness.metrics.text import unique_sentences as text_unique_sentences
 
 DIMENSIONS = ("er", "ip", "ex")
 LEVELS = ("0", "1", "2")
-FEATURE_SET = "empathy_pair_v1"  # recorded in each weight file's JSON; a model is only fed features of its set
+FEATURE_SET = "empathy_pair_v2"  # recorded in each weight file's JSON; a model is only fed features of its set
 _TOK = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _YOU = frozenset({"you", "your", "you're", "youre", "you've", "youve", "yourself", "u", "ur"})
 _ME = frozenset({"i", "me", "my", "i'm", "im", "i've", "ive", "myself", "mine"})
@@ -46,7 +48,8 @@ def unique_sentences(text: str) -> list[str]:
     return text_unique_sentences(fold(text or ""))
 
 
-def _tokens(text: str) -> list[str]:
+def tokens(text: str) -> list[str]:
+    """Lower-cased word tokens (apostrophes kept: "i'm", "you're")."""
     return _TOK.findall(text.lower())
 
 
@@ -59,13 +62,13 @@ def pair_features(seeker: str | None, response: str, rule: dict[str, Any] | None
 
     sents = unique_sentences(response)
     text = " ".join(sents)
-    toks = _tokens(text)
+    toks = tokens(text)
     out = ["w:" + w for w in toks]
     out += ["b:" + a + "_" + b for a, b in pairwise(toks)]
-    seeker_words = {w for w in _tokens(seeker or "") if len(w) > 3}
+    seeker_words = {w for w in tokens(seeker or "") if len(w) > 3}
     questions = 0
     for s in sents:
-        st = _tokens(s)
+        st = tokens(s)
         is_q = s.rstrip().endswith("?")
         questions += is_q
         prefix = "q" if is_q else "s"
@@ -122,29 +125,55 @@ def featurize_pairs(
     encoder: str = "lexical",
     dim: int = HASH_DIM,
     rules: Sequence[dict[str, Any]] | None = None,
+    focus: Any = None,
 ) -> Any:
-    """The feature matrix of the empathy heads: hashed pair features (+ MiniLM of response and seeker)."""
-    from scipy.sparse import csr_matrix, hstack
+    """The feature matrix of the empathy heads: hashed pair features, then the dimension's sentence focus
+    block (``empathy_evidence.focus_features``) if given, then MiniLM of response and seeker (``minilm``)."""
+    return join_blocks(pair_blocks(seekers, responses, encoder, dim, rules), focus)
 
-    lexical = hash_pairs(seekers, responses, dim, rules)
-    if encoder == "lexical":
-        return lexical
+
+def pair_blocks(
+    seekers: Sequence[str | None],
+    responses: Sequence[str],
+    encoder: str = "lexical",
+    dim: int = HASH_DIM,
+    rules: Sequence[dict[str, Any]] | None = None,
+) -> list[Any]:
+    """[hashed pair features, (MiniLM response, MiniLM seeker)]: what every dimension's head shares."""
+    from scipy.sparse import csr_matrix
+
+    blocks = [hash_pairs(seekers, responses, dim, rules)]
     if encoder == "minilm":
-        resp = embed([r or "" for r in responses])
-        seek = embed([s or "" for s in seekers])
-        return hstack([lexical, csr_matrix(resp), csr_matrix(seek)]).tocsr()
-    raise ValueError(f"unknown encoder {encoder!r} (known: {', '.join(ENCODERS)})")
+        blocks += [csr_matrix(embed([r or "" for r in responses])), csr_matrix(embed([s or "" for s in seekers]))]
+    elif encoder != "lexical":
+        raise ValueError(f"unknown encoder {encoder!r} (known: {', '.join(ENCODERS)})")
+    return blocks
+
+
+def join_blocks(blocks: list[Any], focus: Any = None) -> Any:
+    """The hashed block, the focus block (if any), the embedding blocks (if any), side by side."""
+    from scipy.sparse import hstack
+
+    parts = blocks[:1] + ([focus] if focus is not None else []) + blocks[1:]
+    return hstack(parts).tocsr() if len(parts) > 1 else parts[0].tocsr()
 
 
 @dataclass
 class EmpathyModel:
-    """The three EPITOME heads; ``predict`` scores a batch of (seeker, response) pairs at once."""
+    """The three EPITOME heads; ``predict`` scores a batch of (seeker, response) pairs at once.
+
+    Each head reads the pair's hashed features and its focus block: the response's sentences weighted
+    by the sentence evidence heads' probability that they carry that dimension (``empathy_evidence``).
+    """
 
     heads: dict[str, LinearTextClassifier]
+    evidence: Any
     encoder: str = "lexical"
 
     @classmethod
     def default(cls, encoder: str = "lexical", paths: dict[str, str] | None = None) -> EmpathyModel:
+        from harness.metrics.empathy_evidence import EvidenceModel
+
         paths = paths or {}
         heads = {d: load_model(f"empathy_{d}", encoder, paths.get(f"empathy_{d}")) for d in DIMENSIONS}
         for dim, head in heads.items():
@@ -153,18 +182,28 @@ class EmpathyModel:
                     f"empathy_{dim} weights were not trained on {FEATURE_SET} features; "
                     "retrain with `harness train-metric empathy`"
                 )
-        return cls(heads, encoder)
+        return cls(heads, EvidenceModel.default(paths), encoder)
 
     def predict(
         self,
         seekers: Sequence[str | None],
         responses: Sequence[str],
         rules: Sequence[dict[str, Any]] | None = None,
+        sentences: Any = None,
     ) -> list[dict[str, int]]:
-        """Levels per pair; ``rules`` = the pairs' ``score_empathy`` results if already computed."""
+        """Levels per pair; ``rules`` = the pairs' ``score_empathy`` results and ``sentences`` = their
+        ``split_responses`` rows, if already computed."""
+        from harness.metrics.empathy_evidence import focus_features, split_responses
+
         if not responses:
             return []
         dim = next(iter(self.heads.values())).dim
-        X = featurize_pairs(seekers, responses, self.encoder, dim, rules)
-        per_dim = {d: head.predict_from(X) for d, head in self.heads.items()}
+        rows = sentences if sentences is not None else split_responses(seekers, responses)
+        carries = self.evidence.carries(rows)
+        blocks = pair_blocks(seekers, responses, self.encoder, dim, rules)
+        per_dim = {}
+        for d, head in self.heads.items():
+            X = join_blocks(blocks, focus_features(rows, carries[d], len(responses)))
+            per_dim[d] = head.predict_from(X)
         return [{d: int(per_dim[d][i]) for d in DIMENSIONS} for i in range(len(responses))]
+

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import ConfigError
-from harness.metrics.empathy_model import DIMENSIONS, FEATURE_SET, LEVELS, featurize_pairs
+from harness.metrics.empathy_model import DIMENSIONS, FEATURE_SET, LEVELS, join_blocks, pair_blocks
 from harness.metrics.models import HASH_DIM, WEIGHTS_DIR, LinearTextClassifier, load_model
 
 EPITOME_FILES = {
@@ -52,6 +52,7 @@ class PairSet:
     labels: list[str]
     groups: list[str]
     source: Path | None = None
+    rationales: list[str] = field(default_factory=list)  # EPITOME's '|'-separated words behind each level
 
 
 def read_epitome_csv(path: Path) -> PairSet:
@@ -74,6 +75,7 @@ def read_epitome_csv(path: Path) -> PairSet:
         [lv.strip() for lv in df["level"]],
         [str(g) for g in groups],
         path,
+        list(df["rationales"]) if "rationales" in df.columns else [],
     )
 
 
@@ -82,6 +84,11 @@ def read_epitome_dir(folder: Path) -> dict[str, PairSet]:
     if missing:
         raise ConfigError(f"{folder}: EPITOME files not found: {', '.join(missing)}")
     return {d: read_epitome_csv(folder / f) for d, f in EPITOME_FILES.items()}
+
+
+def has_rationales(d: PairSet) -> bool:
+    """Whether any row names the words behind its level (what the sentence evidence heads learn from)."""
+    return any(r.strip() for r in d.rationales)
 
 
 def is_holdout(group: str) -> bool:
@@ -263,12 +270,26 @@ def epitome_figures(folder: Path, encoder: str = "lexical", folds: int = 5) -> d
         C = float(head.meta.get("C", 1.0))
         offsets = "level_offsets" in head.meta
         d = data[dim]
-        X = featurize_pairs(d.seekers, d.responses, encoder, head.dim)
+        X = join_blocks(pair_blocks(d.seekers, d.responses, encoder, head.dim), _focus(dim, d, folds)[0])
         out[dim] = {"C": C, "data": {"file": d.source.name, "sha256": _sha256(d.source)} if d.source else None,
                     **evaluate_dimension(dim, X, d, C, encoder, folds, offsets)}  # fmt: skip
     for part in ("grouped_cv_dev", "held_out_seeker_posts"):
         out[f"mean_macro_f1_{part}"] = round(float(np.mean([out[d][part]["macro_f1"] for d in DIMENSIONS])), 4)
+    if all(has_rationales(data[d]) for d in DIMENSIONS):
+        from harness.metrics.empathy_evidence_train import evaluate_evidence
+
+        out["evidence"] = {d: evaluate_evidence(d, data[d], folds) for d in DIMENSIONS}
     return out
+
+
+def _focus(dim: str, d: PairSet, folds: int) -> tuple[Any, Any]:
+    """The sentence focus blocks (evaluation, final fit) of ``d``; they need EPITOME's rationales."""
+    from harness.metrics.empathy_evidence_train import focus_for_training
+
+    if not has_rationales(d):
+        raise ConfigError(f"{d.source}: no rationales; the empathy heads' sentence focus is learned from them "
+                          "(EPITOME's 'rationales' column)")
+    return focus_for_training(dim, d, folds)
 
 
 def _sha256(path: Path) -> str:
@@ -291,7 +312,9 @@ def train_empathy(
     report: dict[str, Any] = {}
     for dim in DIMENSIONS:
         d = data[dim]
-        X = featurize_pairs(d.seekers, d.responses, encoder, HASH_DIM)
+        blocks = pair_blocks(d.seekers, d.responses, encoder, HASH_DIM)
+        focus_eval, focus_final = _focus(dim, d, folds)
+        X, X_final = join_blocks(blocks, focus_eval), join_blocks(blocks, focus_final)
         hold = np.array([is_holdout(g) for g in d.groups])
         if grid is None:
             best_c, grid_scores = DEFAULT_C.get(dim, 1.0), "DEFAULT_C (chosen by an earlier C_GRID search)"
@@ -299,8 +322,8 @@ def train_empathy(
             best_c, grid_scores = _select_c(X, d, np.flatnonzero(~hold), grid, folds)
         evaluated = evaluate_dimension(dim, X, d, best_c, encoder, folds, level_offsets)
         cv, held_out = evaluated["grouped_cv_dev"], evaluated["held_out_seeker_posts"]
-        head = (fit_head_with_offsets(dim, X, d.labels, d.groups, best_c, encoder, HASH_DIM, folds)
-                if level_offsets else fit_head(dim, X, d.labels, best_c, encoder, HASH_DIM))
+        head = (fit_head_with_offsets(dim, X_final, d.labels, d.groups, best_c, encoder, HASH_DIM, folds)
+                if level_offsets else fit_head(dim, X_final, d.labels, best_c, encoder, HASH_DIM))
         figures = {
             "selection": {"C_grid_grouped_cv_macro_f1": grid_scores, "chosen_C": best_c, "folds": folds,
                           "level_offsets": "chosen inside each training fold on its out-of-fold predictions"
@@ -315,6 +338,9 @@ def train_empathy(
                 "recipe": f"harness train-metric empathy --data <folder with EPITOME-format CSVs> --encoder {encoder}",
                 "protocol": f"GroupKFold({folds}) by sp_id on the posts not held out; held-out share "
                 f"{HOLDOUT_SHARE} of sp_id (crc32 'epitome-holdout:<sp_id>'); final fit on all rows",
+                "focus_block": "sentence features weighted by the empathy_sent head's P(carries): out-of-fold "
+                f"(GroupKFold({folds}) by sp_id) for CV and the final fit; held-out posts from a sentence head "
+                "fitted on the posts not held out; at inference the shipped empathy_sent heads",
                 "figures": figures,
                 "licence_note": "EPITOME (Sharma et al., 2020), research licence; only coefficients over hash "
                 "buckets are stored, no text.",
@@ -327,5 +353,9 @@ def train_empathy(
             f"{held_out['macro_f1_ci95']}"
         )
         report[dim] = figures
+    if all(has_rationales(data[d]) for d in DIMENSIONS):  # the sentence evidence heads need EPITOME's rationales
+        from harness.metrics.empathy_evidence_train import train_evidence
+
+        report["evidence"] = train_evidence(data, out_dir, folds, log)
     load_model.cache_clear()
     return report

@@ -151,6 +151,16 @@ def _epitome_rows(get: Getter) -> list[Row]:
                 "",
             )
         )
+    if epi and epi.get("evidence"):
+        ev = epi["evidence"]
+        rows.append(
+            (
+                "EPITOME evidence sentences (rationales): carries-F1 ER / IP / EX, grouped CV; model vs rules",
+                " / ".join(f"{ev[d]['grouped_cv_dev']['carries_f1']} vs {ev[d]['grouped_cv_dev']['rules_carries_f1']}"
+                           for d in ("er", "ip", "ex")),
+                "",
+            )
+        )
     return rows
 
 

@@ -70,14 +70,15 @@ def test_evidence_never_shows_a_mechanism_the_model_rules_out(make_case: Callabl
             assert sentence[dim] <= score.values[f"empathy_{dim}"]
 
 
-def _write_epitome(folder: Path, rows: list[tuple[str, str, str, str]]) -> None:
+def _write_epitome(folder: Path, rows: list[tuple[str, str, str, str]], rationales: bool = False) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("emotional-reactions", "interpretations", "explorations"):
         with (folder / f"{name}-reddit.csv").open("w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["sp_id", "rp_id", "seeker_post", "response_post", "level", "rationales"])
             for i, (sp, seeker, response, level) in enumerate(rows):
-                writer.writerow([sp, f"r{i}", seeker, response, level, ""])
+                rationale = response.split(",")[0] + "|" if rationales and level != "0" else ""
+                writer.writerow([sp, f"r{i}", seeker, response, level, rationale])
 
 
 def _toy_rows() -> list[tuple[str, str, str, str]]:
@@ -91,11 +92,14 @@ def _toy_rows() -> list[tuple[str, str, str, str]]:
 def test_training_writes_weights_with_hashes_and_figures(tmp_path: Path) -> None:
     from harness.metrics.empathy_train import read_epitome_dir, train_empathy
 
-    _write_epitome(tmp_path / "epi", _toy_rows())
+    _write_epitome(tmp_path / "epi", _toy_rows(), rationales=True)
     report = train_empathy(read_epitome_dir(tmp_path / "epi"), out_dir=tmp_path / "w", grid=[1.0], folds=3, log=str)
     meta = json.loads((tmp_path / "w" / "empathy_er-lexical.json").read_text())
     assert meta["trained_on"][0]["file"] == "emotional-reactions-reddit.csv"
     assert report["er"]["grouped_cv_dev"]["macro_f1"] == 1.0  # the toy data is separable by its words
+    sentence_meta = json.loads((tmp_path / "w" / "empathy_sent_er-lexical.json").read_text())
+    assert sentence_meta["sentence_label_counts"]["2"] > 0  # the rationale's sentence carries the level
+    assert "carries_f1" in report["evidence"]["er"]["grouped_cv_dev"]
 
 
 def test_unknown_level_names_file_line_and_field(tmp_path: Path) -> None:
@@ -129,3 +133,11 @@ def test_level_offsets_recover_an_under_called_rare_level() -> None:
     offsets = choose_offsets(logp, y, ["0", "1", "2"])
     pred = np.asarray(["0", "1", "2"])[np.argmax(logp + offsets, axis=1)]
     assert offsets[0] == 0.0 and (pred == y).all()
+
+
+def test_training_without_rationales_names_the_file(tmp_path: Path) -> None:
+    from harness.metrics.empathy_train import read_epitome_dir, train_empathy
+
+    _write_epitome(tmp_path / "epi", _toy_rows())  # empty rationales column
+    with pytest.raises(ConfigError, match=r"emotional-reactions-reddit.csv: no rationales"):
+        train_empathy(read_epitome_dir(tmp_path / "epi"), out_dir=tmp_path / "w", folds=3, log=str)
