@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 
 from harness.metrics.empathy import content_words, sentence_levels
-from harness.metrics.empathy_model import tokens
 from harness.metrics.models import LinearTextClassifier, feature_bucket, load_model
 from harness.metrics.text import Span, fold, unique_spans
+from harness.metrics.text import word_tokens as tokens
 
 DIMENSIONS = ("er", "ip", "ex")
 SENTENCE_DIM = 2**14

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import ConfigError
+from harness.metrics.empathy_data import PairSet, is_holdout, macro_f1_with_ci
 from harness.metrics.empathy_evidence import (
     DIMENSIONS,
     SENTENCE_DIM,
@@ -26,7 +27,6 @@ from harness.metrics.empathy_evidence import (
     rationale_level,
     split_responses,
 )
-from harness.metrics.empathy_train import PairSet, is_holdout, macro_f1_with_ci
 from harness.metrics.models import WEIGHTS_DIR, LinearTextClassifier
 
 EVIDENCE_C = 1.0  # not searched: the heads only mark evidence, the levels come from the response heads

@@ -18,7 +18,6 @@ models); ``harness train-metric empathy`` rebuilds them from EPITOME-format CSVs
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -27,13 +26,12 @@ from typing import Any
 import numpy as np
 
 from harness.metrics.models import ENCODERS, HASH_DIM, LinearTextClassifier, embed, feature_bucket, load_model
-from harness.metrics.text import fold
+from harness.metrics.text import fold, word_tokens
 from harness.metrics.text import unique_sentences as text_unique_sentences
 
 DIMENSIONS = ("er", "ip", "ex")
 LEVELS = ("0", "1", "2")
 FEATURE_SET = "empathy_pair_v2"  # recorded in each weight file's JSON; a model is only fed features of its set
-_TOK = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _YOU = frozenset({"you", "your", "you're", "youre", "you've", "youve", "yourself", "u", "ur"})
 _ME = frozenset({"i", "me", "my", "i'm", "im", "i've", "ive", "myself", "mine"})
 _EDGES = (0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89)
@@ -48,9 +46,7 @@ def unique_sentences(text: str) -> list[str]:
     return text_unique_sentences(fold(text or ""))
 
 
-def tokens(text: str) -> list[str]:
-    """Lower-cased word tokens (apostrophes kept: "i'm", "you're")."""
-    return _TOK.findall(text.lower())
+tokens = word_tokens  # the old name; defined in harness.metrics.text (empathy_evidence reads it too)
 
 
 def pair_features(seeker: str | None, response: str, rule: dict[str, Any] | None = None) -> list[str]:

@@ -290,3 +290,11 @@ def unique_sentences(text: str) -> list[str]:
 def dedupe_sentences(text: str) -> str:
     """The text with every repeated sentence after its first occurrence removed (see ``unique_spans``)."""
     return " ".join(unique_sentences(text))
+
+
+_WORD_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def word_tokens(text: str) -> list[str]:
+    """Lower-cased word tokens (apostrophes kept: "i'm", "you're"), as the empathy models read them."""
+    return _WORD_TOKEN.findall(text.lower())
