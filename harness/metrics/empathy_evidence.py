@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from harness.metrics.empathy import content_words, sentence_levels
-from harness.metrics.models import LinearTextClassifier, feature_bucket, load_model
+from harness.metrics.models import LinearTextClassifier, hashed_matrix, load_model
 from harness.metrics.text import Span, fold, unique_spans
 from harness.metrics.text import word_tokens as tokens
 
@@ -67,21 +67,7 @@ def sentence_features(
 
 def hash_sentences(feature_lists: Sequence[list[str]], dim: int = SENTENCE_DIM) -> Any:
     """Sparse L2-normalised hashed matrix, one row per sentence (crc32: stable across runs)."""
-    from scipy.sparse import csr_matrix
-
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
-    for i, feats in enumerate(feature_lists):
-        counts: dict[int, float] = {}
-        for feat in feats:
-            h = feature_bucket(feat, dim)
-            counts[h] = counts.get(h, 0.0) + 1.0
-        norm = float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
-        rows += [i] * len(counts)
-        cols += list(counts)
-        vals += [v / norm for v in counts.values()]
-    return csr_matrix((vals, (rows, cols)), shape=(len(feature_lists), dim), dtype=np.float32)
+    return hashed_matrix(feature_lists, dim)
 
 
 @dataclass

@@ -23,9 +23,14 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-import numpy as np
-
-from harness.metrics.models import ENCODERS, HASH_DIM, LinearTextClassifier, embed, feature_bucket, load_model
+from harness.metrics.models import (
+    ENCODERS,
+    HASH_DIM,
+    LinearTextClassifier,
+    embed,
+    hashed_matrix,
+    load_model,
+)
 from harness.metrics.text import fold, word_tokens
 from harness.metrics.text import unique_sentences as text_unique_sentences
 
@@ -97,22 +102,9 @@ def hash_pairs(
     rules: Sequence[dict[str, Any]] | None = None,
 ) -> Any:
     """Sparse L2-normalised hashed matrix of ``pair_features`` (crc32: stable across runs)."""
-    from scipy.sparse import csr_matrix
-
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
     rules = rules if rules is not None else [None] * len(responses)  # type: ignore[list-item]
-    for i, (seeker, response, rule) in enumerate(zip(seekers, responses, rules, strict=True)):
-        counts: dict[int, float] = {}
-        for feat in pair_features(seeker, response, rule):
-            h = feature_bucket(feat, dim)
-            counts[h] = counts.get(h, 0.0) + 1.0
-        norm = float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
-        rows += [i] * len(counts)
-        cols += list(counts)
-        vals += [v / norm for v in counts.values()]
-    return csr_matrix((vals, (rows, cols)), shape=(len(responses), dim), dtype=np.float32)
+    return hashed_matrix([pair_features(seeker, response, rule)
+                          for seeker, response, rule in zip(seekers, responses, rules, strict=True)], dim)
 
 
 def featurize_pairs(

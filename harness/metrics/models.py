@@ -137,23 +137,27 @@ def feature_bucket(feature: str, dim: int) -> int:
 
 def hash_features(texts: Sequence[str], contexts: Sequence[str | None] | None = None, dim: int = HASH_DIM) -> Any:
     """Sparse L2-normalised hashed feature matrix (scipy CSR); crc32 so hashes are stable across runs."""
+    contexts = contexts if contexts is not None else [None] * len(texts)
+    return hashed_matrix([text_features(text, ctx) for text, ctx in zip(texts, contexts, strict=True)], dim)
+
+
+def hashed_matrix(feature_lists: Sequence[Sequence[str]], dim: int) -> Any:
+    """One L2-normalised row of hashed feature counts per list (the MI and empathy models' input)."""
     from scipy.sparse import csr_matrix
 
     rows: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
-    contexts = contexts if contexts is not None else [None] * len(texts)
-    for i, (text, ctx) in enumerate(zip(texts, contexts, strict=True)):
+    for i, feats in enumerate(feature_lists):
         counts: dict[int, float] = {}
-        for feat in text_features(text, ctx):
+        for feat in feats:
             h = feature_bucket(feat, dim)
             counts[h] = counts.get(h, 0.0) + 1.0
         norm = float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
-        for h, v in counts.items():
-            rows.append(i)
-            cols.append(h)
-            vals.append(v / norm)
-    return csr_matrix((vals, (rows, cols)), shape=(len(texts), dim), dtype=np.float32)
+        rows += [i] * len(counts)
+        cols += list(counts)
+        vals += [v / norm for v in counts.values()]
+    return csr_matrix((vals, (rows, cols)), shape=(len(feature_lists), dim), dtype=np.float32)
 
 
 # --- MiniLM encoder -----------------------------------------------------------------------------
