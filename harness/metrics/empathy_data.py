@@ -94,7 +94,7 @@ def macro_f1_with_ci(
     boots = []
     for _ in range(n_boot):
         take = np.concatenate([index[g] for g in rng.choice(uniq, len(uniq))])
-        boots.append(_macro_f1(y_arr[take], p_arr[take], labels))
+        boots.append(macro_f1(y_arr[take], p_arr[take], labels))
     per_class = f1_score(y_arr, p_arr, labels=labels, average=None, zero_division=0)
     return {
         "n": len(y_arr),
@@ -109,7 +109,7 @@ def macro_f1_with_ci(
     }
 
 
-def _macro_f1(y: np.ndarray, pred: np.ndarray, labels: Sequence[str]) -> float:
+def macro_f1(y: np.ndarray, pred: np.ndarray, labels: Sequence[str]) -> float:
     """sklearn's macro-F1 (zero_division=0) in plain numpy: the bootstrap calls it thousands of times."""
     scores = []
     for lab in labels:

@@ -19,16 +19,13 @@ from typing import Any
 import numpy as np
 
 from harness.errors import ConfigError
-from harness.metrics.empathy_data import (  # noqa: F401  (re-exported: the old import path)
-    EPITOME_COLUMNS,
-    EPITOME_FILES,
+from harness.metrics.empathy_data import (
     HOLDOUT_SHARE,
     PairSet,
-    _macro_f1,
     has_rationales,
     is_holdout,
+    macro_f1,
     macro_f1_with_ci,
-    read_epitome_csv,
     read_epitome_dir,
 )
 from harness.metrics.empathy_model import DIMENSIONS, FEATURE_SET, join_blocks, pair_blocks
@@ -90,7 +87,7 @@ def choose_offsets(log_proba: np.ndarray, y: np.ndarray, classes: Sequence[str])
     grids = [OFFSET_GRID] * (len(classes) - 1)
     for combo in np.array(np.meshgrid(*grids)).reshape(len(grids), -1).T if grids else []:
         offsets = np.concatenate([[0.0], combo])
-        score = _macro_f1(y, labels[np.argmax(log_proba + offsets, axis=1)], list(classes))
+        score = macro_f1(y, labels[np.argmax(log_proba + offsets, axis=1)], list(classes))
         if score > best_score + 1e-9:
             best, best_score = offsets, score
     return best

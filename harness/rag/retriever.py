@@ -124,8 +124,9 @@ class Retriever:
         if len(document_ids) != len(questions):
             raise ConfigError(f"retrieve_for_suite: {len(questions)} questions but {len(document_ids)} document ids")
         documents_fp = payload_digest(suite_documents(suite))
-        keys = [retrieval_key(self.fingerprint, documents_fp, q, d, k) for q, d in zip(questions, document_ids,
-                                                                                        strict=True)]
+        retriever_fp = self.fingerprint
+        keys = [retrieval_key(retriever_fp, documents_fp, question, doc_id, k)
+                for question, doc_id in zip(questions, document_ids, strict=True)]
         cached = self.cache.get_many(keys)
         missing = [i for i, key in enumerate(keys) if key not in cached]
         if missing:
