@@ -183,7 +183,8 @@ def execute(config: ExperimentConfig, *, base_dir: Path, store: Store, config_pa
         done = _finished_without_report(store, config_hash, plans, candidates, report_root) if write_report else None
         if done is not None:
             log(f"run {done} finished but its report is missing: rebuilding it")
-            return _summarise(store, done, plans, candidates, started, report_root, True, resumed=True)
+            return _summarise(store, done, plans, candidates, started, report_root, True, resumed=True,
+                              already_finished=True)
         run_id, resumed = _open_run(store, config, config_hash, config_path, plans, candidates, log,
                                     command_started_at)
         _generate_and_score(store, run_id, config, plans, candidates, progress, log)
@@ -254,11 +255,16 @@ def _generate_and_score(store: Store, run_id: str, config: ExperimentConfig, pla
 
 
 def _summarise(store: Store, run_id: str, plans: list[SuitePlan], candidates: list[Candidate], started: float,
-               report_root: Path, write_report: bool, *, resumed: bool) -> RunSummary:
+               report_root: Path, write_report: bool, *, resumed: bool, already_finished: bool = False) -> RunSummary:
     """Write the report (while the run still counts as unfinished, so a kill here resumes it), then
-    mark the run finished."""
+    mark the run finished. ``already_finished``: only the report is rebuilt; the run keeps its status
+    and finish time (its run time is that of the command that ran it, not of this rebuild)."""
     report_path = None
-    if write_report:
+    if already_finished:
+        from harness.report import render_run_report
+
+        report_path = render_run_report(store, run_id, report_root)
+    elif write_report:
         from harness.report import render_run_report
 
         store.finish_run(run_id)  # the report shows the final status

@@ -115,6 +115,25 @@ def _scores(store: Store, run_id: str) -> list[tuple[str, str, str, float | None
     return sorted((labels[r["candidate_fp"]], r["case_id"], r["key"], r["value"]) for r in store.scores(run_id))
 
 
+def test_a_missing_report_is_rebuilt_without_moving_the_run_time(mini_experiment: Path, tmp_path: Path) -> None:
+    """Another checkout sharing the store (or a report deleted by hand): the finished run's report is
+    written again, and the run's stored finish time -- its run time in the CLI and report -- stays."""
+    import shutil
+
+    with Store(tmp_path / "store.sqlite") as store:
+        first = run_experiment(mini_experiment, store=store, report_root=tmp_path / "a", progress=False,
+                               log=lambda _m: None)
+        finished_at = store.get_run(first.run_id)["finished_at"]
+        shutil.rmtree(tmp_path / "a")
+        time.sleep(0.05)
+        rebuilt = run_experiment(mini_experiment, store=store, report_root=tmp_path / "a", progress=False,
+                                 log=lambda _m: None)
+        assert rebuilt.run_id == first.run_id and rebuilt.report_path is not None and rebuilt.report_path.exists()
+        assert store.get_run(first.run_id)["finished_at"] == finished_at
+        assert store.get_run(first.run_id)["status"] == "finished"
+        assert rebuilt.seconds == pytest.approx(first.seconds)
+
+
 @pytest.mark.slow  # four killed runs in subprocesses, each resumed: a few minutes on 2 cores
 @pytest.mark.parametrize("stage", ["after-start", "after-generate", "before-report", "in-report"])
 def test_kill_9_at_any_stage_resumes_the_same_run_with_identical_scores(stage: str, tmp_path: Path,
