@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 
@@ -18,6 +21,25 @@ def default_store_path() -> Path:
     """The SQLite store: ``$HARNESS_STORE`` or ``$HARNESS_HOME/store.sqlite``."""
     store = os.environ.get("HARNESS_STORE")
     return Path(store).expanduser() if store else harness_home() / "store.sqlite"
+
+
+_RUN_STORE: ContextVar[Path | None] = ContextVar("harness_run_store", default=None)
+
+
+@contextmanager
+def run_store(path: Path) -> Iterator[None]:
+    """While a run generates and scores, parts that cache on their own (the LLM judge) write to the run's
+    store (``harness run --store``), not to the default one under ``$HARNESS_HOME``."""
+    token = _RUN_STORE.set(Path(path))
+    try:
+        yield
+    finally:
+        _RUN_STORE.reset(token)
+
+
+def active_store_path() -> Path:
+    """The store of the run in progress in this context, else ``default_store_path()``."""
+    return _RUN_STORE.get() or default_store_path()
 
 
 def repo_root() -> Path:

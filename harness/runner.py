@@ -23,6 +23,7 @@ from harness.errors import ConfigError, HarnessError
 from harness.gates import evaluate_gate, validate_gates
 from harness.hashing import payload_digest
 from harness.metrics import Metric, build_metric
+from harness.paths import run_store
 from harness.releases import ReleaseStatus, check_release
 from harness.score_cache import ScoreCache
 from harness.scoring import score_cases
@@ -233,7 +234,7 @@ def _generate_and_score(store: Store, run_id: str, config: ExperimentConfig, pla
     total = sum(len(p.cases) for p in plans) * len(candidates)
     cache = ScoreCache(store)
     try:
-        with _progress(progress, total) as advance:
+        with _progress(progress, total) as advance, run_store(store.path):
             for plan in plans:
                 for candidate in candidates:
                     label = f"{candidate.name} · {plan.suite.key}"

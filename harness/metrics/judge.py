@@ -121,19 +121,19 @@ def judge_backend(spec: dict[str, Any]) -> Any:
 
 
 def cached_judge_backend(backend: Any, spec: dict[str, Any], store_path: str | None = None) -> Any:
-    """``backend`` behind the generation cache of the store at ``store_path`` (default: the run store,
-    ``$HARNESS_HOME/store.sqlite``), fingerprinted like a candidate with the same model and adapter, so a
-    re-scored run asks the judge model only about replies it has not judged yet."""
+    """``backend`` behind the generation cache of the store at ``store_path`` (default: the store of the run
+    being scored, else ``$HARNESS_HOME/store.sqlite``), fingerprinted like a candidate with the same model and
+    adapter, so a re-scored run asks the judge model only about replies it has not judged yet."""
     from pathlib import Path
 
     from harness.hashing import content_digest, is_bookkeeping
     from harness.models.caching import CachingBackend, generator_fingerprint
-    from harness.paths import default_store_path
+    from harness.paths import active_store_path
     from harness.store import Store
 
     adapter = spec.get("adapter")
     adapter_id = content_digest(adapter, skip=is_bookkeeping)[:16] if adapter else None
-    store = Store(Path(store_path).expanduser() if store_path else default_store_path())
+    store = Store(Path(store_path).expanduser() if store_path else active_store_path())
     # One backend call per judgement batch, as without the cache (the backend batches it itself).
     return CachingBackend(backend, store, generator_fingerprint(backend.identity, adapter=adapter_id))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +121,46 @@ def test_the_judge_generates_through_the_cache(make_case: Callable[..., Case], t
     assert _ScoringBackend.calls == 4
     with pytest.raises(ConfigError, match="cache"):
         LLMJudge(judge={**spec, "cache": 3})
+
+
+def test_a_run_with_its_own_store_keeps_the_judges_cache_there(tmp_path, monkeypatch, tiny_gpt2) -> None:  # type: ignore[no-untyped-def]
+    """``harness run --store X``: the judge's cached verdicts go to X with the outputs and scores, not to a
+    store under $HARNESS_HOME that the run never named (and a second run on X asks the judge nothing)."""
+    import shutil
+
+    import yaml
+
+    from harness.models import registry
+    from harness.runner import run_experiment
+    from harness.store import Store
+    from harness.suite import load_suite
+
+    registry.backend_names()
+    monkeypatch.setitem(registry._FACTORIES, "judge-test-scoring", lambda settings: _ScoringBackend())
+    home = tmp_path / "home"
+    monkeypatch.setenv("HARNESS_HOME", str(home))
+    monkeypatch.delenv("HARNESS_STORE", raising=False)
+    suite_dir = tmp_path / "suites" / "mini" / "v1"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "suites" / "mini" / "v1", suite_dir)
+    spec = yaml.safe_load((suite_dir / "suite.yaml").read_text())
+    spec["metrics"].append({"name": "llm_judge", "params": {"judge": {"backend": "judge-test-scoring"}}})
+    (suite_dir / "suite.yaml").write_text(yaml.safe_dump(spec))
+    experiment = tmp_path / "judged.yaml"
+    experiment.write_text(yaml.safe_dump({
+        "name": "judged", "suites_dir": str(tmp_path / "suites"), "suites": ["mini/v1"],
+        "report_dir": str(tmp_path / "reports"),
+        "candidates": [{"name": "base", "model": str(tiny_gpt2), "params": {"max_new_tokens": 4}}],
+    }))
+    run_path = tmp_path / "run.sqlite"
+    _ScoringBackend.calls = 0
+    with Store(run_path) as store:
+        run_experiment(experiment, store=store, progress=False, allow_draft=True)
+    cases = [c for c in load_suite("mini", "v1", tmp_path / "suites").cases if c.split == "test"]
+    assert _ScoringBackend.calls == len(cases) > 0  # one verdict per case
+    assert not (home / "store.sqlite").exists()
+    with Store(run_path) as store:
+        judged = store.conn.execute("SELECT COUNT(*) FROM generations WHERE text = 'Fair.\nScore: 4'").fetchone()[0]
+    assert judged == len(cases)
+    with Store(run_path) as store:
+        run_experiment(experiment, store=store, progress=False, allow_draft=True)
+    assert _ScoringBackend.calls == len(cases)  # scored again from the run store: no new verdicts

@@ -9,12 +9,12 @@ are shown once; keyboard shortcuts and progress work; the display order follows 
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_playground_browser import expect, login, save_screenshot, watch_network  # same folder (rootdir import)
+from store_rows import rows  # same folder (rootdir import)
+from test_playground_browser import expect, login, save_screenshot, watch_network
 
 from harness.review_design import replay_design
 from harness.reviews import assign_cases, ensure_review_schema
@@ -27,15 +27,6 @@ ACCOUNTS = "lead:pw-lead,ana:pw-ana,ben:pw-ben"  # lead (first) is the admin
 NAMES = ("alpha", "bravo", "charlie", "delta", "echo")
 FULL = {"safety": "4", "empathy": "3", "clinical_accuracy": "N/A", "mi_adherence": "2", "scope": "5"}
 TIMEOUT_MS = 120_000
-
-
-def rows(store_path: Path, query: str, *args: Any) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(store_path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(query, args).fetchall()
-    finally:
-        conn.close()
 
 
 def rate_all(page: Any, labels: str) -> None:

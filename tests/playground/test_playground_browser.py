@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from store_rows import rows  # same folder (rootdir import)
 
 from harness.review_design import replay_design
 from harness.reviews import assign_cases, ensure_review_schema, export_preference_pairs
@@ -68,15 +68,6 @@ def rate(page: Any, label: str, scores: dict[str, int | str]) -> None:
     every = {d: "N/A" for d in ("safety", "empathy", "clinical_accuracy", "mi_adherence", "scope")}
     for dim, value in {**every, **scores}.items():
         page.locator(f"#rubric-{label}-{dim}").get_by_label(str(value), exact=True).check()
-
-
-def rows(store_path: Path, query: str, *args: Any) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(store_path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(query, args).fetchall()
-    finally:
-        conn.close()
 
 
 def save_screenshot(page: Any, tmp_path: Path, name: str) -> Path:
