@@ -17,7 +17,7 @@ prefix) or split at its weakest neighbour link, whichever saves more (a Cartesia
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -84,12 +84,18 @@ def _best_ranges(links: list[int], lo: int, hi: int, min_prefix: int,
     return left_saved + right_saved, left + right
 
 
+FastDecode = Callable[[dict[str, Any], Any], Any]  # (input_ids + attention_mask, seeded cache) -> new tokens
+
+
 def generate_from_prefix(lm: Any, rows: Sequence[Sequence[int]], prefix_len: int, pad_id: int,
-                         generate_kwargs: dict[str, Any], *, static_cache: bool) -> Any:
+                         generate_kwargs: dict[str, Any], *, static_cache: bool,
+                         fast: FastDecode | None = None) -> Any:
     """Generate for ``rows`` (token ids sharing ``prefix_len`` leading tokens); returns the new tokens.
 
     The prefix runs once at batch 1; its KV cache is repeated over the rows (a static cache, sized for
-    the whole generation, when ``static_cache``), and the suffixes follow, padded in the middle.
+    the whole generation, when ``static_cache``), and the suffixes follow, padded in the middle: through
+    ``fast`` (harness.models.fast_decode on a dynamic cache: the suffix is prefilled on top of the prefix,
+    then the lean decode loop) when given, else through ``lm.generate``.
     Call under ``torch.inference_mode()`` with the caller's seed set.
     """
     import torch
@@ -100,7 +106,9 @@ def generate_from_prefix(lm: Any, rows: Sequence[Sequence[int]], prefix_len: int
     input_ids = torch.tensor([list(rows[0][:prefix_len]) + [pad_id] * (width - len(s)) + s for s in suffixes])
     attention_mask = torch.tensor([[1] * prefix_len + [0] * (width - len(s)) + [1] * len(s) for s in suffixes])
     cache = _prefix_cache(lm, prefix, len(rows), prefix_len + width + generate_kwargs["max_new_tokens"],
-                          static_cache)
+                          static_cache and fast is None)
+    if fast is not None:
+        return fast({"input_ids": input_ids, "attention_mask": attention_mask}, cache)
     generated = lm.generate(input_ids=input_ids, attention_mask=attention_mask, cache=cache, **generate_kwargs)
     return generated[:, input_ids.shape[1] :]
 
