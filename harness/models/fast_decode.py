@@ -9,8 +9,10 @@ tensor ops. The prompt is processed by the model's own forward (one call), whose
 Parity: every operation on a row's numbers is the one transformers' Llama code runs with the dynamic
 cache (same shapes, same order), and the two changes of kernel are bitwise equal: q/k/v and gate/up
 stacked into one product each (every output is still its own dot product), and weights prepacked for
-MKL (float32) or oneDNN (bfloat16). So greedy outputs are identical to ``generate`` in either dtype;
-``tests/models/test_fast_decode.py`` checks products and generations token by token. Rows keep running
+MKL (float32) or oneDNN (bfloat16); the fused norm, the rotary tables and the once-made additive mask
+give bitwise what they replace (``tests/models/test_fast_decode_ops.py``). So greedy outputs are identical
+to ``generate`` in either dtype; ``tests/models/test_fast_decode.py`` checks products and generations token
+by token. Rows keep running
 after they finish (the batch's row count never changes: a product over fewer rows may sum differently).
 Only greedy decoding without a repetition penalty takes this path (``supports``); sampling keeps
 ``generate`` and its seeded processors.
@@ -18,6 +20,10 @@ Only greedy decoding without a repetition penalty takes this path (``supports``)
 Profile (torch.profiler, batch 16 x 64 new tokens, float32, shared machine at load ~9): ``generate``
 spent 52% in matrix products (lm_head 10%), 34% in ``torch.cat`` growing the cache, 5.5% in attention,
 3.5% copying logits; this loop spends 66% in the packed products, 16% in attention, 10% in the prefill.
+One step at batch 16 (torch.profiler, load ~1-3): bfloat16 51 ms = packed products 33 ms (weight reads:
+~8 GB/s, one core's bandwidth), attention kernel 8 ms, norms/rotary/elementwise ~8 ms, Python ~1 ms; the
+second core sleeps (OMP_WAIT_POLICY=PASSIVE, harness.threads: waking it per product costs what it
+saves). float32 ~100 ms, of which the packed products 78 ms.
 """
 
 from __future__ import annotations
