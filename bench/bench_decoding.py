@@ -47,11 +47,12 @@ MODEL = "smollm2-135m-instruct"
 BEFORE = "7e4dbb3"  # the commit before issue 21's decode-step work: fast decode as it was
 VARIANTS = [  # (label, backend options, fast decode before); the first is the baseline
     ("float32 generate, dynamic cache (baseline)", {"static_cache": False, "fast": False}, False),
-    ("float32 fast decode, before", {"fast": True}, True),
+    ("float32 fast decode, before", {"fast": True, "fast_prefix": False}, True),
     ("float32 fast decode (default)", {"fast": True}, False),
     ("bfloat16 generate, dynamic cache", {"dtype": "bfloat16", "static_cache": False, "fast": False}, False),
     # bf16 keeps generate where it would use the static cache (outputs differ), so fast decode runs without it
-    ("bfloat16 fast decode, before", {"dtype": "bfloat16", "static_cache": False, "fast": True}, True),
+    ("bfloat16 fast decode, before", {"dtype": "bfloat16", "static_cache": False, "fast": True, "fast_prefix": False},
+     True),
     ("bfloat16 fast decode (opt-in)", {"dtype": "bfloat16", "static_cache": False, "fast": True}, False),
 ]
 

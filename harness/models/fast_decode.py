@@ -218,13 +218,18 @@ class _Decoder:
             ~padding, float("-inf"))
         self.length = 0
 
-    def seed(self, cache: Any) -> None:
-        """Copy the prompt's keys and values from transformers' cache after the prefill forward."""
-        for index, layer in enumerate(cache.layers):
-            length = layer.keys.shape[2]
-            self.keys[index][:, :, :length] = layer.keys
-            self.values[index][:, :, :length] = layer.values
-            self.length = length
+    def seed(self, caches: Sequence[Any], width: int) -> None:
+        """Copy the prompts' keys and values from transformers' caches after the prefill forwards, each
+        cache's rows after the last one's, its positions ending at ``width`` (zeros before: masked)."""
+        start = 0
+        for cache in caches:
+            for index, layer in enumerate(cache.layers):
+                rows, length = layer.keys.shape[0], layer.keys.shape[2]
+                for store, source in ((self.keys[index], layer.keys), (self.values[index], layer.values)):
+                    store[start : start + rows, :, width - length : width] = source
+                    store[start : start + rows, :, : width - length] = 0
+            start += rows
+        self.length = width
 
     def step(self, tokens: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
         """Logits [B, vocab] for one new token per row at ``positions`` [B, 1]."""
@@ -261,15 +266,23 @@ class _Decoder:
 
 
 def generate(lm: Any, tokenizer: Any, encoded: Any, params: Any, stops: Sequence[str],
-             streamer: Any | None = None, cache: Any | None = None) -> torch.Tensor | None:
+             streamer: Any | None = None) -> torch.Tensor | None:
     """New tokens for a backend batch, or None when these settings need ``lm.generate`` (sampling, a
-    repetition penalty, another architecture). ``cache``: see ``greedy_generate``."""
+    repetition penalty, another architecture)."""
     if not supports(lm, greedy=params.greedy, repetition_penalty=params.repetition_penalty):
         return None
     stop_check = _stop_check(tokenizer, stops) if stops else None
     return greedy_generate(lm, encoded["input_ids"], encoded["attention_mask"],
                            max_new_tokens=params.max_new_tokens, eos_ids=_generation_eos(lm),
-                           pad_id=tokenizer.pad_token_id, stop_check=stop_check, streamer=streamer, cache=cache)
+                           pad_id=tokenizer.pad_token_id, stop_check=stop_check, streamer=streamer)
+
+
+def generate_prefilled(lm: Any, tokenizer: Any, parts: Sequence[Prefilled], params: Any,
+                       stops: Sequence[str]) -> torch.Tensor:
+    """New tokens for batches already prefilled (shared-prefix groups), decoded together as one batch."""
+    stop_check = _stop_check(tokenizer, stops) if stops else None
+    return decode(lm, parts, max_new_tokens=params.max_new_tokens, eos_ids=_generation_eos(lm),
+                  pad_id=tokenizer.pad_token_id, stop_check=stop_check)
 
 
 def _generation_eos(lm: Any) -> list[int]:
@@ -300,18 +313,28 @@ def stop_window(stops: Sequence[str]) -> int:
     return 4 * max((len(stop) for stop in stops), default=0) + 2
 
 
-def greedy_generate(lm: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, *, max_new_tokens: int,
-                    eos_ids: Sequence[int], pad_id: int, stop_check: StopCheck | None = None,
-                    streamer: Any | None = None, cache: Any | None = None) -> torch.Tensor:
-    """New tokens [B, n] (finished rows padded with ``pad_id``), as greedy ``lm.generate`` returns them.
+@dataclass
+class Prefilled:
+    """A batch whose prompts have run through the model: what the decode loop continues from."""
 
-    ``cache``: a transformers ``DynamicCache`` already holding every row's first positions (a shared prompt
-    prefix, harness.models.prefix_reuse); only the rest of the prompt is prefilled, as ``generate`` does
-    when handed that cache.
+    cache: Any  # transformers DynamicCache, [rows, kv heads, prompt length, head_dim] per layer
+    attention_mask: torch.Tensor  # [rows, prompt length]
+    logits: torch.Tensor  # [rows, vocab]: the next token's
+    positions: torch.Tensor  # [rows, 1]: the last prompt token's position
+
+    @property
+    def rows(self) -> int:
+        return self.attention_mask.shape[0]
+
+
+def prefill(lm: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, cache: Any | None = None) -> Prefilled:
+    """Run the prompts through the model's own forward, as ``generate``'s first step does.
+
+    ``cache``: a ``DynamicCache`` already holding every row's first positions (a shared prompt prefix,
+    harness.models.prefix_reuse); only the rest of the prompt runs, as in ``generate`` handed that cache.
     """
     from transformers import DynamicCache
 
-    batch, prompt_length = input_ids.shape
     attention_mask = attention_mask.to(torch.long)
     positions = (attention_mask.cumsum(-1) - 1).masked_fill(attention_mask == 0, 0)
     with torch.inference_mode():
@@ -319,21 +342,43 @@ def greedy_generate(lm: Any, input_ids: torch.Tensor, attention_mask: torch.Tens
         cached = cache.get_seq_length()
         logits = lm(input_ids=input_ids[:, cached:], attention_mask=attention_mask,
                     position_ids=positions[:, cached:], cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :]
-        padding = None  # transformers passes no mask when no prompt is padded
-        if not bool(attention_mask.all()):
-            padding = torch.ones(batch, prompt_length + max_new_tokens, dtype=torch.bool)
-            padding[:, :prompt_length] = attention_mask.bool()
-        decoder = _Decoder(lm, batch, prompt_length + max_new_tokens, padding)
-        decoder.seed(cache)
-        del cache
+    return Prefilled(cache, attention_mask, logits, positions[:, -1:])
+
+
+def greedy_generate(lm: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, *, max_new_tokens: int,
+                    eos_ids: Sequence[int], pad_id: int, stop_check: StopCheck | None = None,
+                    streamer: Any | None = None) -> torch.Tensor:
+    """New tokens [B, n] (finished rows padded with ``pad_id``), as greedy ``lm.generate`` returns them."""
+    part = prefill(lm, input_ids, attention_mask)
+    if streamer is not None:
+        streamer.put(input_ids)
+    try:
+        return decode(lm, [part], max_new_tokens=max_new_tokens, eos_ids=eos_ids, pad_id=pad_id,
+                      stop_check=stop_check, streamer=streamer)
+    finally:
         if streamer is not None:
-            streamer.put(input_ids)
-        try:
-            return _loop(decoder, logits, positions[:, -1:], max_new_tokens, list(eos_ids), pad_id, stop_check,
-                         streamer)
-        finally:
-            if streamer is not None:
-                streamer.end()
+            streamer.end()
+
+
+def decode(lm: Any, parts: Sequence[Prefilled], *, max_new_tokens: int, eos_ids: Sequence[int], pad_id: int,
+           stop_check: StopCheck | None = None, streamer: Any | None = None) -> torch.Tensor:
+    """Greedy new tokens [rows of all parts, n] for prefilled batches, decoded as one batch.
+
+    Parts of different prompt lengths are aligned at the end: a shorter part's cache sits after masked
+    empty slots (zeros, never attended), like left padding; each row keeps its own positions.
+    """
+    width = max(part.attention_mask.shape[1] for part in parts)
+    mask = torch.cat([F.pad(part.attention_mask, (width - part.attention_mask.shape[1], 0)) for part in parts])
+    padding = None  # transformers passes no mask when no prompt is padded
+    if not bool(mask.all()):
+        padding = torch.ones(mask.shape[0], width + max_new_tokens, dtype=torch.bool)
+        padding[:, :width] = mask.bool()
+    with torch.inference_mode():
+        decoder = _Decoder(lm, mask.shape[0], width + max_new_tokens, padding)
+        decoder.seed([part.cache for part in parts], width)
+        logits = torch.cat([part.logits for part in parts])
+        positions = torch.cat([part.positions for part in parts])
+        return _loop(decoder, logits, positions, max_new_tokens, list(eos_ids), pad_id, stop_check, streamer)
 
 
 def _loop(decoder: _Decoder, logits: torch.Tensor, position: torch.Tensor, max_new_tokens: int,

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ from harness.models.chat_templates import (
     templateless_message,
 )
 from harness.models.embedded import model_identity, resolve_model_path
-from harness.models.prefix_reuse import FastDecode, generate_from_prefix, plan_groups
+from harness.models.prefix_reuse import generate_from_prefix, plan_groups, prefill_from_prefix
 from harness.models.streaming import streamer_for
 
 logger = logging.getLogger(__name__)
@@ -177,7 +177,8 @@ class TransformersBackend:
     def _generate_shared_prefixes(self, lm: Any, tokenizer: Any, token_ids: list[list[int]], indices: list[int],
                                   params: GenerationParams, results: list[GenerationResult | None]) -> list[int]:
         """Generate the requests that share a long prompt prefix (harness.models.prefix_reuse) into
-        ``results``; returns the indices left for the ordinary length-sorted batches."""
+        ``results``; returns the indices left for the ordinary length-sorted batches. Groups the fast loop
+        takes are prefilled one by one and decoded together, up to ``batch_size`` rows at a time."""
         import torch
 
         limit = _context_length(lm)
@@ -185,28 +186,55 @@ class TransformersBackend:
         fits = [i for i in indices if room is None or len(token_ids[i]) <= room]  # longer ones get cut: ordinary
         planned, _ = plan_groups([token_ids[i] for i in fits], max_group=self.batch_size)
         done: set[int] = set()
+        pending: list[tuple[list[int], Any]] = []  # (request indices, fast_decode.Prefilled) awaiting decode
         for group in planned:
             members = [fits[i] for i in group.indices]
             suffix = max(len(token_ids[i]) for i in members) - group.prefix_len + params.max_new_tokens
             per_batch = max(1, (self.batch_tokens - group.prefix_len) // suffix)
             for start in range(0, len(members), per_batch):
                 chunk = members[start : start + per_batch]
-                kwargs, stops = self._generate_kwargs(tokenizer, params, len(chunk))
+                rows = [token_ids[i] for i in chunk]
                 static = self.static_cache and group.prefix_len + suffix >= STATIC_CACHE_FROM
-                fast = self._fast_decoder(lm, tokenizer, params, stops, kwargs.get("streamer"), static=static) \
-                    if self.fast_prefix else None
-                with _GENERATE_LOCK, torch.inference_mode():
-                    torch.manual_seed(params.seed)
-                    new_tokens = generate_from_prefix(lm, [token_ids[i] for i in chunk], group.prefix_len,
-                                                      tokenizer.pad_token_id, kwargs, static_cache=static, fast=fast)
-                for i, result in zip(chunk, self._results(lm, tokenizer, new_tokens, params, stops), strict=True):
-                    result.prompt_tokens = len(token_ids[i])
-                    results[i] = result
+                if self.fast_prefix and self._fast_decoder(lm, tokenizer, params, [], None, static=static):
+                    if sum(len(c) for c, _ in pending) + len(chunk) > self.batch_size:
+                        self._decode_prefilled(lm, tokenizer, params, pending, token_ids, results)
+                    with _GENERATE_LOCK, torch.inference_mode():
+                        pending.append((chunk, prefill_from_prefix(lm, rows, group.prefix_len, tokenizer.pad_token_id)))
+                else:
+                    kwargs, stops = self._generate_kwargs(tokenizer, params, len(chunk))
+                    with _GENERATE_LOCK, torch.inference_mode():
+                        torch.manual_seed(params.seed)
+                        new_tokens = generate_from_prefix(lm, rows, group.prefix_len, tokenizer.pad_token_id, kwargs,
+                                                          static_cache=static)
+                    self._store(chunk, self._results(lm, tokenizer, new_tokens, params, stops), token_ids, results)
                 done.update(chunk)
+        self._decode_prefilled(lm, tokenizer, params, pending, token_ids, results)
         return [i for i in indices if i not in done]
 
+    def _decode_prefilled(self, lm: Any, tokenizer: Any, params: GenerationParams,
+                          pending: list[tuple[list[int], Any]], token_ids: list[list[int]],
+                          results: list[GenerationResult | None]) -> None:
+        """Decode the prefilled prefix groups in ``pending`` as one batch into ``results``; empties it."""
+        if not pending:
+            return
+        from harness.models import fast_decode
+
+        stops = self._stops(params)
+        with _GENERATE_LOCK:
+            new_tokens = fast_decode.generate_prefilled(lm, tokenizer, [part for _, part in pending], params, stops)
+        chunk = [i for members, _ in pending for i in members]
+        self._store(chunk, self._results(lm, tokenizer, new_tokens, params, stops), token_ids, results)
+        pending.clear()
+
+    @staticmethod
+    def _store(chunk: list[int], outputs: list[GenerationResult], token_ids: list[list[int]],
+               results: list[GenerationResult | None]) -> None:
+        for i, result in zip(chunk, outputs, strict=True):
+            result.prompt_tokens = len(token_ids[i])
+            results[i] = result
+
     def _fast_decoder(self, lm: Any, tokenizer: Any, params: GenerationParams, stops: list[str], streamer: Any,
-                      *, static: bool) -> FastDecode | None:
+                      *, static: bool) -> Callable[[dict[str, Any]], Any] | None:
         """The fast decode loop for a batch, or None where ``generate`` must run: sampling, a repetition
         penalty or another architecture, and bfloat16 batches ``generate`` would run with a static cache
         (their greedy outputs differ from the dynamic cache's, and cached bf16 outputs must stay valid)."""
@@ -215,8 +243,7 @@ class TransformersBackend:
         if not (self.fast and (self.dtype == "float32" or not static)
                 and fast_decode.supports(lm, greedy=params.greedy, repetition_penalty=params.repetition_penalty)):
             return None
-        return lambda encoded, cache=None: fast_decode.generate(lm, tokenizer, encoded, params, stops, streamer,
-                                                                cache=cache)
+        return lambda encoded: fast_decode.generate(lm, tokenizer, encoded, params, stops, streamer)
 
     def _batches(self, indices: list[int], lengths: list[int], max_new_tokens: int) -> list[list[int]]:
         """Consecutive runs of length-sorted requests, at most ``batch_size`` and ``batch_tokens`` each."""
@@ -265,13 +292,16 @@ class TransformersBackend:
             kwargs["top_k"] = params.top_k if params.top_k else None
             if params.min_p is not None:
                 kwargs["min_p"] = params.min_p
-        stops = [*params.stop, *stop_strings(self.template_name)]
+        stops = self._stops(params)
         if stops:
             kwargs.update(stop_strings=stops, tokenizer=tokenizer)
         streamer = streamer_for(tokenizer, rows)  # the playground watching; never changes the tokens
         if streamer is not None:
             kwargs["streamer"] = streamer
         return kwargs, stops
+
+    def _stops(self, params: GenerationParams) -> list[str]:
+        return [*params.stop, *stop_strings(self.template_name)]
 
     @staticmethod
     def _results(lm: Any, tokenizer: Any, new_tokens: Any, params: GenerationParams,

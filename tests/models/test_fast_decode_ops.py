@@ -81,15 +81,33 @@ NOTE = ("Ward note, written for this test. Mr Sample, 71, came in after a fall a
         "and he walks with a frame. A falls clinic letter will follow; his daughter will collect him. ") * 3
 
 
+OTHER = ("Clinic summary, written for this test. Ms Test, 44, has asthma; her inhaler technique was checked and "
+         "a spacer given. Peak flow is 380. She will return in three months or sooner if she wakes at night "
+         "coughing. ") * 3
+
+
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
-def test_prefix_groups_decode_the_tokens_of_their_generate_path(dtype: str) -> None:
-    questions = ["Why was amlodipine stopped?", "Who collects him?", "Did he break anything, and how does he walk?"]
+def test_prefix_groups_decode_together_the_tokens_of_their_generate_path(dtype: str,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.models import fast_decode
+
     params = GenerationParams(max_new_tokens=24)
-    requests = [ChatRequest([{"role": "system", "content": f"Answer from this note only.\n{NOTE}"},
-                             {"role": "user", "content": q}], params) for q in questions]
+    asks = [(NOTE, "Why was amlodipine stopped?"), (OTHER, "What is her peak flow?"), (NOTE, "Who collects him?"),
+            (OTHER, "When does she come back, and what should make her come sooner?"),
+            (NOTE, "Did he break anything, and how does he walk?")]
+    requests = [ChatRequest([{"role": "system", "content": f"Answer from this note only.\n{note}"},
+                             {"role": "user", "content": q}], params) for note, q in asks]
+    decoded: list[list[int]] = []  # rows per part of each shared decode
+    real = fast_decode.decode
+    monkeypatch.setattr(fast_decode, "decode", lambda lm, parts, **kw: decoded.append([p.rows for p in parts])
+                        or real(lm, parts, **kw))
     # bf16 keeps generate where it would use the static cache, so compare both on the dynamic cache there.
     options = {"static_cache": dtype == "float32", "dtype": dtype}
     fast = TransformersBackend(MODEL, **options).generate(requests)
+    assert sorted(decoded[0]) == [2, 3]  # both documents' groups in one decode batch, different lengths
     plain = TransformersBackend(MODEL, fast_prefix=False, **options).generate(requests)
     assert [(r.text, r.completion_tokens) for r in fast] == [(r.text, r.completion_tokens) for r in plain]
     assert all(r.text for r in fast)
+    if dtype == "float32":  # and the ordinary path's (every prompt prefilled in full)
+        ordinary = TransformersBackend(MODEL, prefix_reuse=False).generate(requests)
+        assert [r.text for r in fast] == [r.text for r in ordinary]
