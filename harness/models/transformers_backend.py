@@ -195,7 +195,7 @@ class TransformersBackend:
                 chunk = members[start : start + per_batch]
                 rows = [token_ids[i] for i in chunk]
                 static = self.static_cache and group.prefix_len + suffix >= STATIC_CACHE_FROM
-                if self.fast_prefix and self._fast_decoder(lm, tokenizer, params, [], None, static=static):
+                if self.fast_prefix and self._fast_applies(lm, params, static=static):
                     if sum(len(c) for c, _ in pending) + len(chunk) > self.batch_size:
                         self._decode_prefilled(lm, tokenizer, params, pending, token_ids, results)
                     with _GENERATE_LOCK, torch.inference_mode():
@@ -233,15 +233,21 @@ class TransformersBackend:
             result.prompt_tokens = len(token_ids[i])
             results[i] = result
 
-    def _fast_decoder(self, lm: Any, tokenizer: Any, params: GenerationParams, stops: list[str], streamer: Any,
-                      *, static: bool) -> Callable[[dict[str, Any]], Any] | None:
-        """The fast decode loop for a batch, or None where ``generate`` must run: sampling, a repetition
+    def _fast_applies(self, lm: Any, params: GenerationParams, *, static: bool) -> bool:
+        """Whether a batch decodes in the fast loop; not where ``generate`` must run: sampling, a repetition
         penalty or another architecture, and bfloat16 batches ``generate`` would run with a static cache
         (their greedy outputs differ from the dynamic cache's, and cached bf16 outputs must stay valid)."""
         from harness.models import fast_decode
 
-        if not (self.fast and (self.dtype == "float32" or not static)
-                and fast_decode.supports(lm, greedy=params.greedy, repetition_penalty=params.repetition_penalty)):
+        return self.fast and (self.dtype == "float32" or not static) and fast_decode.supports(
+            lm, greedy=params.greedy, repetition_penalty=params.repetition_penalty)
+
+    def _fast_decoder(self, lm: Any, tokenizer: Any, params: GenerationParams, stops: list[str], streamer: Any,
+                      *, static: bool) -> Callable[[dict[str, Any]], Any] | None:
+        """The fast decode loop for an ordinary batch, or None where ``generate`` must run."""
+        from harness.models import fast_decode
+
+        if not self._fast_applies(lm, params, static=static):
             return None
         return lambda encoded: fast_decode.generate(lm, tokenizer, encoded, params, stops, streamer)
 
