@@ -52,6 +52,9 @@ def supports(lm: Any, *, greedy: bool, repetition_penalty: float) -> bool:
         and not getattr(config, "pretraining_tp", 1) > 1
         and hasattr(lm, "model")
         and hasattr(lm, "lm_head")
+        # rotary tables are made once per generation: not for rope types that rescale with the length seen
+        and not any(kind in str(getattr(getattr(lm.model, "rotary_emb", None), "rope_type", ""))
+                    for kind in ("dynamic", "longrope"))
     )
 
 
@@ -167,7 +170,7 @@ def _rms_norm(hidden: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.T
     """LlamaRMSNorm's exact result (float32 statistics, then back to the input dtype) in one fused kernel.
 
     ``F.rms_norm`` computes ``x * rsqrt(mean(x^2) + eps)`` bitwise as LlamaRMSNorm's three ops do (checked
-    in tests/models/test_fast_decode.py); in bfloat16 the weight multiplies after the cast, as in Llama.
+    in tests/models/test_fast_decode_ops.py); in bfloat16 the weight multiplies after the cast, as in Llama.
     """
     shape = (hidden.shape[-1],)
     if hidden.dtype == torch.float32:

@@ -111,3 +111,12 @@ def test_prefix_groups_decode_together_the_tokens_of_their_generate_path(dtype: 
     if dtype == "float32":  # and the ordinary path's (every prompt prefilled in full)
         ordinary = TransformersBackend(MODEL, prefix_reuse=False).generate(requests)
         assert [r.text for r in fast] == [r.text for r in ordinary]
+
+
+def test_rope_that_rescales_with_length_keeps_generate(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.models import fast_decode
+
+    lm, _ = load_model_and_tokenizer(MODEL, None, "float32")
+    assert fast_decode.supports(lm, greedy=True, repetition_penalty=1.0)
+    monkeypatch.setattr(lm.model.rotary_emb, "rope_type", "dynamic")  # tables made once would be wrong
+    assert not fast_decode.supports(lm, greedy=True, repetition_penalty=1.0)
