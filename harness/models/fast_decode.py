@@ -9,8 +9,10 @@ tensor ops. The prompt is processed by the model's own forward (one call), whose
 Parity: every operation on a row's numbers is the one transformers' Llama code runs with the dynamic
 cache (same shapes, same order), and the two changes of kernel are bitwise equal: q/k/v and gate/up
 stacked into one product each (every output is still its own dot product), and weights prepacked for
-MKL (float32) or oneDNN (bfloat16). So greedy outputs are identical to ``generate`` in either dtype;
-``tests/models/test_fast_decode.py`` checks products and generations token by token. Rows keep running
+MKL (float32) or oneDNN (bfloat16); the fused norm, the rotary tables and the once-made additive mask
+give bitwise what they replace (``tests/models/test_fast_decode_ops.py``). So greedy outputs are identical
+to ``generate`` in either dtype; ``tests/models/test_fast_decode.py`` checks products and generations token
+by token. Rows keep running
 after they finish (the batch's row count never changes: a product over fewer rows may sum differently).
 Only greedy decoding without a repetition penalty takes this path (``supports``); sampling keeps
 ``generate`` and its seeded processors.
@@ -18,6 +20,10 @@ Only greedy decoding without a repetition penalty takes this path (``supports``)
 Profile (torch.profiler, batch 16 x 64 new tokens, float32, shared machine at load ~9): ``generate``
 spent 52% in matrix products (lm_head 10%), 34% in ``torch.cat`` growing the cache, 5.5% in attention,
 3.5% copying logits; this loop spends 66% in the packed products, 16% in attention, 10% in the prefill.
+One step at batch 16 (torch.profiler, load ~1-3): bfloat16 51 ms = packed products 33 ms (weight reads:
+~8 GB/s, one core's bandwidth), attention kernel 8 ms, norms/rotary/elementwise ~8 ms, Python ~1 ms; the
+second core sleeps (OMP_WAIT_POLICY=PASSIVE, harness.threads: waking it per product costs what it
+saves). float32 ~100 ms, of which the packed products 78 ms.
 """
 
 from __future__ import annotations
@@ -46,6 +52,9 @@ def supports(lm: Any, *, greedy: bool, repetition_penalty: float) -> bool:
         and not getattr(config, "pretraining_tp", 1) > 1
         and hasattr(lm, "model")
         and hasattr(lm, "lm_head")
+        # rotary tables are made once per generation: not for rope types that rescale with the length seen
+        and not any(kind in str(getattr(getattr(lm.model, "rotary_emb", None), "rope_type", ""))
+                    for kind in ("dynamic", "longrope"))
     )
 
 
@@ -158,89 +167,105 @@ def _weights(lm: Any) -> _Weights:
 
 
 def _rms_norm(hidden: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
-    """LlamaRMSNorm, op for op (float32 statistics, then back to the input dtype)."""
-    input_dtype = hidden.dtype
-    hidden = hidden.to(torch.float32)
-    variance = hidden.pow(2).mean(-1, keepdim=True)
-    hidden = hidden * torch.rsqrt(variance + eps)
-    return weight * hidden.to(input_dtype)
+    """LlamaRMSNorm's exact result (float32 statistics, then back to the input dtype) in one fused kernel.
+
+    ``F.rms_norm`` computes ``x * rsqrt(mean(x^2) + eps)`` bitwise as LlamaRMSNorm's three ops do (checked
+    in tests/models/test_fast_decode_ops.py); in bfloat16 the weight multiplies after the cast, as in Llama.
+    """
+    shape = (hidden.shape[-1],)
+    if hidden.dtype == torch.float32:
+        return F.rms_norm(hidden, shape, weight, eps)
+    return weight * F.rms_norm(hidden.to(torch.float32), shape, eps=eps).to(hidden.dtype)
 
 
-def _rotate_half(x: torch.Tensor) -> torch.Tensor:
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+def _rope_tables(lm: Any, length: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos and sign-folded sin [positions, head_dim] for positions 0..length-1, from the model's own rotary
+    embedding (each position's values are computed alone, so a table row equals the per-step result).
+
+    ``rotate_half(x) * sin`` is ``cat(-x2, x1) * sin`` = ``cat(x2, x1) * cat(-sin1, sin2)`` bitwise (a sign
+    flip is exact), so the sign lives in the table and a step only swaps the halves.
+    """
+    probe = torch.empty(1, dtype=dtype)
+    cos, sin = lm.model.rotary_emb(probe, position_ids=torch.arange(length)[None, :])
+    half = sin.shape[-1] // 2
+    return cos[0], torch.cat((-sin[0, :, :half], sin[0, :, half:]), dim=-1)
 
 
 class _Decoder:
-    """The decode-step forward over a preallocated KV cache (one query token per row)."""
+    """The decode-step forward over a preallocated KV cache (one query token per row).
+
+    Per layer: one fused norm, the stacked q/k/v product, rotary embedding applied to q and k together
+    (3 elementwise ops and a half swap), the attention kernel, the output product with the residual added
+    in place, a fused norm, the stacked gate/up product, silu and multiply in place, the down product.
+    """
 
     def __init__(self, lm: Any, batch: int, max_len: int, padding: torch.Tensor | None) -> None:
         config = lm.config
-        self.lm = lm
         weights = _weights(lm)
         self.layers, self.lm_head = weights.layers, weights.lm_head
+        self.embed, self.final_norm = lm.model.embed_tokens.weight, lm.model.norm.weight
         self.eps = config.rms_norm_eps
         self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-        self.kv_heads = config.num_key_value_heads
-        self.groups = config.num_attention_heads // self.kv_heads
+        self.heads, self.kv_heads = config.num_attention_heads, config.num_key_value_heads
+        self.groups = self.heads // self.kv_heads
         self.scaling = self.head_dim ** -0.5
         dtype = lm.lm_head.weight.dtype
+        self.cos, self.sin = _rope_tables(lm, max_len, dtype)
         shape = (batch, self.kv_heads, max_len, self.head_dim)
         self.keys = [torch.empty(shape, dtype=dtype) for _ in self.layers]
         self.values = [torch.empty(shape, dtype=dtype) for _ in self.layers]
-        # transformers passes no mask when nothing is padded, else the 2D padding mask as [B, 1, 1, kv].
-        self.padding = padding
+        # transformers passes no mask when nothing is padded, else the 2D padding mask as [B, 1, 1, kv]; the
+        # attention kernel turns a boolean mask into 0 / -inf in the query's dtype on every call, so that
+        # additive mask is made here once (the same values, so the same result).
+        self.padding = None if padding is None else torch.zeros(padding.shape, dtype=dtype).masked_fill_(
+            ~padding, float("-inf"))
         self.length = 0
 
-    def seed(self, cache: Any) -> None:
-        """Copy the prompt's keys and values from transformers' cache after the prefill forward."""
-        for index, layer in enumerate(cache.layers):
-            length = layer.keys.shape[2]
-            self.keys[index][:, :, :length] = layer.keys
-            self.values[index][:, :, :length] = layer.values
-            self.length = length
+    def seed(self, caches: Sequence[Any], width: int) -> None:
+        """Copy the prompts' keys and values from transformers' caches after the prefill forwards, each
+        cache's rows after the last one's, its positions ending at ``width`` (zeros before: masked)."""
+        start = 0
+        for cache in caches:
+            for index, layer in enumerate(cache.layers):
+                rows, length = layer.keys.shape[0], layer.keys.shape[2]
+                for store, source in ((self.keys[index], layer.keys), (self.values[index], layer.values)):
+                    store[start : start + rows, :, width - length : width] = source
+                    store[start : start + rows, :, : width - length] = 0
+            start += rows
+        self.length = width
 
     def step(self, tokens: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
         """Logits [B, vocab] for one new token per row at ``positions`` [B, 1]."""
-        hidden = self.lm.model.embed_tokens(tokens[:, None])
-        cos, sin = self.lm.model.rotary_emb(hidden, position_ids=positions)
-        cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)
+        hidden = F.embedding(tokens[:, None], self.embed)
+        cos, sin = self.cos[positions], self.sin[positions]  # [B, 1, head_dim]: broadcast over heads
         end = self.length + 1
         mask = None if self.padding is None else self.padding[:, None, None, :end]
         for index, layer in enumerate(self.layers):
-            residual = hidden
-            hidden = self._attention(_rms_norm(hidden, layer.input_norm, self.eps), layer, index, cos, sin, mask)
-            hidden = residual + hidden
-            residual = hidden
-            normed = _rms_norm(hidden, layer.post_norm, self.eps)
-            gate, up = layer.gate_up(normed).chunk(2, dim=-1)
-            hidden = layer.down(F.silu(gate) * up)
-            hidden = residual + hidden
+            attended = self._attention(_rms_norm(hidden, layer.input_norm, self.eps), layer, index, cos, sin, mask)
+            hidden = attended.add_(hidden)  # residual + attention output (addition commutes bitwise)
+            gate, up = layer.gate_up(_rms_norm(hidden, layer.post_norm, self.eps)).chunk(2, dim=-1)
+            hidden = layer.down(F.silu(gate).mul_(up)).add_(hidden)
         self.length = end
-        hidden = _rms_norm(hidden, self.lm.model.norm.weight, self.eps)
-        return self.lm_head(hidden)[:, -1, :]
+        return self.lm_head(_rms_norm(hidden, self.final_norm, self.eps))[:, -1, :]
 
     def _attention(self, normed: torch.Tensor, layer: _Layer, index: int, cos: torch.Tensor, sin: torch.Tensor,
                    mask: torch.Tensor | None) -> torch.Tensor:
-        batch = normed.shape[0]
-        shape = (batch, 1, -1, self.head_dim)
-        query, key, value = layer.qkv(normed).split(layer.qkv_sizes, dim=-1)
-        query = query.reshape(shape).transpose(1, 2)
-        key = key.reshape(shape).transpose(1, 2)
-        value = value.reshape(shape).transpose(1, 2)
-        query = (query * cos) + (_rotate_half(query) * sin)
-        key = (key * cos) + (_rotate_half(key) * sin)
+        batch, half, rotated = normed.shape[0], self.head_dim // 2, self.heads + self.kv_heads
+        heads = layer.qkv(normed).view(batch, -1, self.head_dim)  # [B, q heads + k heads + v heads, head_dim]
+        query_key = heads[:, :rotated]
+        swapped = torch.cat((query_key[..., half:], query_key[..., :half]), dim=-1)
+        query_key = (query_key * cos).add_(swapped.mul_(sin))  # q * cos + rotate_half(q) * sin, q and k at once
         end = self.length + 1
-        self.keys[index][:, :, self.length:end] = key
-        self.values[index][:, :, self.length:end] = value
+        self.keys[index][:, :, self.length] = query_key[:, self.heads:]
+        self.values[index][:, :, self.length] = heads[:, rotated:]
         keys, values = self.keys[index][:, :, :end], self.values[index][:, :, :end]
         if mask is None:  # transformers' sdpa path without a mask: GQA inside the kernel
+            query = query_key[:, : self.heads].unsqueeze(2)
             out = F.scaled_dot_product_attention(query, keys, values, scale=self.scaling, enable_gqa=True)
         else:  # with a mask: the query heads of one KV head packed as its query rows (pack_gqa)
-            packed = query.reshape(batch, self.kv_heads, self.groups, self.head_dim)
-            out = F.scaled_dot_product_attention(packed, keys, values, attn_mask=mask, scale=self.scaling)
-        out = out.reshape(batch, -1, 1, self.head_dim).transpose(1, 2).contiguous()
-        return layer.o(out.reshape(batch, 1, -1))
+            query = query_key[:, : self.heads].reshape(batch, self.kv_heads, self.groups, self.head_dim)
+            out = F.scaled_dot_product_attention(query, keys, values, attn_mask=mask, scale=self.scaling)
+        return layer.o(out.reshape(batch, 1, -1))  # one query position: heads in order, no transpose copy
 
 
 def generate(lm: Any, tokenizer: Any, encoded: Any, params: Any, stops: Sequence[str],
@@ -255,6 +280,14 @@ def generate(lm: Any, tokenizer: Any, encoded: Any, params: Any, stops: Sequence
                            pad_id=tokenizer.pad_token_id, stop_check=stop_check, streamer=streamer)
 
 
+def generate_prefilled(lm: Any, tokenizer: Any, parts: Sequence[Prefilled], params: Any,
+                       stops: Sequence[str]) -> torch.Tensor:
+    """New tokens for batches already prefilled (shared-prefix groups), decoded together as one batch."""
+    stop_check = _stop_check(tokenizer, stops) if stops else None
+    return decode(lm, parts, max_new_tokens=params.max_new_tokens, eos_ids=_generation_eos(lm),
+                  pad_id=tokenizer.pad_token_id, stop_check=stop_check)
+
+
 def _generation_eos(lm: Any) -> list[int]:
     """The end tokens ``generate`` stops on: the generation config's, not the tokenizer's."""
     eos = getattr(lm.generation_config, "eos_token_id", None)
@@ -262,41 +295,93 @@ def _generation_eos(lm: Any) -> list[int]:
 
 
 def _stop_check(tokenizer: Any, stops: Sequence[str]) -> StopCheck:
-    """A row stops at the first token whose text completes a stop string (what ``stop_strings`` does)."""
+    """A row stops at the first token whose text completes a stop string (what ``stop_strings`` does).
+
+    Only the last ``stop_window(stops)`` tokens are decoded each step (decoding a row's whole history every
+    step made the check quadratic in the generated length): a stop string that was absent before this
+    token and present now lies in the text of the newest tokens.
+    """
+    window = stop_window(stops)
+
     def check(_row: int, tokens: list[int]) -> bool:
-        text = tokenizer.decode(tokens)
+        text = tokenizer.decode(tokens[-window:])
         return any(stop in text for stop in stops)
     return check
+
+
+def stop_window(stops: Sequence[str]) -> int:
+    """Tokens whose text surely holds a stop string just completed: every token adds at least one byte
+    (byte-level and byte-fallback vocabularies), a character is at most 4 UTF-8 bytes, and 2 tokens more
+    so the window never starts inside the stop string (a leading-space marker or a split character)."""
+    return 4 * max((len(stop) for stop in stops), default=0) + 2
+
+
+@dataclass
+class Prefilled:
+    """A batch whose prompts have run through the model: what the decode loop continues from."""
+
+    cache: Any  # transformers DynamicCache, [rows, kv heads, prompt length, head_dim] per layer
+    attention_mask: torch.Tensor  # [rows, prompt length]
+    logits: torch.Tensor  # [rows, vocab]: the next token's
+    positions: torch.Tensor  # [rows, 1]: the last prompt token's position
+
+    @property
+    def rows(self) -> int:
+        return self.attention_mask.shape[0]
+
+
+def prefill(lm: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, cache: Any | None = None) -> Prefilled:
+    """Run the prompts through the model's own forward, as ``generate``'s first step does.
+
+    ``cache``: a ``DynamicCache`` already holding every row's first positions (a shared prompt prefix,
+    harness.models.prefix_reuse); only the rest of the prompt runs, as in ``generate`` handed that cache.
+    """
+    from transformers import DynamicCache
+
+    attention_mask = attention_mask.to(torch.long)
+    positions = (attention_mask.cumsum(-1) - 1).masked_fill(attention_mask == 0, 0)
+    with torch.inference_mode():
+        cache = DynamicCache(config=lm.config) if cache is None else cache
+        cached = cache.get_seq_length()
+        logits = lm(input_ids=input_ids[:, cached:], attention_mask=attention_mask,
+                    position_ids=positions[:, cached:], cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :]
+    return Prefilled(cache, attention_mask, logits, positions[:, -1:])
 
 
 def greedy_generate(lm: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, *, max_new_tokens: int,
                     eos_ids: Sequence[int], pad_id: int, stop_check: StopCheck | None = None,
                     streamer: Any | None = None) -> torch.Tensor:
     """New tokens [B, n] (finished rows padded with ``pad_id``), as greedy ``lm.generate`` returns them."""
-    from transformers import DynamicCache
-
-    batch, prompt_length = input_ids.shape
-    attention_mask = attention_mask.to(torch.long)
-    positions = (attention_mask.cumsum(-1) - 1).masked_fill(attention_mask == 0, 0)
-    with torch.inference_mode():
-        cache = DynamicCache(config=lm.config)
-        logits = lm(input_ids=input_ids, attention_mask=attention_mask, position_ids=positions, cache=cache,
-                    use_cache=True, logits_to_keep=1).logits[:, -1, :]
-        padding = None  # transformers passes no mask when no prompt is padded
-        if not bool(attention_mask.all()):
-            padding = torch.ones(batch, prompt_length + max_new_tokens, dtype=torch.bool)
-            padding[:, :prompt_length] = attention_mask.bool()
-        decoder = _Decoder(lm, batch, prompt_length + max_new_tokens, padding)
-        decoder.seed(cache)
-        del cache
+    part = prefill(lm, input_ids, attention_mask)
+    if streamer is not None:
+        streamer.put(input_ids)
+    try:
+        return decode(lm, [part], max_new_tokens=max_new_tokens, eos_ids=eos_ids, pad_id=pad_id,
+                      stop_check=stop_check, streamer=streamer)
+    finally:
         if streamer is not None:
-            streamer.put(input_ids)
-        try:
-            return _loop(decoder, logits, positions[:, -1:], max_new_tokens, list(eos_ids), pad_id, stop_check,
-                         streamer)
-        finally:
-            if streamer is not None:
-                streamer.end()
+            streamer.end()
+
+
+def decode(lm: Any, parts: Sequence[Prefilled], *, max_new_tokens: int, eos_ids: Sequence[int], pad_id: int,
+           stop_check: StopCheck | None = None, streamer: Any | None = None) -> torch.Tensor:
+    """Greedy new tokens [rows of all parts, n] for prefilled batches, decoded as one batch.
+
+    Parts of different prompt lengths are aligned at the end: a shorter part's cache sits after masked
+    empty slots (zeros, never attended), like left padding; each row keeps its own positions.
+    """
+    width = max(part.attention_mask.shape[1] for part in parts)
+    mask = torch.cat([F.pad(part.attention_mask, (width - part.attention_mask.shape[1], 0)) for part in parts])
+    padding = None  # transformers passes no mask when no prompt is padded
+    if not bool(mask.all()):
+        padding = torch.ones(mask.shape[0], width + max_new_tokens, dtype=torch.bool)
+        padding[:, :width] = mask.bool()
+    with torch.inference_mode():
+        decoder = _Decoder(lm, mask.shape[0], width + max_new_tokens, padding)
+        decoder.seed([part.cache for part in parts], width)
+        logits = torch.cat([part.logits for part in parts])
+        positions = torch.cat([part.positions for part in parts])
+        return _loop(decoder, logits, positions, max_new_tokens, list(eos_ids), pad_id, stop_check, streamer)
 
 
 def _loop(decoder: _Decoder, logits: torch.Tensor, position: torch.Tensor, max_new_tokens: int,

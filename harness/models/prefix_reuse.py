@@ -9,6 +9,9 @@ pads and transformers derives position ids from the mask, so every real token ke
 has in the ordinary left-padded path. The token ids fed to the model are exactly the prompt's ids (the
 split is at a token boundary), so greedy outputs match the ordinary path up to float rounding of
 different matmul shapes (measured in bench/bench_prefix.py).
+Greedy batches of Llama-family models prefill each group this way (``prefill_from_prefix``) and then decode
+the rows of several groups together in harness.models.fast_decode (one batch of up to the batch size
+instead of one small batch per document: the decode step reads all the weights whatever its row count).
 
 Grouping maximises prefill tokens saved: prompts are sorted by token ids, the longest common prefix
 of sorted neighbours is the LCP array, and a range is either one group (saving (n - 1) x its common
@@ -86,12 +89,32 @@ def _best_ranges(links: list[int], lo: int, hi: int, min_prefix: int,
 
 def generate_from_prefix(lm: Any, rows: Sequence[Sequence[int]], prefix_len: int, pad_id: int,
                          generate_kwargs: dict[str, Any], *, static_cache: bool) -> Any:
-    """Generate for ``rows`` (token ids sharing ``prefix_len`` leading tokens); returns the new tokens.
+    """Generate for ``rows`` (token ids sharing ``prefix_len`` leading tokens) through ``lm.generate``;
+    returns the new tokens.
 
     The prefix runs once at batch 1; its KV cache is repeated over the rows (a static cache, sized for
     the whole generation, when ``static_cache``), and the suffixes follow, padded in the middle.
     Call under ``torch.inference_mode()`` with the caller's seed set.
     """
+    prefix, input_ids, attention_mask = _prefix_inputs(rows, prefix_len, pad_id)
+    cache = _prefix_cache(lm, prefix, len(rows), input_ids.shape[1] + generate_kwargs["max_new_tokens"], static_cache)
+    generated = lm.generate(input_ids=input_ids, attention_mask=attention_mask, cache=cache, **generate_kwargs)
+    return generated[:, input_ids.shape[1] :]
+
+
+def prefill_from_prefix(lm: Any, rows: Sequence[Sequence[int]], prefix_len: int, pad_id: int) -> Any:
+    """The fast decode loop's start for ``rows`` (harness.models.fast_decode.Prefilled): the prefix once at
+    batch 1, its dynamic cache repeated over the rows, the suffixes (padded in the middle) prefilled on top,
+    as ``generate`` prefills them when handed that cache."""
+    from harness.models import fast_decode
+
+    prefix, input_ids, attention_mask = _prefix_inputs(rows, prefix_len, pad_id)
+    cache = _prefix_cache(lm, prefix, len(rows), 0, static_cache=False)
+    return fast_decode.prefill(lm, input_ids, attention_mask, cache)
+
+
+def _prefix_inputs(rows: Sequence[Sequence[int]], prefix_len: int, pad_id: int) -> tuple[Any, Any, Any]:
+    """(prefix [1, prefix_len], input_ids, attention_mask): ``prefix | pads | suffix`` per row."""
     import torch
 
     prefix = torch.tensor([list(rows[0][:prefix_len])], dtype=torch.long)
@@ -99,10 +122,7 @@ def generate_from_prefix(lm: Any, rows: Sequence[Sequence[int]], prefix_len: int
     width = max(len(s) for s in suffixes)
     input_ids = torch.tensor([list(rows[0][:prefix_len]) + [pad_id] * (width - len(s)) + s for s in suffixes])
     attention_mask = torch.tensor([[1] * prefix_len + [0] * (width - len(s)) + [1] * len(s) for s in suffixes])
-    cache = _prefix_cache(lm, prefix, len(rows), prefix_len + width + generate_kwargs["max_new_tokens"],
-                          static_cache)
-    generated = lm.generate(input_ids=input_ids, attention_mask=attention_mask, cache=cache, **generate_kwargs)
-    return generated[:, input_ids.shape[1] :]
+    return prefix, input_ids, attention_mask
 
 
 def _prefix_cache(lm: Any, prefix: Any, batch: int, max_len: int, static_cache: bool) -> Any:

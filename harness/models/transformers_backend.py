@@ -14,17 +14,19 @@ outputs differ from float32, so the dtype is part of the identity and cached out
 Stop strings end generation inside ``generate`` instead of running to the token limit.
 Requests sharing a long prompt prefix (questions over one discharge summary) run it once
 (harness.models.prefix_reuse): the model sees the same token ids, so it is not part of the identity.
-Greedy batches of Llama-family models (the embedded one) decode through ``harness.models.fast_decode``:
+Greedy batches of Llama-family models (the embedded one) decode through ``harness.models.fast_decode``,
+shared-prefix groups included (their suffixes prefilled on top of the prefix's cache, then the same loop):
 the same tokens as ``generate`` with the dynamic cache, so it is not part of the identity. In bfloat16 the
 static cache changes greedy outputs (5 of 16 identical here), so bf16 batches that ``generate`` would run
 with a static cache keep ``generate``: cached bf16 outputs stay valid.
+Prompts are tokenized once: the batches are padded from those token ids.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,7 @@ from harness.models.chat_templates import (
     templateless_message,
 )
 from harness.models.embedded import model_identity, resolve_model_path
-from harness.models.prefix_reuse import generate_from_prefix, plan_groups
+from harness.models.prefix_reuse import generate_from_prefix, plan_groups, prefill_from_prefix
 from harness.models.streaming import streamer_for
 
 logger = logging.getLogger(__name__)
@@ -109,10 +111,12 @@ class TransformersBackend:
 
     def __init__(self, model: str, *, adapter: str | None = None, batch_size: int = 16, dtype: str = "float32",
                  batch_tokens: int = DEFAULT_BATCH_TOKENS, static_cache: bool = True,
-                 chat_template: str | None = None, prefix_reuse: bool = True, fast: bool = True) -> None:
+                 chat_template: str | None = None, prefix_reuse: bool = True, fast: bool = True,
+                 fast_prefix: bool = True) -> None:
         """``chat_template``: a built-in name or Jinja text; None keeps the tokenizer's own template
         (and uses the built-in 'plain' one, with a warning, for a base that has none). ``fast``: greedy
-        decoding through ``harness.models.fast_decode`` (same tokens; False = ``lm.generate``, for benches)."""
+        decoding through ``harness.models.fast_decode`` (same tokens; False = ``lm.generate``, for benches);
+        ``fast_prefix``: the same for shared-prefix groups (False = their earlier ``lm.generate`` path)."""
         if dtype not in DTYPE_CHOICES:
             raise ValueError(f"dtype must be one of {', '.join(DTYPE_CHOICES)}, got {dtype!r}")
         dtype = resolve_dtype(dtype)
@@ -124,6 +128,7 @@ class TransformersBackend:
         self.static_cache = static_cache
         self.prefix_reuse = prefix_reuse  # same token ids, outputs match (bench/bench_prefix.py): not in the identity
         self.fast = fast
+        self.fast_prefix = fast_prefix
         self.template_name = chat_template
         self.chat_template = resolve_chat_template(chat_template) if chat_template else None
         # float32 keeps the historical identity so existing caches stay valid; other dtypes are marked.
@@ -163,7 +168,7 @@ class TransformersBackend:
                 indices = self._generate_shared_prefixes(lm, tokenizer, token_ids, indices, params, results)
             indices.sort(key=lambda i: lengths[i])
             for chunk in self._batches(indices, lengths, params.max_new_tokens):
-                outputs = self._generate_batch(lm, tokenizer, [prompts[i] for i in chunk], params)
+                outputs = self._generate_batch(lm, tokenizer, [token_ids[i] for i in chunk], params)
                 for i, result in zip(chunk, outputs, strict=True):
                     result.prompt_tokens = lengths[i]
                     results[i] = result
@@ -172,7 +177,8 @@ class TransformersBackend:
     def _generate_shared_prefixes(self, lm: Any, tokenizer: Any, token_ids: list[list[int]], indices: list[int],
                                   params: GenerationParams, results: list[GenerationResult | None]) -> list[int]:
         """Generate the requests that share a long prompt prefix (harness.models.prefix_reuse) into
-        ``results``; returns the indices left for the ordinary length-sorted batches."""
+        ``results``; returns the indices left for the ordinary length-sorted batches. Groups the fast loop
+        takes are prefilled one by one and decoded together, up to ``batch_size`` rows at a time."""
         import torch
 
         limit = _context_length(lm)
@@ -180,23 +186,70 @@ class TransformersBackend:
         fits = [i for i in indices if room is None or len(token_ids[i]) <= room]  # longer ones get cut: ordinary
         planned, _ = plan_groups([token_ids[i] for i in fits], max_group=self.batch_size)
         done: set[int] = set()
+        pending: list[tuple[list[int], Any]] = []  # (request indices, fast_decode.Prefilled) awaiting decode
         for group in planned:
             members = [fits[i] for i in group.indices]
             suffix = max(len(token_ids[i]) for i in members) - group.prefix_len + params.max_new_tokens
             per_batch = max(1, (self.batch_tokens - group.prefix_len) // suffix)
             for start in range(0, len(members), per_batch):
                 chunk = members[start : start + per_batch]
-                kwargs, stops = self._generate_kwargs(tokenizer, params, len(chunk))
+                rows = [token_ids[i] for i in chunk]
                 static = self.static_cache and group.prefix_len + suffix >= STATIC_CACHE_FROM
-                with _GENERATE_LOCK, torch.inference_mode():
-                    torch.manual_seed(params.seed)
-                    new_tokens = generate_from_prefix(lm, [token_ids[i] for i in chunk], group.prefix_len,
-                                                      tokenizer.pad_token_id, kwargs, static_cache=static)
-                for i, result in zip(chunk, self._results(lm, tokenizer, new_tokens, params, stops), strict=True):
-                    result.prompt_tokens = len(token_ids[i])
-                    results[i] = result
+                if self.fast_prefix and self._fast_applies(lm, params, static=static):
+                    if sum(len(c) for c, _ in pending) + len(chunk) > self.batch_size:
+                        self._decode_prefilled(lm, tokenizer, params, pending, token_ids, results)
+                    with _GENERATE_LOCK, torch.inference_mode():
+                        pending.append((chunk, prefill_from_prefix(lm, rows, group.prefix_len, tokenizer.pad_token_id)))
+                else:
+                    kwargs, stops = self._generate_kwargs(tokenizer, params, len(chunk))
+                    with _GENERATE_LOCK, torch.inference_mode():
+                        torch.manual_seed(params.seed)
+                        new_tokens = generate_from_prefix(lm, rows, group.prefix_len, tokenizer.pad_token_id, kwargs,
+                                                          static_cache=static)
+                    self._store(chunk, self._results(lm, tokenizer, new_tokens, params, stops), token_ids, results)
                 done.update(chunk)
+        self._decode_prefilled(lm, tokenizer, params, pending, token_ids, results)
         return [i for i in indices if i not in done]
+
+    def _decode_prefilled(self, lm: Any, tokenizer: Any, params: GenerationParams,
+                          pending: list[tuple[list[int], Any]], token_ids: list[list[int]],
+                          results: list[GenerationResult | None]) -> None:
+        """Decode the prefilled prefix groups in ``pending`` as one batch into ``results``; empties it."""
+        if not pending:
+            return
+        from harness.models import fast_decode
+
+        stops = self._stops(params)
+        with _GENERATE_LOCK:
+            new_tokens = fast_decode.generate_prefilled(lm, tokenizer, [part for _, part in pending], params, stops)
+        chunk = [i for members, _ in pending for i in members]
+        self._store(chunk, self._results(lm, tokenizer, new_tokens, params, stops), token_ids, results)
+        pending.clear()
+
+    @staticmethod
+    def _store(chunk: list[int], outputs: list[GenerationResult], token_ids: list[list[int]],
+               results: list[GenerationResult | None]) -> None:
+        for i, result in zip(chunk, outputs, strict=True):
+            result.prompt_tokens = len(token_ids[i])
+            results[i] = result
+
+    def _fast_applies(self, lm: Any, params: GenerationParams, *, static: bool) -> bool:
+        """Whether a batch decodes in the fast loop; not where ``generate`` must run: sampling, a repetition
+        penalty or another architecture, and bfloat16 batches ``generate`` would run with a static cache
+        (their greedy outputs differ from the dynamic cache's, and cached bf16 outputs must stay valid)."""
+        from harness.models import fast_decode
+
+        return self.fast and (self.dtype == "float32" or not static) and fast_decode.supports(
+            lm, greedy=params.greedy, repetition_penalty=params.repetition_penalty)
+
+    def _fast_decoder(self, lm: Any, tokenizer: Any, params: GenerationParams, stops: list[str], streamer: Any,
+                      *, static: bool) -> Callable[[dict[str, Any]], Any] | None:
+        """The fast decode loop for an ordinary batch, or None where ``generate`` must run."""
+        from harness.models import fast_decode
+
+        if not self._fast_applies(lm, params, static=static):
+            return None
+        return lambda encoded: fast_decode.generate(lm, tokenizer, encoded, params, stops, streamer)
 
     def _batches(self, indices: list[int], lengths: list[int], max_new_tokens: int) -> list[list[int]]:
         """Consecutive runs of length-sorted requests, at most ``batch_size`` and ``batch_tokens`` each."""
@@ -213,28 +266,21 @@ class TransformersBackend:
         return batches
 
     def _generate_batch(
-        self, lm: Any, tokenizer: Any, prompts: list[str], params: GenerationParams
+        self, lm: Any, tokenizer: Any, rows: list[list[int]], params: GenerationParams
     ) -> list[GenerationResult]:
         import torch
 
-        # A prompt longer than the model's context (GPT-2: 1024 positions) keeps its end, where the
-        # question is, instead of failing with an index error inside the position embedding.
-        limit = _context_length(lm)
-        room = max(1, limit - params.max_new_tokens) if limit else None
-        tokenizer.truncation_side = "left"
-        encoded = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False,
-                            truncation=room is not None, max_length=room)
-        kwargs, stops = self._generate_kwargs(tokenizer, params, len(prompts))
+        encoded = _left_padded(rows, tokenizer.pad_token_id, _context_length(lm), params.max_new_tokens)
+        kwargs, stops = self._generate_kwargs(tokenizer, params, len(rows))
         if self.static_cache and encoded["input_ids"].shape[1] >= STATIC_CACHE_FROM:
             kwargs["cache_implementation"] = "static"
-        from harness.models import fast_decode
-
+        fast = self._fast_decoder(lm, tokenizer, params, stops, kwargs.get("streamer"),
+                                  static="cache_implementation" in kwargs)
         with _GENERATE_LOCK, torch.inference_mode():
             torch.manual_seed(params.seed)
-            fast = self.fast and (self.dtype == "float32" or "cache_implementation" not in kwargs)
-            new_tokens = (fast_decode.generate(lm, tokenizer, encoded, params, stops, kwargs.get("streamer"))
-                          if fast else None)
-            if new_tokens is None:  # sampling, a repetition penalty or another architecture
+            if fast is not None:
+                new_tokens = fast(encoded)
+            else:
                 new_tokens = lm.generate(**encoded, **kwargs)[:, encoded["input_ids"].shape[1] :]
         return self._results(lm, tokenizer, new_tokens, params, stops)
 
@@ -252,13 +298,16 @@ class TransformersBackend:
             kwargs["top_k"] = params.top_k if params.top_k else None
             if params.min_p is not None:
                 kwargs["min_p"] = params.min_p
-        stops = [*params.stop, *stop_strings(self.template_name)]
+        stops = self._stops(params)
         if stops:
             kwargs.update(stop_strings=stops, tokenizer=tokenizer)
         streamer = streamer_for(tokenizer, rows)  # the playground watching; never changes the tokens
         if streamer is not None:
             kwargs["streamer"] = streamer
         return kwargs, stops
+
+    def _stops(self, params: GenerationParams) -> list[str]:
+        return [*params.stop, *stop_strings(self.template_name)]
 
     @staticmethod
     def _results(lm: Any, tokenizer: Any, new_tokens: Any, params: GenerationParams,
@@ -300,6 +349,23 @@ def _cpu_flags() -> set[str]:
         if name.strip() in ("flags", "Features"):
             flags.update(value.split())
     return flags
+
+
+def _left_padded(rows: list[list[int]], pad_id: int, context: int | None, max_new_tokens: int) -> dict[str, Any]:
+    """``input_ids`` and ``attention_mask`` for token id rows, left-padded to the longest: what the tokenizer
+    returns for the rendered prompts (``padding=True``, left side), without tokenizing them a second time.
+
+    A prompt longer than the model's context (GPT-2: 1024 positions) keeps its end, where the question is
+    (the tokenizer's left truncation), instead of failing with an index error in the position embedding.
+    """
+    import torch
+
+    room = max(1, context - max_new_tokens) if context else None
+    kept = [row[-room:] if room is not None and len(row) > room else row for row in rows]
+    width = max(len(row) for row in kept)
+    input_ids = torch.tensor([[pad_id] * (width - len(row)) + row for row in kept], dtype=torch.long)
+    attention_mask = torch.tensor([[0] * (width - len(row)) + [1] * len(row) for row in kept], dtype=torch.long)
+    return {"input_ids": input_ids, "attention_mask": attention_mask}
 
 
 def _context_length(lm: Any) -> int | None:

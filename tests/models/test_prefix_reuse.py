@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from harness.models import transformers_backend
+from harness.models import prefix_reuse, transformers_backend
 from harness.models.base import ChatRequest, GenerationParams
 from harness.models.prefix_reuse import common_prefix_length, plan_groups
 from harness.models.transformers_backend import TransformersBackend
@@ -61,14 +61,15 @@ def test_plan_groups_on_an_empty_or_single_list() -> None:
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Rows per prefix batch (a prefix cache made once and repeated over them), on either decode path."""
     calls: list[int] = []
-    real = transformers_backend.generate_from_prefix
+    real = prefix_reuse._prefix_cache
 
-    def counted(lm: Any, rows: Any, *args: Any, **kwargs: Any) -> Any:
-        calls.append(len(rows))
-        return real(lm, rows, *args, **kwargs)
+    def counted(lm: Any, prefix: Any, batch: int, *args: Any, **kwargs: Any) -> Any:
+        calls.append(batch)
+        return real(lm, prefix, batch, *args, **kwargs)
 
-    monkeypatch.setattr(transformers_backend, "generate_from_prefix", counted)
+    monkeypatch.setattr(prefix_reuse, "_prefix_cache", counted)
     return calls
 
 
