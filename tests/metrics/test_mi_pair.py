@@ -1,0 +1,97 @@
+"""The MI pair model: adapter export/merge equals the peft model, pair tokenisation, coder plumbing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.errors import ModelNotFoundError
+from harness.metrics.mi import MICoder, get_coder
+from harness.metrics.mi_pair import (
+    PAIR_ENCODER,
+    load_pair_classifier,
+    mean_pool,
+    pair_tokens,
+    pair_weights_path,
+    save_pair_weights,
+)
+from harness.metrics.mi_pair_train import PairSettings, _adapter_arrays, _build
+
+torch = pytest.importorskip("torch")
+
+CLASSES = ("other", "question", "reflection", "therapist_input")
+PAIRS = [
+    ("I keep drinking on weekends even though I promised my wife I'd stop.", "You feel torn about the weekends."),
+    ("", "What would you like to talk about today?"),
+]
+
+
+def test_exported_adapter_merged_into_minilm_gives_the_peft_models_output(tmp_path: Path) -> None:
+    """The shipped file holds A/B per layer; merging W += s*B@A at load must reproduce the trained model."""
+    settings = PairSettings(bf16=False)
+    encoder, head, tokenizer = _build(CLASSES, settings)
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():  # LoRA starts with B = 0 (a no-op); give it a real delta so the test can fail
+        for name, param in encoder.named_parameters():
+            if "lora_B" in name:
+                param.copy_(torch.randn(param.shape, generator=generator) * 0.05)
+    encoder.eval()
+    batch = pair_tokens(tokenizer, [t for _, t in PAIRS], [c for c, _ in PAIRS])
+    with torch.no_grad():
+        expected = torch.softmax(head(mean_pool(encoder(**batch).last_hidden_state, batch["attention_mask"])), 1)
+    path = save_pair_weights(
+        tmp_path / "pair.npz",
+        CLASSES,
+        _adapter_arrays(encoder),
+        {"weight": head.weight.detach().numpy(), "bias": head.bias.detach().numpy()},
+        {"lora_r": settings.lora_r, "lora_alpha": settings.lora_alpha},
+    )
+    model = load_pair_classifier(path)
+    model.bf16 = False
+    got = model.features([t for _, t in PAIRS], [c for c, _ in PAIRS])
+    assert np.allclose(got, expected.numpy(), atol=2e-3)  # float16 storage of A/B
+    plain = load_pair_classifier(path)  # cached: the same object, one MiniLM per path
+    assert plain is model
+
+
+def test_pair_tokens_keep_the_counsellor_sentence_when_the_client_talks_long() -> None:
+    from transformers import AutoTokenizer
+
+    from harness.models.embedded import minilm_path
+
+    tokenizer = AutoTokenizer.from_pretrained(str(minilm_path()))
+    story = "and then my brother called again about the money " * 40
+    batch = pair_tokens(tokenizer, ["So the calls about money wear you out."], [story])
+    decoded = tokenizer.decode(batch["input_ids"][0])
+    assert batch["input_ids"].shape[1] == 128
+    assert "so the calls about money wear you out." in decoded
+    assert batch["token_type_ids"][0].sum() > 0  # the counsellor sentence is the second segment
+
+
+def test_missing_weights_name_the_path_and_the_training_command(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match=r"absent\.npz") as error:
+        load_pair_classifier(tmp_path / "absent.npz")
+    assert "train-metric mi --encoder minilm_pair" in error.value.render()
+
+
+shipped = pytest.mark.skipif(not pair_weights_path().exists(), reason="pair weights not built")
+
+
+@shipped
+def test_shipped_pair_coder_codes_hand_written_turns() -> None:
+    coder = get_coder(PAIR_ENCODER)
+    assert isinstance(coder, MICoder) and coder.behaviour.encoder == PAIR_ENCODER
+    client = "I've tried to cut down on smoking so many times and I always end up buying another pack."
+    turns = [
+        "What has made it hard to stay off them?",
+        "You've tried again and again, and it's been really discouraging.",
+        "Nicotine patches double the chance of quitting compared with willpower alone.",
+    ]
+    codes = [[c.code for c in coder.code(t, client)] for t in turns]
+    assert codes[0] == ["open_question"]
+    assert codes[1][0].endswith("_reflection")
+    assert codes[2] == ["giving_information"]
+    behaviours = coder.utterance_behaviour(turns, [client] * 3)
+    assert behaviours == ["question", "reflection", "therapist_input"]
