@@ -2,6 +2,7 @@
 
     PYTHONPATH=. python bench/mi_pair_holdout.py fold K            # one grouped fold of the 75 dev transcripts
     PYTHONPATH=. python bench/mi_pair_holdout.py final OUT.npz     # train on the 75, score both held-out sets once
+    PYTHONPATH=. python bench/mi_pair_holdout.py score OUT.npz     # score an existing adapter on them
 
 Two sets of AnnoMI-dev transcripts stay out of every choice made here: the 16 drawn by
 ``bench/mi_context_holdout.py`` (seed 1616; already looked at by earlier sessions) and 16 more drawn
@@ -101,9 +102,6 @@ def run_final(out: Path) -> None:
     old, new = held_out_sets(data["behaviour"])
     held = old | new
     train_b = [e for e in data["behaviour"] if _tid(e) not in held]
-    train_q = [Example(e.text, e.label, e.group) for e in data["question"]  # shipped: no context
-               if _tid(e) not in held and e.group.split("|")[-1] != "3"]
-    train_r = [e for e in data["reflection"] if _tid(e) not in held]
     source = ANNOMI / "AnnoMI-simple.csv"
     provenance = {
         "trained_on": [{"file": source.name, "sha256": _sha256(source), "dataset": "AnnoMI-dev",
@@ -114,14 +112,27 @@ def run_final(out: Path) -> None:
         "licence_note": "AnnoMI states no licence ('publicly and freely available'); only adapter and head "
         "weights are stored here, no text.",
     }  # fmt: skip
-    path = train_pair_weights(train_b, out, provenance, log=lambda m: print(m, flush=True))
+    train_pair_weights(train_b, out, provenance, log=lambda m: print(m, flush=True))
+    score_held_out(out)
+
+
+def score_held_out(path: Path) -> None:
+    """Score the pair model at ``path`` and the linear coders (trained on the same 75 transcripts) once."""
+    data = load()
+    old, new = held_out_sets(data["behaviour"])
+    held = old | new
+    train_b = [e for e in data["behaviour"] if _tid(e) not in held]
+    train_q = [Example(e.text, e.label, e.group) for e in data["question"]  # shipped: no context
+               if _tid(e) not in held and e.group.split("|")[-1] != "3"]
+    train_r = [e for e in data["reflection"] if _tid(e) not in held]
     behaviours = {**linear_behaviour_models(train_b), "minilm_pair": load_pair_classifier(path)}
     question = fit_classifier("mi_question", train_q)
     reflection = fit_classifier("mi_reflection", train_r)
     report: dict[str, dict[str, object]] = {}
     for set_name, ids in (("new_held_out_16", new), ("old_held_out_16", old)):
         test_b = [e for e in data["behaviour"] if _tid(e) in ids]
-        test_q = [e for e in data["question"] if _tid(e) in ids and e.group.split("|")[-1] != "3"]
+        test_q = [e for e in data["question"] if _tid(e) in ids]
+        not_3 = [e.group.split("|")[-1] != "3" for e in test_q]
         test_r = [e for e in data["reflection"] if _tid(e) in ids]
         y, groups = [e.label for e in test_b], [_tid(e) for e in test_b]
         for name, model in behaviours.items():
@@ -132,14 +143,16 @@ def run_final(out: Path) -> None:
             report[f"{set_name}/{name}"] = {
                 "behaviour_macro_f1": round(float(f1_score(y, pred, average="macro")), 4),
                 "behaviour_ci95": macro_f1_ci(y, pred, groups),
-                "open_closed_accuracy_excl_annotator_3": round(
+                "open_closed_accuracy": round(
                     float(np.mean([p == e.label for p, e in zip(q_pred, test_q, strict=True)])), 4),
+                "open_closed_accuracy_excl_annotator_3": round(float(np.mean(
+                    [p == e.label for p, e, k in zip(q_pred, test_q, not_3, strict=True) if k])), 4),
                 "simple_complex_accuracy": round(
                     float(np.mean([p == e.label for p, e in zip(r_pred, test_r, strict=True)])), 4),
                 "n": [len(test_b), len(test_q), len(test_r)],
             }  # fmt: skip
             print(set_name, name, report[f"{set_name}/{name}"], flush=True)
-    sidecar = out.with_suffix(".json")
+    sidecar = path.with_suffix(".json")
     meta = json.loads(sidecar.read_text())
     meta["held_out_scored_once"] = report
     sidecar.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
@@ -151,5 +164,7 @@ if __name__ == "__main__":
     torch.set_num_threads(2)
     if sys.argv[1] == "fold":
         run_fold(int(sys.argv[2]))
+    elif sys.argv[1] == "score":
+        score_held_out(Path(sys.argv[2]))
     else:
         run_final(Path(sys.argv[2]))

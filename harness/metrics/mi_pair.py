@@ -30,6 +30,15 @@ MAX_TOKENS = 128
 _BATCH = 64
 
 
+_CACHES: list[dict[tuple[str, str], np.ndarray]] = []
+
+
+def clear_pair_caches() -> None:
+    """Forget every encoded pair (benchmarks time real encoding, not the memo)."""
+    for cache in _CACHES:
+        cache.clear()
+
+
 def pair_weights_path(kind: str = "mi_behaviour") -> Path:
     return WEIGHTS_DIR / f"{kind}-{PAIR_ENCODER}.npz"
 
@@ -74,6 +83,9 @@ class PairClassifier:
     bf16: bool = True
     encoder: str = PAIR_ENCODER
     _cache: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _CACHES.append(self._cache)
 
     @property
     def uses_context(self) -> bool:

@@ -95,3 +95,33 @@ def test_shipped_pair_coder_codes_hand_written_turns() -> None:
     assert codes[2] == ["giving_information"]
     behaviours = coder.utterance_behaviour(turns, [client] * 3)
     assert behaviours == ["question", "reflection", "therapist_input"]
+
+
+def test_training_writes_a_loadable_adapter_with_its_settings(tmp_path: Path) -> None:
+    import json
+
+    from harness.metrics.mi_pair_train import train_pair_weights
+    from harness.metrics.models import Example
+
+    client = "My doctor says I should cut down on drinking."
+    rows = [Example("What do you make of that?", "question", "a", client),
+            Example("You're not sure the doctor is right.", "reflection", "a", client),
+            Example("Heavy drinking raises blood pressure.", "therapist_input", "a", client),
+            Example("Okay.", "other", "a", client)] * 4  # fmt: skip
+    settings = PairSettings(epochs=1.0, batch_size=4)
+    path = train_pair_weights(rows, tmp_path / "toy.npz", {"trained_on": "hand-written"}, settings, log=print)
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["lora_r"] == 8 and meta["n_examples"] == 16 and meta["trained_on"] == "hand-written"
+    assert path.stat().st_size < 2_000_000
+    model = load_pair_classifier(path)
+    assert set(model.predict(["Tell me more.", "Okay."], [client, None])) <= set(CLASSES)
+
+
+def test_encoder_names_are_checked_per_metric() -> None:
+    from harness.errors import ConfigError
+    from harness.metrics.trainers import train_metric
+
+    with pytest.raises(ConfigError, match="minilm_pair"):
+        train_metric("mi", encoder="bert")
+    with pytest.raises(ConfigError, match="unknown encoder 'minilm_pair' for empathy"):
+        train_metric("empathy", encoder="minilm_pair")
