@@ -125,3 +125,32 @@ def test_encoder_names_are_checked_per_metric() -> None:
         train_metric("mi", encoder="bert")
     with pytest.raises(ConfigError, match="unknown encoder 'minilm_pair' for empathy"):
         train_metric("empathy", encoder="minilm_pair")
+
+
+def test_validate_metrics_refuses_to_cross_validate_the_pair_model(tmp_path: Path) -> None:
+    from harness.errors import ConfigError
+    from harness.validation.cli import main as validate_main
+
+    with pytest.raises(ConfigError, match="minilm_pair scores MI files"):
+        validate_main(["--data", str(tmp_path), "--section", "mi", "--encoder", "minilm_pair"])
+
+
+@shipped
+def test_user_annomi_file_is_scored_with_the_pair_model(tmp_path: Path) -> None:
+    import csv
+
+    from harness.validate_user import validate_labelled_file
+
+    path = tmp_path / "sessions.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["transcript_id", "interlocutor", "utterance_text", "main_therapist_behaviour"])
+        writer.writerows([
+            ["1", "client", "My husband says I spend too much time at the casino.", ""],
+            ["1", "therapist", "How much time do you spend there in a week?", "question"],
+            ["1", "client", "Maybe three or four evenings.", ""],
+            ["1", "therapist", "So it's become a big part of your week.", "reflection"],
+        ])  # fmt: skip
+    figures, rows = validate_labelled_file(path, encoder=PAIR_ENCODER)
+    assert figures[0]["encoder"] == PAIR_ENCODER and figures[0]["n"] == 2
+    assert [r["predicted"] for r in rows] == ["question", "reflection"]
