@@ -154,3 +154,33 @@ def test_user_annomi_file_is_scored_with_the_pair_model(tmp_path: Path) -> None:
     figures, rows = validate_labelled_file(path, encoder=PAIR_ENCODER)
     assert figures[0]["encoder"] == PAIR_ENCODER and figures[0]["n"] == 2
     assert [r["predicted"] for r in rows] == ["question", "reflection"]
+
+
+def test_train_metric_mi_pair_from_an_annomi_folder_records_its_data(tmp_path: Path) -> None:
+    import csv
+    import hashlib
+    import json
+
+    from harness.metrics.trainers import train_metric
+
+    turns = [("client", "I smoke when I'm stressed at work.", "n/a"),
+             ("therapist", "What happens at work that gets stressful?", "question"),
+             ("client", "Deadlines, mostly.", "n/a"),
+             ("therapist", "Deadlines pile up and a cigarette is your break.", "reflection"),
+             ("client", "Yeah.", "n/a"),
+             ("therapist", "Many people swap the cigarette for a short walk.", "therapist_input"),
+             ("client", "Maybe.", "n/a"),
+             ("therapist", "Mm-hmm.", "other")] * 4  # fmt: skip
+    folder = tmp_path / "annomi"
+    folder.mkdir()
+    with (folder / "AnnoMI-simple.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["transcript_id", "utterance_id", "interlocutor", "utterance_text", "main_therapist_behaviour"])
+        writer.writerows([[i // 8, i, who, text, label] for i, (who, text, label) in enumerate(turns)])
+    figures = train_metric("mi", data=folder, encoder="minilm_pair", out_dir=tmp_path / "out", log=lambda _: None)
+    weights = Path(figures["weights"])
+    meta = json.loads(weights.with_suffix(".json").read_text())
+    assert figures["n_examples"] == 16 and weights.name == "mi_behaviour-minilm_pair.npz"
+    digest = hashlib.sha256((folder / "AnnoMI-simple.csv").read_bytes()).hexdigest()
+    assert meta["trained_on"] == [{"file": "AnnoMI-simple.csv", "sha256": digest}]
+    assert meta["label_counts"] == {"other": 4, "question": 4, "reflection": 4, "therapist_input": 4}
