@@ -3,6 +3,8 @@
     PYTHONPATH=. python bench/mi_pair_holdout.py fold K            # one grouped fold of the 75 dev transcripts
     PYTHONPATH=. python bench/mi_pair_holdout.py final OUT.npz     # train on the 75, score both held-out sets once
     PYTHONPATH=. python bench/mi_pair_holdout.py score OUT.npz     # score an existing adapter on them
+    PYTHONPATH=. python bench/mi_pair_holdout.py train-question Q.npz   # open/closed pair model (not shipped)
+    PYTHONPATH=. python bench/mi_pair_holdout.py score-question BEHAVIOUR.npz Q.npz   # its held-out figures
 
 Two sets of AnnoMI-dev transcripts stay out of every choice made here: the 16 drawn by
 ``bench/mi_context_holdout.py`` (seed 1616; already looked at by earlier sessions) and 16 more drawn
@@ -30,6 +32,7 @@ from harness.metrics.mi import MICoder, utterance_subtype
 from harness.metrics.mi_pair import load_pair_classifier
 from harness.metrics.mi_pair_train import PairSettings, fit_pair_model, train_pair_weights
 from harness.metrics.models import Example, _sha256, annomi_examples, fit_classifier
+from harness.validation.mi import grouped_bootstrap_ci
 
 NEW_HELD_OUT_SEED, NEW_HELD_OUT_N = 16016, 16
 ANNOMI = Path(__file__).resolve().parents[2] / "shared" / "data" / "annomi-dev"
@@ -158,12 +161,67 @@ def score_held_out(path: Path) -> None:
     sidecar.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
 
+def train_question(out: Path) -> None:
+    """The open/closed pair model of docs/metrics.md (not shipped): 884 question utterances of the 75."""
+    data = load()
+    old, new = held_out_sets(data["behaviour"])
+    train = [e for e in data["question"] if _tid(e) not in old | new and e.group.split("|")[-1] != "3"]
+    source = ANNOMI / "AnnoMI-full.csv"
+    provenance = {"trained_on": [{"file": source.name, "sha256": _sha256(source)}],
+                  "excluded_from_training": "AnnoMI annotator 3 question subtypes"}  # fmt: skip
+    train_pair_weights(train, out, provenance, log=lambda m: print(m, flush=True), kind="mi_question")
+
+
+def score_question_held_out(behaviour_path: Path, question_path: Path) -> None:
+    """Open/closed on both held-out sets: lexical pipeline vs the pair models (with and without the rules)."""
+    data = load()
+    old, new = held_out_sets(data["behaviour"])
+    held = old | new
+    train_b = [Example(e.text, e.label, e.group) for e in data["behaviour"] if _tid(e) not in held]
+    train_q = [Example(e.text, e.label, e.group) for e in data["question"]
+               if _tid(e) not in held and e.group.split("|")[-1] != "3"]  # fmt: skip
+    train_r = [e for e in data["reflection"] if _tid(e) not in held]
+    lexical = fit_classifier("mi_behaviour", train_b)
+    question, reflection = fit_classifier("mi_question", train_q), fit_classifier("mi_reflection", train_r)
+    pair_b = load_pair_classifier(behaviour_path)
+    pair_q = load_pair_classifier(question_path, kind="mi_question")
+    setups = {
+        "lexical pipeline (rules + lexical question model)": (MICoder(lexical, question, reflection), question),
+        "pair behaviour + rules + pair question model": (MICoder(pair_b, pair_q, reflection), pair_q),  # type: ignore[arg-type]
+        "pair behaviour + pair question model, no opening rules (minilm_pair)": (
+            MICoder(pair_b, pair_q, reflection, question_rules=False), pair_q),  # type: ignore[arg-type]
+    }  # fmt: skip
+    report: dict[str, object] = {}
+    for set_name, ids in (("new_held_out_16", new), ("old_held_out_16", old)):
+        test = [e for e in data["question"] if _tid(e) in ids]
+        not_3 = np.array([e.group.split("|")[-1] != "3" for e in test])
+        y, groups = np.array([e.label for e in test]), [_tid(e) for e in test]
+        for name, (coder, fallback) in setups.items():
+            hit = np.array(pipeline_subtypes(coder, test, "question", fallback)) == y
+            ci = grouped_bootstrap_ci(list(y[not_3]), list(np.where(hit, y, "x")[not_3]),
+                                      [g for g, k in zip(groups, not_3, strict=True) if k], "accuracy")  # fmt: skip
+            report[f"{set_name}/{name}"] = {
+                "open_closed_accuracy": round(float(hit.mean()), 4),
+                "excl_annotator_3": round(float(hit[not_3].mean()), 4), "excl_annotator_3_ci95": ci,
+                "n": [len(test), int(not_3.sum())],
+            }  # fmt: skip
+            print(set_name, name, report[f"{set_name}/{name}"], flush=True)
+    sidecar = question_path.with_suffix(".json")
+    meta = json.loads(sidecar.read_text())
+    meta["held_out_scored_once"] = report
+    sidecar.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+
 if __name__ == "__main__":
     import torch
 
     torch.set_num_threads(2)
     if sys.argv[1] == "fold":
         run_fold(int(sys.argv[2]))
+    elif sys.argv[1] == "train-question":
+        train_question(Path(sys.argv[2]))
+    elif sys.argv[1] == "score-question":
+        score_question_held_out(Path(sys.argv[2]), Path(sys.argv[3]))
     elif sys.argv[1] == "score":
         score_held_out(Path(sys.argv[2]))
     else:

@@ -279,7 +279,7 @@ class MICoder:
     def __init__(
         self,
         behaviour: LinearTextClassifier | PairClassifier,
-        question: LinearTextClassifier,
+        question: LinearTextClassifier | PairClassifier,
         reflection: LinearTextClassifier,
         question_rules: bool = True,
     ) -> None:
@@ -292,9 +292,14 @@ class MICoder:
     def default(
         cls, encoder: str = "lexical", models: dict[str, str] | None = None, question_rules: bool = True
     ) -> MICoder:
+        """The shipped models for ``encoder``.
+
+        ``minilm_pair``: the LoRA MiniLM pair model decides behaviour; open/closed and simple/complex keep
+        the rules and the lexical models (a pair model for open/closed won one CV fold but not the
+        held-out transcripts, docs/metrics.md).
+        """
         models = models or {}
         if encoder == PAIR_ENCODER:
-            # The LoRA pair model decides behaviour; the subtypes keep the lexical models (rules decide most).
             from harness.metrics.mi_pair import load_pair_classifier
 
             behaviour: Any = load_pair_classifier(models.get("mi_behaviour"))

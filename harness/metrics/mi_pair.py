@@ -93,7 +93,8 @@ class PairClassifier:
 
     @property
     def feature_key(self) -> tuple[str, int, bool]:
-        return (PAIR_ENCODER, 0, True)  # never shared with the linear models' hashed matrices
+        # Its "features" are its own class probabilities: never shared with another model, pair or linear.
+        return (f"{PAIR_ENCODER}:{self.kind}", id(self), True)
 
     def features(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> np.ndarray:
         """Class probabilities per (context, text); each distinct pair is encoded once per process."""

