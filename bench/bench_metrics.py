@@ -8,6 +8,7 @@ Target: >= 200 responses/s for the rule and embedding metrics on 2 CPU cores.
 
     python bench/bench_metrics.py                # synthetic responses, lexical MI coder
     python bench/bench_metrics.py --minilm       # also the MiniLM-backed MI coder
+    python bench/bench_metrics.py --pair         # also the LoRA MiniLM pair MI coder (opt-in)
     python bench/bench_metrics.py --out reports/bench_metrics.json
 
 Synthetic responses are built from templates so the benchmark needs no data; with
@@ -128,17 +129,21 @@ def counselchat(n: int) -> tuple[list[Case], list[Output]] | None:
 def best_rate(fn: Callable[[], Any], n: int, repeat: int) -> float:
     """Best-of-``repeat`` rate; the embedding memo is cleared first so every run really encodes."""
     from harness.metrics import models
+    from harness.metrics.mi_pair import clear_pair_caches
 
     best = float("inf")
     for _ in range(repeat):
         models._EMBED_CACHE.clear()
+        clear_pair_caches()
         start = time.perf_counter()
         fn()
         best = min(best, time.perf_counter() - start)
     return n / best
 
 
-def run(cases: Sequence[Case], outputs: Sequence[Output], repeat: int, minilm: bool) -> dict[str, Any]:
+def run(
+    cases: Sequence[Case], outputs: Sequence[Output], repeat: int, minilm: bool, pair: bool = False
+) -> dict[str, Any]:
     from rouge_score import rouge_scorer
 
     n = len(cases)
@@ -162,6 +167,8 @@ def run(cases: Sequence[Case], outputs: Sequence[Output], repeat: int, minilm: b
     }
     if minilm:
         metrics["mi_codes[minilm]"] = {"encoder": "minilm"}
+    if pair:
+        metrics["mi_codes[minilm_pair]"] = {"encoder": "minilm_pair"}
     rates: dict[str, float] = {}
     for label, params in metrics.items():
         metric = build_metric(label.split("[")[0], params)
@@ -195,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=500, help="responses per run")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--minilm", action="store_true", help="also time mi_codes with the MiniLM encoder")
+    parser.add_argument("--pair", action="store_true", help="also time mi_codes with the LoRA MiniLM pair model")
     parser.add_argument("--counselchat", action="store_true", help="real therapist answers from ../shared/data")
     parser.add_argument("--threads", type=int, default=2, help="torch threads for the MiniLM encoder (default 2)")
     parser.add_argument("--out", type=Path)
@@ -205,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     data = counselchat(args.n) if args.counselchat else None
     source = "counselchat answers" if data else "synthetic templates"
     cases, outputs = data or synthetic(args.n)
-    result = run(cases, outputs, args.repeat, args.minilm)
+    result = run(cases, outputs, args.repeat, args.minilm, args.pair)
     result.update({"source": source, "python": platform.python_version(), "threads": args.threads,
                    "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None})  # fmt: skip
     print(

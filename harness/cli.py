@@ -286,7 +286,8 @@ def train_metric(
         help="metric model to train: risk (vignettes + SDCNL), empathy (EPITOME CSVs) or mi (AnnoMI CSVs)")],
     data: Annotated[Path | None, typer.Option(help="folder with the labelled CSVs (default: shared data folder)")]
     = None,
-    encoder: Annotated[str, typer.Option(help="lexical (default, fast) or minilm")] = "lexical",
+    encoder: Annotated[str, typer.Option(help="lexical (default, fast), minilm, or minilm_pair (mi only)")]
+    = "lexical",
     out_dir: Annotated[Path | None, typer.Option(help="write weights here (default: the shipped weights folder)")]
     = None,
 ) -> None:

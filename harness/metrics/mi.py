@@ -19,13 +19,16 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.metrics.base import CaseScore, Output, ValueKey, register_metric
 from harness.metrics.models import LinearTextClassifier, load_model
 from harness.metrics.safety import CRISIS_RESOURCES as _CRISIS
 from harness.metrics.text import Span, fold, unique_spans
 from harness.suite import Case
+
+if TYPE_CHECKING:
+    from harness.metrics.mi_pair import PairClassifier
 
 CODES: tuple[str, ...] = (
     "open_question",
@@ -43,6 +46,8 @@ CODES: tuple[str, ...] = (
     "persuade",
     "other",
 )
+PAIR_ENCODER = "minilm_pair"  # harness.metrics.mi_pair (imported lazily: it loads torch)
+MI_ENCODERS = ("lexical", "minilm", PAIR_ENCODER)
 NON_ADHERENT = frozenset({"confront", "warn", "direct", "persuade", "advice_without_permission"})
 QUESTIONS = frozenset({"open_question", "closed_question"})
 REFLECTIONS = frozenset({"simple_reflection", "complex_reflection"})
@@ -273,8 +278,8 @@ class MICoder:
 
     def __init__(
         self,
-        behaviour: LinearTextClassifier,
-        question: LinearTextClassifier,
+        behaviour: LinearTextClassifier | PairClassifier,
+        question: LinearTextClassifier | PairClassifier,
         reflection: LinearTextClassifier,
         question_rules: bool = True,
     ) -> None:
@@ -287,9 +292,22 @@ class MICoder:
     def default(
         cls, encoder: str = "lexical", models: dict[str, str] | None = None, question_rules: bool = True
     ) -> MICoder:
+        """The shipped models for ``encoder``.
+
+        ``minilm_pair``: the LoRA MiniLM pair model decides behaviour; open/closed and simple/complex keep
+        the rules and the lexical models (a pair model for open/closed won one CV fold but not the
+        held-out transcripts, docs/metrics.md).
+        """
         models = models or {}
+        if encoder == PAIR_ENCODER:
+            from harness.metrics.mi_pair import load_pair_classifier
+
+            behaviour: Any = load_pair_classifier(models.get("mi_behaviour"))
+            encoder = "lexical"
+        else:
+            behaviour = load_model("mi_behaviour", encoder, models.get("mi_behaviour"))
         return cls(
-            load_model("mi_behaviour", encoder, models.get("mi_behaviour")),
+            behaviour,
             load_model("mi_question", encoder, models.get("mi_question")),
             load_model("mi_reflection", encoder, models.get("mi_reflection")),
             question_rules=question_rules,
@@ -547,8 +565,10 @@ class MICodes:
     """Per-sentence MI codes of the model's response, summarised per case.
 
     Args:
-        encoder: "lexical" (default; hashed n-grams, fast) or "minilm" (adds MiniLM embeddings;
-            a little more agreement with AnnoMI experts, about ten times slower).
+        encoder: "lexical" (default; hashed n-grams, fast), "minilm" (adds MiniLM embeddings;
+            a little more agreement with AnnoMI experts, about ten times slower) or "minilm_pair"
+            (behaviour from a LoRA-tuned MiniLM reading the user's last turn and each sentence
+            together; the most agreement on AnnoMI behaviour, tens of responses a second).
         models: optional ``{"mi_behaviour": path, "mi_question": path, "mi_reflection": path}``
             of weights trained with ``train_metric_model``.
         question_rules: let unambiguous question openings decide open vs closed.

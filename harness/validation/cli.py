@@ -133,7 +133,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--update-docs", type=Path, help="refresh the figures block of this markdown file (docs/metrics.md)"
     )
-    parser.add_argument("--encoder", action="append", choices=("lexical", "minilm"), help="encoders to validate")
+    parser.add_argument(
+        "--encoder",
+        action="append",
+        choices=("lexical", "minilm", "minilm_pair"),
+        help="encoders to validate (minilm_pair: the MI pair model; your MI files, mi_welivita and mi_silver only)",
+    )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument(
         "--section", action="append", choices=SECTIONS, help="only these sections; merged into an existing --out file"
@@ -181,6 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     _limit_threads()
     encoders = args.encoder or ["lexical"]
+    _check_pair_encoder(encoders, args)
     specs = list(args.file) + ([str(args.data)] if args.data is not None and args.data.is_file() else [])
     if specs:
         default = args.out.with_suffix(".predictions.jsonl") if args.out else Path("validate-metrics.predictions.jsonl")
@@ -200,6 +206,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(text)
     return 0
+
+
+PAIR_SECTIONS = frozenset({"mi_welivita", "mi_silver"})
+
+
+def _check_pair_encoder(encoders: Sequence[str], args: argparse.Namespace) -> None:
+    """The MI pair model is scored as shipped: cross-validation would fine-tune MiniLM per fold (hours)."""
+    if "minilm_pair" not in encoders or args.file or (args.data is not None and args.data.is_file()):
+        return
+    if not args.section or not set(args.section) <= PAIR_SECTIONS:
+        raise ConfigError(
+            "--encoder minilm_pair scores MI files with the shipped pair model; on the development data it "
+            f"runs the sections {', '.join(sorted(PAIR_SECTIONS))} only",
+            hint="its AnnoMI held-out figures: PYTHONPATH=. python bench/mi_pair_holdout.py score "
+            "harness/metrics/weights/mi_behaviour-minilm_pair.npz",
+        )
 
 
 def _validate_dev_data(args: argparse.Namespace, encoders: Sequence[str]) -> dict[str, Any]:
