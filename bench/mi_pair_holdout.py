@@ -119,6 +119,14 @@ def run_final(out: Path) -> None:
     score_held_out(out)
 
 
+def record_held_out(weights: Path, report: dict) -> None:
+    """Write the held-out figures into the weights' sidecar, beside the training record."""
+    sidecar = weights.with_suffix(".json")
+    meta = json.loads(sidecar.read_text())
+    meta["held_out_scored_once"] = report
+    sidecar.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+
 def score_held_out(path: Path) -> None:
     """Score the pair model at ``path`` and the linear coders (trained on the same 75 transcripts) once."""
     data = load()
@@ -155,10 +163,7 @@ def score_held_out(path: Path) -> None:
                 "n": [len(test_b), len(test_q), len(test_r)],
             }  # fmt: skip
             print(set_name, name, report[f"{set_name}/{name}"], flush=True)
-    sidecar = path.with_suffix(".json")
-    meta = json.loads(sidecar.read_text())
-    meta["held_out_scored_once"] = report
-    sidecar.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    record_held_out(path, report)
 
 
 def train_question(out: Path) -> None:
@@ -206,10 +211,7 @@ def score_question_held_out(behaviour_path: Path, question_path: Path) -> None:
                 "n": [len(test), int(not_3.sum())],
             }  # fmt: skip
             print(set_name, name, report[f"{set_name}/{name}"], flush=True)
-    sidecar = question_path.with_suffix(".json")
-    meta = json.loads(sidecar.read_text())
-    meta["held_out_scored_once"] = report
-    sidecar.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    record_held_out(question_path, report)
 
 
 if __name__ == "__main__":
