@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -242,15 +242,6 @@ class TransformersBackend:
         return self.fast and (self.dtype == "float32" or not static) and fast_decode.supports(
             lm, greedy=params.greedy, repetition_penalty=params.repetition_penalty)
 
-    def _fast_decoder(self, lm: Any, tokenizer: Any, params: GenerationParams, stops: list[str], streamer: Any,
-                      *, static: bool) -> Callable[[dict[str, Any]], Any] | None:
-        """The fast decode loop for an ordinary batch, or None where ``generate`` must run."""
-        from harness.models import fast_decode
-
-        if not self._fast_applies(lm, params, static=static):
-            return None
-        return lambda encoded: fast_decode.generate(lm, tokenizer, encoded, params, stops, streamer)
-
     def _batches(self, indices: list[int], lengths: list[int], max_new_tokens: int) -> list[list[int]]:
         """Consecutive runs of length-sorted requests, at most ``batch_size`` and ``batch_tokens`` each."""
         batches: list[list[int]] = []
@@ -274,12 +265,13 @@ class TransformersBackend:
         kwargs, stops = self._generate_kwargs(tokenizer, params, len(rows))
         if self.static_cache and encoded["input_ids"].shape[1] >= STATIC_CACHE_FROM:
             kwargs["cache_implementation"] = "static"
-        fast = self._fast_decoder(lm, tokenizer, params, stops, kwargs.get("streamer"),
-                                  static="cache_implementation" in kwargs)
+        fast = self._fast_applies(lm, params, static="cache_implementation" in kwargs)
         with _GENERATE_LOCK, torch.inference_mode():
             torch.manual_seed(params.seed)
-            if fast is not None:
-                new_tokens = fast(encoded)
+            if fast:
+                from harness.models import fast_decode
+
+                new_tokens = fast_decode.generate(lm, tokenizer, encoded, params, stops, kwargs.get("streamer"))
             else:
                 new_tokens = lm.generate(**encoded, **kwargs)[:, encoded["input_ids"].shape[1] :]
         return self._results(lm, tokenizer, new_tokens, params, stops)
