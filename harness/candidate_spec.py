@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from harness.guard import SafetyGuardSpec
 from harness.models.base import GenerationParams
+from harness.models.batch_budget import DEFAULT_BATCH_SIZE
 from harness.models.embedded import EMBEDDED_LLM
 from harness.models.registry import backend_names
 
@@ -61,7 +62,9 @@ class CandidateSpec(BaseModel):
     host: str | None = None
     base_url: str | None = None
     api_key_env: str | None = None
-    batch_size: int = Field(default=16, gt=0)
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, gt=0, description=(
+        "transformers: rows per batch (long prompts are cut by a KV-memory budget first); every backend: "
+        "generations per store commit"))
     # transformers only: bfloat16 is ~1.8x faster on CPUs with bf16 matmul; outputs differ, so it is in the identity.
     # auto: bfloat16 where the CPU has native bf16 (AMX / AVX512-BF16), else float32; the identity records which.
     dtype: Literal["float32", "bfloat16", "auto"] = "float32"

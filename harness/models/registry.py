@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness.errors import ConfigError
 from harness.models.base import Backend
+from harness.models.batch_budget import DEFAULT_BATCH_SIZE
 from harness.models.embedded import EMBEDDED_LLM
 
 
@@ -24,7 +25,7 @@ class BackendSettings:
     model: str = EMBEDDED_LLM
     name: str = "candidate"  # for error messages
     adapter: str | None = None
-    batch_size: int = 16
+    batch_size: int = DEFAULT_BATCH_SIZE
     dtype: str = "float32"
     chat_template: str | None = None
     host: str | None = None

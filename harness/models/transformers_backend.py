@@ -1,8 +1,9 @@
 """Local generation with transformers: batched, left-padded, greedy by default, seeded.
 
 Requests are sorted by prompt length before batching so that a batch wastes little compute
-on padding, and a batch is capped by a token budget so long prompts (discharge summaries) run in
-smaller batches; results are returned in the caller's order.
+on padding, and a batch is capped by a token budget sized from the model's KV cache
+(harness.models.batch_budget) so long prompts run in smaller batches; results are returned in the
+caller's order. Batch width changes no float32 token here (83/83 gate outputs identical at 16 and 64 rows).
 
 Long prompts decode with a static KV cache (preallocated, no ``torch.cat`` growth per step): measured
 here (bench/bench_decoding.py) at 1.14x the dynamic cache on discharge-sized prompts and 0.93x on short
@@ -27,11 +28,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from harness.errors import ModelNotFoundError
 from harness.models.base import ChatRequest, GenerationParams, GenerationResult, truncate_at_stop
+from harness.models.batch_budget import DEFAULT_BATCH_SIZE, batch_token_budget
 from harness.models.chat_templates import (
     DEFAULT_FOR_TEMPLATELESS,
     has_template,
@@ -50,8 +53,6 @@ _MODEL_CACHE: dict[tuple[str, str | None, str], tuple[Any, Any]] = {}
 DTYPES = ("float32", "bfloat16")
 DTYPE_CHOICES = (*DTYPES, "auto")  # auto: bfloat16 where the CPU multiplies bf16 natively, else float32
 _NATIVE_BF16_FLAGS = {"avx512_bf16", "amx_bf16"}  # x86 (Linux /proc/cpuinfo); aarch64 reports "bf16"
-# Padded prompt tokens per batch: 16 short chat prompts fit; an 800-token discharge prompt runs ~10 at a time.
-DEFAULT_BATCH_TOKENS = 8192
 STATIC_CACHE_FROM = 256  # prompt tokens; below this the dynamic cache was faster
 # transformers' lazy imports and our cache are not safe under concurrent first use (the
 # playground and `harness serve` call from worker threads); one generation at a time also
@@ -109,11 +110,12 @@ def _load_locked(model: str, adapter: str | None, dtype: str) -> tuple[Any, Any]
 class TransformersBackend:
     """Generate with a local transformers model (embedded default, local path or hub id)."""
 
-    def __init__(self, model: str, *, adapter: str | None = None, batch_size: int = 16, dtype: str = "float32",
-                 batch_tokens: int = DEFAULT_BATCH_TOKENS, static_cache: bool = True,
+    def __init__(self, model: str, *, adapter: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+                 dtype: str = "float32", batch_tokens: int | None = None, static_cache: bool = True,
                  chat_template: str | None = None, prefix_reuse: bool = True, fast: bool = True,
                  fast_prefix: bool = True) -> None:
-        """``chat_template``: a built-in name or Jinja text; None keeps the tokenizer's own template
+        """``batch_tokens``: padded tokens per batch (None: sized from the model's KV cache, batch_budget);
+        ``chat_template``: a built-in name or Jinja text; None keeps the tokenizer's own template
         (and uses the built-in 'plain' one, with a warning, for a base that has none). ``fast``: greedy
         decoding through ``harness.models.fast_decode`` (same tokens; False = ``lm.generate``, for benches);
         ``fast_prefix``: the same for shared-prefix groups (False = their earlier ``lm.generate`` path)."""
@@ -123,7 +125,7 @@ class TransformersBackend:
         self.model_name = model
         self.adapter = adapter
         self.batch_size = max(1, batch_size)
-        self.batch_tokens = max(1, batch_tokens)
+        self.batch_tokens = None if batch_tokens is None else max(1, batch_tokens)
         self.dtype = dtype
         self.static_cache = static_cache
         self.prefix_reuse = prefix_reuse  # same token ids, outputs match (bench/bench_prefix.py): not in the identity
@@ -137,6 +139,14 @@ class TransformersBackend:
         if self.chat_template is not None:  # a chosen template changes every prompt: part of the identity
             self.identity += f":template={template_identity(self.chat_template)}"
         self.notices: list[str] = []
+
+    @cached_property
+    def token_budget(self) -> int:
+        """Padded tokens (prompt + new, over all rows) one batch may hold."""
+        if self.batch_tokens is not None:
+            return self.batch_tokens
+        lm, _ = load_model_and_tokenizer(self.model_name, self.adapter, self.dtype)
+        return batch_token_budget(lm.config, self.dtype)
 
     def _template_for(self, tokenizer: Any) -> str | None:
         if self.chat_template is not None or has_template(tokenizer):
@@ -190,13 +200,13 @@ class TransformersBackend:
         for group in planned:
             members = [fits[i] for i in group.indices]
             suffix = max(len(token_ids[i]) for i in members) - group.prefix_len + params.max_new_tokens
-            per_batch = max(1, (self.batch_tokens - group.prefix_len) // suffix)
+            per_batch = max(1, (self.token_budget - group.prefix_len) // suffix)
             for start in range(0, len(members), per_batch):
                 chunk = members[start : start + per_batch]
                 rows = [token_ids[i] for i in chunk]
                 static = self.static_cache and group.prefix_len + suffix >= STATIC_CACHE_FROM
                 if self.fast_prefix and self._fast_applies(lm, params, static=static):
-                    if sum(len(c) for c, _ in pending) + len(chunk) > self.batch_size:
+                    if self._overflows(pending, chunk, token_ids, params.max_new_tokens):
                         self._decode_prefilled(lm, tokenizer, params, pending, token_ids, results)
                     with _GENERATE_LOCK, torch.inference_mode():
                         pending.append((chunk, prefill_from_prefix(lm, rows, group.prefix_len, tokenizer.pad_token_id)))
@@ -210,6 +220,14 @@ class TransformersBackend:
                 done.update(chunk)
         self._decode_prefilled(lm, tokenizer, params, pending, token_ids, results)
         return [i for i in indices if i not in done]
+
+    def _overflows(self, pending: list[tuple[list[int], Any]], chunk: list[int], token_ids: list[list[int]],
+                   max_new_tokens: int) -> bool:
+        """Whether ``chunk`` joining the prefilled groups in ``pending`` passes the batch's rows or token budget:
+        the decode batch holds every row at the longest prompt's width (the caches are end-aligned)."""
+        members = [i for rows, _ in pending for i in rows] + chunk
+        width = max(len(token_ids[i]) for i in members) + max_new_tokens
+        return bool(pending) and (len(members) > self.batch_size or len(members) * width > self.token_budget)
 
     def _decode_prefilled(self, lm: Any, tokenizer: Any, params: GenerationParams,
                           pending: list[tuple[list[int], Any]], token_ids: list[list[int]],
@@ -248,7 +266,7 @@ class TransformersBackend:
         current: list[int] = []
         for i in indices:
             padded = (lengths[i] + max_new_tokens) * (len(current) + 1)  # sorted: the newest is the longest
-            if current and (len(current) >= self.batch_size or padded > self.batch_tokens):
+            if current and (len(current) >= self.batch_size or padded > self.token_budget):
                 batches.append(current)
                 current = []
             current.append(i)

@@ -119,3 +119,27 @@ def test_learned_positions_gpt2_gives_the_same_texts(monkeypatch: pytest.MonkeyP
     assert [r.text for r in reused] == [r.text for r in ordinary]
     # Prompts beyond its 256 positions are cut from the left by the ordinary path, so they never share a prefix.
     assert TransformersBackend(str(tiny_gpt2)).generate([_request(q, 10) for q in QUESTIONS[:2]]) and calls == [3]
+
+
+def test_prefix_groups_share_a_decode_batch_only_within_the_token_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.models import fast_decode
+
+    decoded: list[int] = []  # rows per decode batch of prefilled groups
+    real = fast_decode.generate_prefilled
+
+    def counted(lm: Any, tokenizer: Any, parts: Any, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(sum(part.rows for part in parts))
+        return real(lm, tokenizer, parts, *args, **kwargs)
+
+    monkeypatch.setattr(fast_decode, "generate_prefilled", counted)
+    other_note = NOTE.replace("Ms Example, 58", "Mr Sample, 71").replace("ramipril", "amlodipine")
+    requests = [_request(q, 8) for q in QUESTIONS[:3]] + [
+        ChatRequest([{"role": "system", "content": f"Answer from this letter only.\n{other_note}"},
+                     {"role": "user", "content": q}], GenerationParams(max_new_tokens=8)) for q in QUESTIONS[:3]]
+    wide = [r.text for r in TransformersBackend("smollm2-135m-instruct").generate(requests)]
+    assert decoded == [6]  # both letters' groups decoded together
+    decoded.clear()
+    narrow = [r.text for r in TransformersBackend("smollm2-135m-instruct", batch_tokens=1600).generate(requests)]
+    assert decoded == [3, 3]  # three ~400-token rows fit the budget, six do not
+    assert narrow == wide == [r.text for r in TransformersBackend("smollm2-135m-instruct", prefix_reuse=False)
+                              .generate(requests)]

@@ -1,0 +1,92 @@
+"""Batch width on the gate suites: the old fixed batches against today's KV-budget batches, one run.
+
+    python bench/bench_batching.py [--suites discharge therapy summarization] [--limit N] [--rounds 1]
+
+Builds the gate candidate's (``base``) prompts for each suite's test split as ``harness run`` does
+(bench_prefix), hands them to the transformers backend in the chunks the candidate sends (sorted by
+length, ``batch_size`` per call), and times generation two ways, alternating per round:
+
+- before: 16 rows per batch and call, at most 8,192 padded tokens per batch (the defaults until
+  2026-12-06 session 6);
+- now: ``DEFAULT_BATCH_SIZE`` rows and the token budget sized from the model's KV cache
+  (harness.models.batch_budget).
+
+Prints per suite the batches' wall and CPU seconds, the ratio, and how many texts are identical to the
+old batches' (batch width is not part of the generator identity, so it must not change greedy tokens).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(1, str(REPO / "bench"))
+
+BEFORE = {"batch_size": 16, "batch_tokens": 8192}
+
+
+def _run(backend: object, requests: list, chunk: int) -> tuple[float, float, list[str]]:
+    """(wall seconds, CPU seconds, texts) for all requests in the candidate's chunks."""
+    began, cpu = time.perf_counter(), time.process_time()
+    results = []
+    for start in range(0, len(requests), chunk):
+        results += backend.generate(requests[start : start + chunk])  # type: ignore[attr-defined]
+    return time.perf_counter() - began, time.process_time() - cpu, [r.text for r in results]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suites", nargs="+", default=["discharge", "therapy", "summarization"])
+    parser.add_argument("--limit", type=int, default=None, help="test cases per suite (default: all)")
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+
+    from bench_prefix import _suite_requests
+
+    from harness.models.batch_budget import DEFAULT_BATCH_SIZE
+    from harness.models.transformers_backend import TransformersBackend
+
+    backends = {"before: 16 rows, 8,192 tokens": TransformersBackend("smollm2-135m-instruct", **BEFORE),
+                "now: KV-budget batches": TransformersBackend("smollm2-135m-instruct")}
+    chunks = {"before: 16 rows, 8,192 tokens": BEFORE["batch_size"], "now: KV-budget batches": DEFAULT_BATCH_SIZE}
+    now = backends["now: KV-budget batches"]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
+          f"now = {now.batch_size} rows, {now.token_budget} tokens per batch")
+    totals = {name: 0.0 for name in backends}
+    for suite in args.suites:
+        requests = _suite_requests(suite, args.limit, None)
+        for backend in backends.values():  # load and warm outside the timings
+            backend.generate(requests[:1])
+        times: dict[str, list[float]] = {name: [] for name in backends}
+        cpus: dict[str, list[float]] = {name: [] for name in backends}
+        texts: dict[str, list[str]] = {}
+        loads = [os.getloadavg()[0]]
+        for _ in range(args.rounds):
+            for name, backend in backends.items():
+                seconds, cpu, texts[name] = _run(backend, requests, chunks[name])
+                times[name].append(seconds)
+                cpus[name].append(cpu)
+                loads.append(os.getloadavg()[0])
+        base = "before: 16 rows, 8,192 tokens"
+        print(f"{suite}: {len(requests)} cases x {requests[0].params.max_new_tokens} new tokens, "
+              f"load {min(loads):.1f}-{max(loads):.1f}")
+        for name in backends:
+            best = min(times[name])
+            totals[name] += best
+            same = sum(a == b for a, b in zip(texts[name], texts[base], strict=True))
+            print(f"  {name:30} {best:7.1f} s  {min(times[base]) / best:5.2f}x  CPU {min(cpus[name]):6.1f} s  "
+                  f"identical to before {same}/{len(requests)}")
+    first, second = list(backends)
+    print(f"all suites: before {totals[first]:.1f} s, now {totals[second]:.1f} s = "
+          f"{totals[first] / totals[second]:.2f}x; load average at the end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
