@@ -1,10 +1,11 @@
-"""LoRA SFT on CPU: float32 vs bf16 autocast, length-grouped batches, less frequent logging; one run.
+"""LoRA SFT on CPU: float32 vs bf16 (autocast over a float32 or a bf16 base), length-grouped batches; one run.
 
     python bench/bench_lora_precision.py [--steps 8] [--repeats 2] [--max-length 256] [--batch 4]
 
 Every variant trains the embedded SmolLM2-135M-Instruct through ``harness train`` (a fresh
 ``$HARNESS_HOME`` per run, so nothing is reused) on the therapy suite's train split with the same
-LoRA, seed, steps and learning rate; only ``trainer_args`` / ``logging_steps`` differ. Variants
+LoRA, seed, steps and learning rate; only ``trainer_args`` / ``logging_steps`` / ``base_dtype`` differ
+(``base_dtype: auto`` loads the frozen base in bf16 when ``bf16: true``; ``float32`` is the path before). Variants
 alternate round by round so a neighbour's load hits them alike. Reported per variant: training-loop
 tokens/s (TRL's ``num_tokens`` / ``train_runtime``; best and median), the ratio to the float32
 baseline, and the final training loss (a mean over the last logging window, so compare it within noise).
@@ -25,18 +26,20 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-VARIANTS: list[tuple[str, str, int]] = [  # label, trainer_args (YAML flow), logging_steps
-    ("float32, log every step (baseline)", "{}", 1),
-    ("bf16 autocast", "{bf16: true}", 1),
-    ("float32, length-grouped, log every 4", "{train_sampling_strategy: group_by_length}", 4),
-    ("bf16 + length-grouped + log every 4", "{bf16: true, train_sampling_strategy: group_by_length}", 4),
+VARIANTS: list[tuple[str, str, int, str]] = [  # label, trainer_args (YAML flow), logging_steps, base_dtype
+    ("float32, log every step (baseline)", "{}", 1, "auto"),
+    ("bf16 autocast, float32 base (before)", "{bf16: true}", 1, "float32"),
+    ("float32, length-grouped, log every 4", "{train_sampling_strategy: group_by_length}", 4, "auto"),
+    ("bf16 + length-grouped + log every 4", "{bf16: true, train_sampling_strategy: group_by_length}", 4, "auto"),
+    ("bf16 autocast, bf16 base (default)", "{bf16: true}", 1, "auto"),
 ]
 
 
-def _config_text(args: argparse.Namespace, trainer_args: str, logging_steps: int) -> str:
+def _config_text(args: argparse.Namespace, trainer_args: str, logging_steps: int, base_dtype: str) -> str:
     return f"""\
 name: bench-lora
 seed: 0
+base_dtype: {base_dtype}
 datasets:
   therapy: {{kind: suite_train, suite: therapy/v1, eval_split: none, system: ""}}
 lora: {{r: 8, alpha: 16, dropout: 0.0, target_modules: [q_proj, v_proj]}}
@@ -78,13 +81,13 @@ def main() -> None:
 
     model_dir = prepare_embedded_llm()
     scratch = Path(tempfile.mkdtemp(prefix="bench-lora-"))
-    results: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in chosen}
+    results: dict[str, list[dict[str, Any]]] = {label: [] for label, *_ in chosen}
     loads = []
     try:
         for repeat in range(args.repeats):
-            for index, (label, trainer_args, logging_steps) in enumerate(chosen):
+            for index, (label, trainer_args, logging_steps, base_dtype) in enumerate(chosen):
                 config_path = scratch / f"v{index}.yaml"
-                config_path.write_text(_config_text(args, trainer_args, logging_steps))
+                config_path.write_text(_config_text(args, trainer_args, logging_steps, base_dtype))
                 home = scratch / f"home-{repeat}-{index}"
                 (home / "models").mkdir(parents=True)
                 (home / "models" / EMBEDDED_LLM).symlink_to(model_dir, target_is_directory=True)

@@ -302,6 +302,10 @@ class TrainingConfig(_Strict):
     stages: list[Stage] = Field(min_length=1)
     lora: LoraSettings = Field(default_factory=LoraSettings)
     quantization: Literal["none", "4bit"] = "none"
+    base_dtype: Literal["auto", "float32", "bfloat16"] = Field(default="auto", description=(
+        "dtype of the frozen base weights (LoRA weights stay float32); auto: bfloat16 on CUDA with bf16, and on "
+        "CPU when trainer_args has bf16: true (autocast would cast every weight at each product anyway), "
+        "else float32"))
     skip_if_no_cuda: bool = False  # 4bit without CUDA: raise TrainingSkipped instead of ConfigError
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     export: ExportSettings = Field(default_factory=ExportSettings)
@@ -366,6 +370,8 @@ class TrainingConfig(_Strict):
         for key in ("chat_template", "trainer_args", "lora_args"):  # absent keys keep older fingerprints
             if not data.get(key):
                 data.pop(key, None)
+        if data["base_dtype"] == "auto" and not self.trainer_args.get("bf16"):
+            data.pop("base_dtype")  # float32 on CPU as before; under bf16, auto now means a bf16 base on CPU too
         return data
 
 

@@ -127,7 +127,8 @@ def load_tokenizer(base_model: str, chat_template: str | None = None) -> Any:
 
 
 def load_base_model(base_model: str, config: TrainingConfig, device: str) -> Any:
-    """float32 on CPU; bf16 on CUDA; NF4 + double quantization for QLoRA."""
+    """NF4 + double quantization for QLoRA; else the ``base_dtype`` (``auto``: bf16 on CUDA, and on CPU under
+    bf16 autocast, where a bf16 base saves casting every weight at each product: bench_lora_precision.py)."""
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -142,8 +143,18 @@ def load_base_model(base_model: str, config: TrainingConfig, device: str) -> Any
                                                      device_map={"": 0})
         return prepare_model_for_kbit_training(
             model, use_gradient_checkpointing=config.training.gradient_checkpointing)
-    dtype = torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
-    return AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+    return AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, base_dtype(config, device)))
+
+
+def base_dtype(config: TrainingConfig, device: str) -> str:
+    """The frozen base's dtype name for ``config.base_dtype`` on ``device``."""
+    import torch
+
+    if config.base_dtype != "auto":
+        return config.base_dtype
+    if device == "cuda":
+        return "bfloat16" if torch.cuda.is_bf16_supported() else "float32"
+    return "bfloat16" if config.trainer_args.get("bf16") else "float32"
 
 
 def attach_adapter(model: Any, config: TrainingConfig, previous: Path | None) -> Any:

@@ -275,3 +275,23 @@ def test_candidate_hook_trains_and_checks_the_base(home: Path, tiny_run: dict[st
         train_adapter_for_candidate(wrong.model_copy(update={"train": cfg.name}), folder, None)
     with pytest.raises(ConfigError, match="needs backend 'transformers'"):
         train_adapter_for_candidate(CandidateSpec(name="o", backend="ollama", train=cfg.name), folder, None)
+
+
+def test_bf16_training_on_cpu_freezes_a_bf16_base_and_keeps_lora_in_float32(home: Path, tmp_path: Path) -> None:
+    import torch
+
+    from harness.variants.lora_train import attach_adapter, base_dtype, load_base_model
+
+    plain = load_training_config(write(tmp_path, TINY))
+    bf16 = load_training_config(write(tmp_path, TINY + "trainer_args: {bf16: true}\n", "bf16.yaml"))
+    pinned = load_training_config(write(tmp_path, TINY + "trainer_args: {bf16: true}\nbase_dtype: float32\n",
+                                        "pinned.yaml"))
+    assert [base_dtype(c, "cpu") for c in (plain, bf16, pinned)] == ["float32", "bfloat16", "float32"]
+    model = attach_adapter(load_base_model("smollm2-135m-instruct", bf16, "cpu"), bf16, None)
+    dtypes = {name: p.dtype for name, p in model.named_parameters()}
+    assert {d for n, d in dtypes.items() if "lora_" in n} == {torch.float32}  # trainable weights keep precision
+    assert {d for n, d in dtypes.items() if "lora_" not in n} == {torch.bfloat16}
+    # A float32 config keeps its fingerprint payload; a bf16 one changes (its weights now come from a bf16 base).
+    assert "base_dtype" not in plain.fingerprint_payload()
+    assert bf16.fingerprint_payload()["base_dtype"] == "auto"
+    assert pinned.fingerprint_payload()["base_dtype"] == "float32"
