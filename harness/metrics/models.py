@@ -46,8 +46,9 @@ KNOWN_KINDS: dict[str, tuple[str, ...]] = {
     "mi_reflection": ("simple", "complex"),
 }
 # Models that also read static MiniLM word-piece vectors folded into their weights (harness.metrics.token_vectors):
-# MI behaviour, +0.01 macro-F1 in grouped CV on 75 AnnoMI-dev transcripts at near-lexical speed (docs/metrics.md).
-TOKEN_VECTOR_KINDS: frozenset[tuple[str, str]] = frozenset({("mi_behaviour", "lexical")})
+# grouped CV on 75 AnnoMI-dev transcripts, behaviour macro-F1 +0.009 and simple/complex +0.015 at near-lexical
+# speed; open/closed lost 0.005-0.009 with them, so the question model reads n-grams only (docs/metrics.md).
+TOKEN_VECTOR_KINDS: frozenset[tuple[str, str]] = frozenset({("mi_behaviour", "lexical"), ("mi_reflection", "lexical")})
 # Regularisation chosen by grouped 5-fold CV on AnnoMI-dev (see docs/metrics.md).
 DEFAULT_C: dict[tuple[str, str], float] = {
     ("mi_behaviour", "lexical"): 1.0,  # 4.0 without the word-piece vectors

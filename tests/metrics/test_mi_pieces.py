@@ -34,10 +34,11 @@ def test_rare_pieces_weigh_more_than_common_ones() -> None:
     assert float(idf.min()) > 0  # a piece in every turn still counts a little
 
 
-def test_the_shipped_behaviour_model_reads_pieces_and_the_subtype_models_do_not() -> None:
+def test_the_shipped_behaviour_and_reflection_models_read_pieces_and_the_question_model_does_not() -> None:
     from harness.metrics.models import load_model
 
     behaviour = load_model("mi_behaviour")
     assert behaviour.piece_idf is not None and behaviour.coef.shape[1] == behaviour.dim + tv.vocab_size()
     assert load_model("mi_question").piece_idf is None
+    assert load_model("mi_reflection").piece_idf is not None
     assert behaviour.predict(TURNS[:2]) == ["reflection", "question"]
