@@ -28,7 +28,7 @@ from sklearn.model_selection import GroupKFold
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mi_context_holdout import held_out_transcripts, macro_f1_ci
 
-from harness.metrics.mi import MICoder, utterance_subtype
+from harness.metrics.mi import MICoder, utterance_subtypes
 from harness.metrics.mi_pair import load_pair_classifier
 from harness.metrics.mi_pair_train import PairSettings, fit_pair_model, train_pair_weights
 from harness.metrics.models import Example, _sha256, annomi_examples, fit_classifier
@@ -93,11 +93,9 @@ def save_tmp(classes: tuple[str, ...], lora: dict, head: dict) -> Path:
                              {"lora_r": settings.lora_r, "lora_alpha": settings.lora_alpha})  # fmt: skip
 
 
-def pipeline_subtypes(coder: MICoder, items: list[Example], family: str, fallback: object) -> list[str]:
+def pipeline_subtypes(coder: MICoder, items: list[Example], family: str) -> list[str]:
     """Utterance-level open/closed or simple/complex from the sentence pipeline (as validate-metrics)."""
-    coded = coder.code_many([e.text for e in items], [e.context for e in items])
-    backup = fallback.predict([e.text for e in items], [e.context for e in items])  # type: ignore[attr-defined]
-    return [utterance_subtype([c.code for c in s], family) or b for s, b in zip(coded, backup, strict=True)]
+    return utterance_subtypes(coder, [e.text for e in items], [e.context for e in items], family)
 
 
 def run_final(out: Path) -> None:
@@ -149,8 +147,8 @@ def score_held_out(path: Path) -> None:
         for name, model in behaviours.items():
             pred = model.predict([e.text for e in test_b], [e.context for e in test_b])  # type: ignore[attr-defined]
             coder = MICoder(model, question, reflection)  # type: ignore[arg-type]
-            q_pred = pipeline_subtypes(coder, test_q, "question", question)
-            r_pred = pipeline_subtypes(coder, test_r, "reflection", reflection)
+            q_pred = pipeline_subtypes(coder, test_q, "question")
+            r_pred = pipeline_subtypes(coder, test_r, "reflection")
             report[f"{set_name}/{name}"] = {
                 "behaviour_macro_f1": round(float(f1_score(y, pred, average="macro")), 4),
                 "behaviour_ci95": macro_f1_ci(y, pred, groups),
@@ -201,8 +199,8 @@ def score_question_held_out(behaviour_path: Path, question_path: Path) -> None:
         test = [e for e in data["question"] if _tid(e) in ids]
         not_3 = np.array([e.group.split("|")[-1] != "3" for e in test])
         y, groups = np.array([e.label for e in test]), [_tid(e) for e in test]
-        for name, (coder, fallback) in setups.items():
-            hit = np.array(pipeline_subtypes(coder, test, "question", fallback)) == y
+        for name, (coder, _) in setups.items():
+            hit = np.array(pipeline_subtypes(coder, test, "question")) == y
             ci = grouped_bootstrap_ci(list(y[not_3]), list(np.where(hit, y, "x")[not_3]),
                                       [g for g, k in zip(groups, not_3, strict=True) if k], "accuracy")  # fmt: skip
             report[f"{set_name}/{name}"] = {

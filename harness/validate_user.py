@@ -198,11 +198,9 @@ def predict(kind: str, items: Sequence[Item], encoder: str = "lexical") -> list[
     coded = coder.code_many(texts, contexts)
     if kind == "mi_code":
         return [s[0].code if s else "other" for s in coded]
-    from harness.metrics.mi import utterance_subtype
+    from harness.metrics.mi import utterance_subtypes
 
-    family = kind.split("_")[1]
-    fallback = (coder.question if kind == "mi_question" else coder.reflection).predict(texts, contexts)
-    return [utterance_subtype([c.code for c in s], family) or fb for s, fb in zip(coded, fallback, strict=True)]
+    return utterance_subtypes(coder, texts, contexts, kind.split("_")[1], coded)
 
 
 def validate_labelled_file(

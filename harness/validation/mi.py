@@ -44,7 +44,7 @@ def validate_annomi(annomi_dir: Path, encoders: Sequence[str] = ("lexical",), fo
     """Grouped CV on AnnoMI-dev: utterance models alone and the full sentence pipeline (rules + models)."""
     from sklearn.model_selection import GroupKFold
 
-    from harness.metrics.mi import NON_ADHERENT, MICoder, utterance_subtype
+    from harness.metrics.mi import NON_ADHERENT, MICoder, utterance_subtypes
     from harness.metrics.models import (
         ANNOMI_DEGENERATE_QUESTION_ANNOTATORS,
         Example,
@@ -115,21 +115,18 @@ def validate_annomi(annomi_dir: Path, encoders: Sequence[str] = ("lexical",), fo
             for rules, key in ((True, "question_rules"), (False, "question_model_only")):
                 coder = MICoder(*models, question_rules=rules)
                 test = [e for e in sub["mi_question"] if fold_of[e.group.split("|")[0]] == k]
-                coded = coder.code_many([e.text for e in test], [e.context for e in test])
-                fallback = models[1].predict([e.text for e in test], [e.context for e in test])
-                for e, sentences, fb in zip(test, coded, fallback, strict=True):
+                preds = utterance_subtypes(coder, [e.text for e in test], [e.context for e in test], "question")
+                for e, pred in zip(test, preds, strict=True):
                     pipeline[key]["y"].append(e.label)
-                    pipeline[key]["pred"].append(utterance_subtype([c.code for c in sentences], "question") or fb)
+                    pipeline[key]["pred"].append(pred)
                     pipeline[key]["ann"].append(annotator(e))
                     pipeline[key]["group"].append(e.group.split("|")[0])
             coder = MICoder(*models)
             test = [e for e in sub["mi_reflection"] if fold_of[e.group.split("|")[0]] == k]
-            coded = coder.code_many([e.text for e in test], [e.context for e in test])
-            fallback = models[2].predict([e.text for e in test], [e.context for e in test])
-            for e, sentences, fb in zip(test, coded, fallback, strict=True):
+            preds = utterance_subtypes(coder, [e.text for e in test], [e.context for e in test], "reflection")
+            for e, pred in zip(test, preds, strict=True):
                 pipeline["reflection"]["y"].append(e.label)
-                subtype = utterance_subtype([c.code for c in sentences], "reflection")
-                pipeline["reflection"]["pred"].append(subtype or fb)
+                pipeline["reflection"]["pred"].append(pred)
                 pipeline["reflection"]["ann"].append(annotator(e))
                 pipeline["reflection"]["group"].append(e.group.split("|")[0])
         res["question_open_closed"]["pipeline_rules_then_model"] = _pipeline_summary(

@@ -8,6 +8,7 @@ import pytest
 
 from harness.metrics.base import Output
 from harness.metrics.mi import MICodes, code_utterance, summarize_codes, summarize_conversation
+from harness.metrics.models import LinearTextClassifier
 from harness.suite import Case
 
 
@@ -166,6 +167,32 @@ def test_a_turn_with_stacked_questions_takes_its_last_question() -> None:
     assert utterance_subtype(["closed_question", "open_question"], "question") == "open"
     assert utterance_subtype(["complex_reflection", "simple_reflection"], "reflection") == "complex"
     assert utterance_subtype(["affirmation"], "reflection") is None
+
+
+def _question_model_saying_open_with(p_open: float) -> LinearTextClassifier:
+    """A real (constant) open/closed classifier: zero weights, intercept giving ``p_open`` for every turn."""
+    import numpy as np
+
+    from harness.metrics.models import HASH_DIM
+
+    logit = float(np.log(p_open / (1 - p_open)))
+    return LinearTextClassifier(
+        "mi_question", "lexical", ("closed", "open"), np.zeros((1, HASH_DIM), np.float32), np.array([logit], np.float32)
+    )
+
+
+def test_a_turn_with_no_coded_question_is_open_only_when_the_model_is_fairly_sure() -> None:
+    from harness.metrics.mi import UNCODED_OPEN_THRESHOLD, MICoder, get_coder, utterance_subtypes
+
+    shipped = get_coder()
+    statement_like = "So the bus ride to the new job takes you most of an hour, yeah?"
+    asking = "What has the new job been like so far?"
+    assert codes(statement_like) == ["simple_reflection"]  # the pipeline codes no question in it
+    assert UNCODED_OPEN_THRESHOLD > 0.5
+    for p_open, expected in ((0.6, "closed"), (0.7, "open")):
+        coder = MICoder(shipped.behaviour, _question_model_saying_open_with(p_open), shipped.reflection)
+        # the coded question decides when there is one; otherwise the model, shifted towards closed
+        assert utterance_subtypes(coder, [statement_like, asking], None, "question") == [expected, "open"]
 
 
 @pytest.mark.parametrize(
