@@ -1,7 +1,7 @@
 """How many tokens one transformers batch may hold: sized from the model's KV cache, not a fixed count.
 
 A decode step reads all the weights whatever its row count, so on a CPU the widest batch that fits wins
-(the gate suites' therapy prompts: 30 rows in one batch instead of 16 + 14 took 28 s instead of 47 s,
+(the gate suites' therapy prompts: 30 rows in one batch instead of 16 + 14 took 31 s instead of 42 s,
 with the same tokens; bench/bench_batching.py). What limits the width is memory: every row keeps keys
 and values for each prompt and new token in every layer. The budget is a fixed amount of KV memory, so
 the embedded 135M model (46 KB per token) gets 46,603 tokens, all 37 discharge questions in one batch,
