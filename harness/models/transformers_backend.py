@@ -261,7 +261,7 @@ class TransformersBackend:
             lm, greedy=params.greedy, repetition_penalty=params.repetition_penalty)
 
     def _batches(self, indices: list[int], lengths: list[int], max_new_tokens: int) -> list[list[int]]:
-        """Consecutive runs of length-sorted requests, at most ``batch_size`` and ``batch_tokens`` each."""
+        """Consecutive runs of length-sorted requests, at most ``batch_size`` rows and ``token_budget`` tokens each."""
         batches: list[list[int]] = []
         current: list[int] = []
         for i in indices:
