@@ -200,7 +200,9 @@ class TransformersBackend:
         for group in planned:
             members = [fits[i] for i in group.indices]
             suffix = max(len(token_ids[i]) for i in members) - group.prefix_len + params.max_new_tokens
-            per_batch = max(1, (self.token_budget - group.prefix_len) // suffix)
+            # Every row holds the whole prompt in the cache (the prefix's keys and values are repeated per row),
+            # so a chunk is budgeted like the decode batch it joins (``_overflows``).
+            per_batch = max(1, self.token_budget // (group.prefix_len + suffix))
             for start in range(0, len(members), per_batch):
                 chunk = members[start : start + per_batch]
                 rows = [token_ids[i] for i in chunk]

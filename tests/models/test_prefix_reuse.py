@@ -143,3 +143,15 @@ def test_prefix_groups_share_a_decode_batch_only_within_the_token_budget(monkeyp
     assert decoded == [3, 3]  # three ~400-token rows fit the budget, six do not
     assert narrow == wide == [r.text for r in TransformersBackend("smollm2-135m-instruct", prefix_reuse=False)
                               .generate(requests)]
+
+
+def test_a_prefix_batch_counts_the_prefix_once_per_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each row keeps the whole prompt in its cache, so rows x (prompt + new tokens) must fit the budget.
+    calls = _counting(monkeypatch)
+    requests = [_request(q, 8) for q in QUESTIONS]
+    results = TransformersBackend("smollm2-135m-instruct", batch_tokens=1200).generate(requests)
+    width = max(r.prompt_tokens or 0 for r in results) + 8
+    assert 3 * width > 1200 >= 2 * width  # the four ~390-token rows need at least two batches
+    assert sum(calls) == 4 and all(rows * width <= 1200 for rows in calls)
+    assert [r.text for r in results] == [r.text for r in TransformersBackend(
+        "smollm2-135m-instruct", prefix_reuse=False).generate(requests)]
