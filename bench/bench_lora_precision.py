@@ -5,7 +5,10 @@
 Every variant trains the embedded SmolLM2-135M-Instruct through ``harness train`` (a fresh
 ``$HARNESS_HOME`` per run, so nothing is reused) on the therapy suite's train split with the same
 LoRA, seed, steps and learning rate; only ``trainer_args`` / ``logging_steps`` / ``base_dtype`` differ
-(``base_dtype: auto`` loads the frozen base in bf16 when ``bf16: true``; ``float32`` is the path before). Variants
+(``{}`` is the default: bf16 on CPUs with native bf16 matmul, float32 elsewhere; ``base_dtype: auto`` loads
+the frozen base in bf16 under bf16; ``float32`` is the path before)
+and the LM head (``trl``: TRL's fused head as it runs on CPU, the path before; ``cpu``:
+harness.variants.cpu_lm_head, labelled positions only). Variants
 alternate round by round so a neighbour's load hits them alike. Reported per variant: training-loop
 tokens/s (TRL's ``num_tokens`` / ``train_runtime``; best and median), the ratio to the float32
 baseline, and the final training loss (a mean over the last logging window, so compare it within noise).
@@ -26,13 +29,27 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-VARIANTS: list[tuple[str, str, int, str]] = [  # label, trainer_args (YAML flow), logging_steps, base_dtype
-    ("float32, log every step (baseline)", "{}", 1, "auto"),
-    ("bf16 autocast, float32 base (before)", "{bf16: true}", 1, "float32"),
-    ("float32, length-grouped, log every 4", "{train_sampling_strategy: group_by_length}", 4, "auto"),
-    ("bf16 + length-grouped + log every 4", "{bf16: true, train_sampling_strategy: group_by_length}", 4, "auto"),
-    ("bf16 autocast, bf16 base (default)", "{bf16: true}", 1, "auto"),
+VARIANTS: list[tuple[str, str, int, str, str]] = [  # label, trainer_args (YAML), logging_steps, base_dtype, LM head
+    ("float32, TRL's LM head (baseline, before)", "{bf16: false}", 1, "auto", "trl"),
+    ("bf16 autocast, float32 base, TRL head", "{bf16: true}", 1, "float32", "trl"),
+    ("float32, length-grouped, log every 4", "{bf16: false, train_sampling_strategy: group_by_length}", 4, "auto",
+     "trl"),
+    ("bf16 + length-grouped + log every 4", "{bf16: true, train_sampling_strategy: group_by_length}", 4, "auto", "trl"),
+    ("bf16 base, TRL's LM head (session 6)", "{bf16: true}", 1, "auto", "trl"),
+    ("float32, CPU LM head (bf16: false)", "{bf16: false}", 1, "auto", "cpu"),
+    ("bf16 base, CPU LM head (default now)", "{}", 1, "auto", "cpu"),
 ]
+
+
+def _use_head(head: str) -> None:
+    """``trl``: TRL's own fused head (the path before harness.variants.cpu_lm_head); ``cpu``: the harness's."""
+    from harness.variants import cpu_lm_head
+
+    if head == "trl":
+        os.environ["HARNESS_CPU_LM_HEAD"] = "0"
+        cpu_lm_head.uninstall()
+    else:
+        os.environ.pop("HARNESS_CPU_LM_HEAD", None)
 
 
 def _config_text(args: argparse.Namespace, trainer_args: str, logging_steps: int, base_dtype: str) -> str:
@@ -85,12 +102,13 @@ def main() -> None:
     loads = []
     try:
         for repeat in range(args.repeats):
-            for index, (label, trainer_args, logging_steps, base_dtype) in enumerate(chosen):
+            for index, (label, trainer_args, logging_steps, base_dtype, head) in enumerate(chosen):
                 config_path = scratch / f"v{index}.yaml"
                 config_path.write_text(_config_text(args, trainer_args, logging_steps, base_dtype))
                 home = scratch / f"home-{repeat}-{index}"
                 (home / "models").mkdir(parents=True)
                 (home / "models" / EMBEDDED_LLM).symlink_to(model_dir, target_is_directory=True)
+                _use_head(head)
                 results[label].append(_train(config_path, home))
                 loads.append(os.getloadavg()[0])
                 run = results[label][-1]

@@ -52,7 +52,6 @@ logger = logging.getLogger(__name__)
 _MODEL_CACHE: dict[tuple[str, str | None, str], tuple[Any, Any]] = {}
 DTYPES = ("float32", "bfloat16")
 DTYPE_CHOICES = (*DTYPES, "auto")  # auto: bfloat16 where the CPU multiplies bf16 natively, else float32
-_NATIVE_BF16_FLAGS = {"avx512_bf16", "amx_bf16"}  # x86 (Linux /proc/cpuinfo); aarch64 reports "bf16"
 STATIC_CACHE_FROM = 256  # prompt tokens; below this the dynamic cache was faster
 # transformers' lazy imports and our cache are not safe under concurrent first use (the
 # playground and `harness serve` call from worker threads); one generation at a time also
@@ -347,20 +346,9 @@ def resolve_dtype(dtype: str) -> str:
     """
     if dtype != "auto":
         return dtype
-    return "bfloat16" if _cpu_flags() & (_NATIVE_BF16_FLAGS | {"bf16"}) else "float32"
+    from harness import cpu_features
 
-
-def _cpu_flags() -> set[str]:
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:  # not Linux: no reliable flag source, stay on float32
-        return set()
-    flags: set[str] = set()
-    for line in text.splitlines():
-        name, _, value = line.partition(":")
-        if name.strip() in ("flags", "Features"):
-            flags.update(value.split())
-    return flags
+    return "bfloat16" if cpu_features.has_native_bf16() else "float32"
 
 
 def _left_padded(rows: list[list[int]], pad_id: int, context: int | None, max_new_tokens: int) -> dict[str, Any]:

@@ -304,8 +304,8 @@ class TrainingConfig(_Strict):
     quantization: Literal["none", "4bit"] = "none"
     base_dtype: Literal["auto", "float32", "bfloat16"] = Field(default="auto", description=(
         "dtype of the frozen base weights (LoRA weights stay float32); auto: bfloat16 on CUDA with bf16, and on "
-        "CPU when trainer_args has bf16: true (autocast would cast every weight at each product anyway), "
-        "else float32"))
+        "CPU under bf16 autocast (the default on CPUs with native bf16 matmul, or trainer_args bf16: true; "
+        "autocast would cast every weight at each product anyway), else float32"))
     skip_if_no_cuda: bool = False  # 4bit without CUDA: raise TrainingSkipped instead of ConfigError
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     export: ExportSettings = Field(default_factory=ExportSettings)

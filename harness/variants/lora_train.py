@@ -267,7 +267,11 @@ def build_sft_trainer(phase: Phase, config: TrainingConfig, model: Any, tokenize
     """An SFTTrainer for one curriculum phase, with its seeded mixture and loss mask chosen."""
     from trl import SFTConfig, SFTTrainer
 
+    from harness.variants.cpu_lm_head import install as install_cpu_lm_head
     from harness.variants.passthrough import trainer_kwargs
+
+    if device == "cpu":
+        install_cpu_lm_head()  # TRL's fused head scores every position in fp32 GEMMs on CPU
 
     t = config.training
     per_step = t.per_device_train_batch_size * t.gradient_accumulation_steps

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.models import transformers_backend
+from harness import cpu_features
 from harness.models.transformers_backend import TransformersBackend, resolve_dtype
 
 
@@ -14,7 +14,7 @@ from harness.models.transformers_backend import TransformersBackend, resolve_dty
     (set(), "float32"),  # no /proc/cpuinfo (macOS, Windows)
 ])
 def test_auto_follows_native_bf16_support(monkeypatch: pytest.MonkeyPatch, flags: set[str], expected: str) -> None:
-    monkeypatch.setattr(transformers_backend, "_cpu_flags", lambda: flags)
+    monkeypatch.setattr(cpu_features, "cpu_flags", lambda: flags)
     assert resolve_dtype("auto") == expected
     backend = TransformersBackend("smollm2-135m-instruct", dtype="auto")
     assert backend.dtype == expected
@@ -28,7 +28,7 @@ def test_explicit_dtypes_are_kept_and_unknown_ones_refused() -> None:
 
 
 def test_this_machines_flags_are_read() -> None:
-    flags = transformers_backend._cpu_flags()
+    flags = cpu_features.cpu_flags()
     try:
         text = open("/proc/cpuinfo", encoding="utf-8").read()
     except OSError:

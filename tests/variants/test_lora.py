@@ -236,9 +236,9 @@ def test_interrupted_training_resumes_from_its_checkpoint(home: Path, tmp_path: 
         train_from_config(path, store=store, callbacks=[CrashAfterSave()], log=lambda _m: None)
     from harness.models.embedded import model_identity
     from harness.variants.data import build_datasets
-    from harness.variants.lora import training_fingerprint
+    from harness.variants.lora import effective_config, training_fingerprint
 
-    config = load_training_config(path)
+    config = effective_config(load_training_config(path), "smollm2-135m-instruct", tmp_path, lambda _m: None)
     fp = training_fingerprint(config, model_identity("smollm2-135m-instruct"), build_datasets(config, tmp_path))
     assert store.training_run(fp)["status"] == "failed"
     checkpoints = home / "adapters" / fp / "stages" / "0-sft" / "0-only" / "checkpoints"
@@ -295,3 +295,41 @@ def test_bf16_training_on_cpu_freezes_a_bf16_base_and_keeps_lora_in_float32(home
     assert "base_dtype" not in plain.fingerprint_payload()
     assert bf16.fingerprint_payload()["base_dtype"] == "auto"
     assert pinned.fingerprint_payload()["base_dtype"] == "float32"
+
+
+@pytest.mark.parametrize(("flags", "trainer_args", "device", "expected"), [
+    ({"avx512f", "amx_bf16"}, {}, "cpu", {"bf16": True}),  # native bf16: autocast by default
+    ({"fp", "asimd", "bf16"}, {"optim": "adamw_torch"}, "cpu", {"optim": "adamw_torch", "bf16": True}),
+    ({"avx2", "avx512f"}, {}, "cpu", {}),  # emulated bf16 is slower: float32
+    ({"amx_bf16"}, {"bf16": False}, "cpu", {"bf16": False}),  # the config's choice wins
+    ({"amx_bf16"}, {"fp16": True}, "cpu", {"fp16": True}),
+    ({"amx_bf16"}, {}, "cuda", {}),  # CUDA keeps common_args' own choice
+])
+def test_cpu_precision_defaults_to_bf16_only_where_the_cpu_has_it(
+        monkeypatch: pytest.MonkeyPatch, flags: set[str], trainer_args: dict[str, Any], device: str,
+        expected: dict[str, Any]) -> None:
+    from harness import cpu_features
+    from harness.variants.lora import cpu_precision
+
+    monkeypatch.setattr(cpu_features, "cpu_flags", lambda: flags)
+    assert cpu_precision(trainer_args, device) == expected
+
+
+def test_the_default_bf16_shares_the_explicit_bf16_fingerprint(monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    """Written into trainer_args, the resolved precision makes an unmarked config on a bf16 CPU the same
+    training as ``bf16: true``, and a float32 CPU keeps the fingerprint configs had before."""
+    from harness import cpu_features
+    from harness.variants.lora import effective_config
+
+    def effective(text: str, name: str, flags: set[str]) -> TrainingConfig:
+        monkeypatch.setattr(cpu_features, "cpu_flags", lambda: flags)
+        config = load_training_config(write(tmp_path, text, name))
+        return effective_config(config, "smollm2-135m-instruct", tmp_path, lambda _m: None, "cpu")
+
+    on_amx = effective(TINY, "a.yaml", {"amx_bf16"})
+    explicit = effective(TINY + "trainer_args: {bf16: true}\n", "b.yaml", set())
+    on_avx2 = effective(TINY, "c.yaml", {"avx2"})
+    assert on_amx.fingerprint_payload() == explicit.fingerprint_payload()
+    assert "trainer_args" not in on_avx2.fingerprint_payload()  # as before: float32 adapters keep theirs
+    assert on_amx.fingerprint_payload() != on_avx2.fingerprint_payload()
