@@ -12,8 +12,9 @@ stacked into one product each (every output is still its own dot product), and w
 MKL (float32) or oneDNN (bfloat16); the fused norm, the rotary tables and the once-made additive mask
 give bitwise what they replace (``tests/models/test_fast_decode_ops.py``). So greedy outputs are identical
 to ``generate`` in either dtype; ``tests/models/test_fast_decode.py`` checks products and generations token
-by token. Rows keep running
-after they finish (the batch's row count never changes: a product over fewer rows may sum differently).
+by token. Rows keep running after they finish (a product over fewer rows may sum differently). The one
+exception: rows sharing a prompt prefix attend to it once per group (harness.models.cascade_attention),
+equal up to float rounding (greedy texts identical on every gate generation and test).
 Only greedy decoding without a repetition penalty takes this path (``supports``); sampling keeps
 ``generate`` and its seeded processors.
 
@@ -35,6 +36,8 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+
+from harness.models.cascade_attention import PrefixBlock, attend
 
 # Llama-architecture models whose decoder layer is exactly Llama's (norm, attention, gated MLP).
 SUPPORTED_MODEL_TYPES = ("llama",)
@@ -199,7 +202,8 @@ class _Decoder:
     in place, a fused norm, the stacked gate/up product, silu and multiply in place, the down product.
     """
 
-    def __init__(self, lm: Any, batch: int, max_len: int, padding: torch.Tensor | None) -> None:
+    def __init__(self, lm: Any, batch: int, max_len: int, padding: torch.Tensor | None,
+                 positions: int | None = None) -> None:
         config = lm.config
         weights = _weights(lm)
         self.layers, self.lm_head = weights.layers, weights.lm_head
@@ -210,7 +214,7 @@ class _Decoder:
         self.groups = self.heads // self.kv_heads
         self.scaling = self.head_dim ** -0.5
         dtype = lm.lm_head.weight.dtype
-        self.cos, self.sin = _rope_tables(lm, max_len, dtype)
+        self.cos, self.sin = _rope_tables(lm, positions or max_len, dtype)  # positions count shared prefixes
         shape = (batch, self.kv_heads, max_len, self.head_dim)
         self.keys = [torch.empty(shape, dtype=dtype) for _ in self.layers]
         self.values = [torch.empty(shape, dtype=dtype) for _ in self.layers]
@@ -220,18 +224,23 @@ class _Decoder:
         self.padding = None if padding is None else torch.zeros(padding.shape, dtype=dtype).masked_fill_(
             ~padding, float("-inf"))
         self.length = 0
+        self.blocks: list[PrefixBlock] = []  # shared prefixes, attended once per group (cascade_attention)
 
-    def seed(self, caches: Sequence[Any], width: int) -> None:
+    def seed(self, parts: Sequence[Prefilled], width: int) -> None:
         """Copy the prompts' keys and values from transformers' caches after the prefill forwards, each
-        cache's rows after the last one's, its positions ending at ``width`` (zeros before: masked)."""
+        part's rows after the last one's, its positions ending at ``width`` (zeros before: masked). A part's
+        shared prefix is kept once, as a block, and only the positions after it are copied per row."""
         start = 0
-        for cache in caches:
-            for index, layer in enumerate(cache.layers):
-                rows, length = layer.keys.shape[0], layer.keys.shape[2]
+        for part in parts:
+            shared, layers = part.shared_prefix, part.cache.layers
+            for index, layer in enumerate(layers):
+                length = layer.keys.shape[2] - shared
                 for store, source in ((self.keys[index], layer.keys), (self.values[index], layer.values)):
-                    store[start : start + rows, :, width - length : width] = source
-                    store[start : start + rows, :, : width - length] = 0
-            start += rows
+                    store[start : start + part.rows, :, width - length : width] = source[:, :, shared:]
+                    store[start : start + part.rows, :, : width - length] = 0
+            if shared:
+                self.blocks.append(PrefixBlock.of_cache(start, part.rows, layers, shared))
+            start += part.rows
         self.length = width
 
     def step(self, tokens: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
@@ -259,7 +268,10 @@ class _Decoder:
         self.keys[index][:, :, self.length] = query_key[:, self.heads:]
         self.values[index][:, :, self.length] = heads[:, rotated:]
         keys, values = self.keys[index][:, :, :end], self.values[index][:, :, :end]
-        if mask is None:  # transformers' sdpa path without a mask: GQA inside the kernel
+        if self.blocks:  # shared prefixes: cascade attention (one read of each prefix per step)
+            query = query_key[:, : self.heads].reshape(batch, self.kv_heads, self.groups, self.head_dim)
+            out = attend(query, keys, values, mask, self.scaling, self.blocks, index)
+        elif mask is None:  # transformers' sdpa path without a mask: GQA inside the kernel
             query = query_key[:, : self.heads].unsqueeze(2)
             out = F.scaled_dot_product_attention(query, keys, values, scale=self.scaling, enable_gqa=True)
         else:  # with a mask: the query heads of one KV head packed as its query rows (pack_gqa)
@@ -324,6 +336,7 @@ class Prefilled:
     attention_mask: torch.Tensor  # [rows, prompt length]
     logits: torch.Tensor  # [rows, vocab]: the next token's
     positions: torch.Tensor  # [rows, 1]: the last prompt token's position
+    shared_prefix: int = 0  # leading cache positions identical in every row (a shared prompt prefix)
 
     @property
     def rows(self) -> int:
@@ -334,7 +347,8 @@ def prefill(lm: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, cach
     """Run the prompts through the model's own forward, as ``generate``'s first step does.
 
     ``cache``: a ``DynamicCache`` already holding every row's first positions (a shared prompt prefix,
-    harness.models.prefix_reuse); only the rest of the prompt runs, as in ``generate`` handed that cache.
+    harness.models.prefix_reuse); only the rest of the prompt runs, as in ``generate`` handed that cache,
+    and the decode loop attends to those positions once per batch (``shared_prefix``).
     """
     from transformers import DynamicCache
 
@@ -345,7 +359,7 @@ def prefill(lm: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, cach
         cached = cache.get_seq_length()
         logits = lm(input_ids=input_ids[:, cached:], attention_mask=attention_mask,
                     position_ids=positions[:, cached:], cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :]
-    return Prefilled(cache, attention_mask, logits, positions[:, -1:])
+    return Prefilled(cache, attention_mask, logits, positions[:, -1:], shared_prefix=cached)
 
 
 def greedy_generate(lm: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, *, max_new_tokens: int,
@@ -368,17 +382,20 @@ def decode(lm: Any, parts: Sequence[Prefilled], *, max_new_tokens: int, eos_ids:
     """Greedy new tokens [rows of all parts, n] for prefilled batches, decoded as one batch.
 
     Parts of different prompt lengths are aligned at the end: a shorter part's cache sits after masked
-    empty slots (zeros, never attended), like left padding; each row keeps its own positions.
+    empty slots (zeros, never attended), like left padding; each row keeps its own positions. A part's
+    shared prefix is not copied per row: it is attended once per step (harness.models.cascade_attention).
     """
-    width = max(part.attention_mask.shape[1] for part in parts)
-    mask = torch.cat([F.pad(part.attention_mask, (width - part.attention_mask.shape[1], 0)) for part in parts])
+    masks = [part.attention_mask[:, part.shared_prefix :] for part in parts]
+    width = max(mask.shape[1] for mask in masks)
+    mask = torch.cat([F.pad(part_mask, (width - part_mask.shape[1], 0)) for part_mask in masks])
     padding = None  # transformers passes no mask when no prompt is padded
     if not bool(mask.all()):
         padding = torch.ones(mask.shape[0], width + max_new_tokens, dtype=torch.bool)
         padding[:, :width] = mask.bool()
+    positions_needed = max(part.attention_mask.shape[1] for part in parts) + max_new_tokens
     with torch.inference_mode():
-        decoder = _Decoder(lm, mask.shape[0], width + max_new_tokens, padding)
-        decoder.seed([part.cache for part in parts], width)
+        decoder = _Decoder(lm, mask.shape[0], width + max_new_tokens, padding, positions_needed)
+        decoder.seed(parts, width)
         logits = torch.cat([part.logits for part in parts])
         positions = torch.cat([part.positions for part in parts])
         return _loop(decoder, logits, positions, max_new_tokens, list(eos_ids), pad_id, stop_check, streamer)
