@@ -170,7 +170,10 @@ def install() -> bool:
         return False
     use_triton, function = getattr(trl_utils, "_use_triton", None), getattr(trl_utils, "_ChunkedLogProbFunction", None)
     if use_triton is None or function is None:
-        _LOG.info("TRL %s has no fused-head hooks; its own LM head runs on CPU", getattr(trl_utils, "__name__", ""))
+        import trl
+
+        _LOG.info("TRL %s lacks the fused-head names this module patches; its own LM head runs on CPU",
+                  getattr(trl, "__version__", "?"))
         return False
     _installed.update(use_triton=use_triton, function=function)
     trl_utils._use_triton = lambda device: device.type == "cpu" or use_triton(device)
