@@ -7,8 +7,9 @@
    of building the BERTScore scorer and importing rouge-score/nltk, which a warm run no longer pays.
 2. Decoding (``bench_decoding.py``): float32 dynamic cache (baseline), static cache, bf16.
 3. Threads (``bench_threads.py``): OpenMP default wait policy vs PASSIVE, in fresh processes.
-4. With ``--with-training``, LoRA SFT (``bench_lora_precision.py``): float32 vs bf16 autocast,
-   length-grouped batches and less frequent logging.
+4. Cascade attention (``bench_cascade.py``): shared prefixes copied per row vs read once per group.
+5. With ``--with-training``, LoRA SFT (``bench_lora_precision.py``): float32 vs bf16 autocast, TRL's LM
+   head vs the CPU one, length-grouped batches and less frequent logging.
 
 Each part compares its baseline and options in the same run, so a ratio is meaningful even when
 the machine is shared; absolute figures are not. ``--quick`` shortens every part.
@@ -88,8 +89,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--with-training", action="store_true")
     parser.add_argument("--suite", default="therapy/v2")
-    parser.add_argument("--parts", nargs="+", default=["scoring", "decoding", "threads"],
-                        choices=["scoring", "decoding", "threads"])
+    parser.add_argument("--parts", nargs="+", default=["scoring", "decoding", "threads", "cascade"],
+                        choices=["scoring", "decoding", "threads", "cascade"])
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, affinity {len(os.sched_getaffinity(0))}, start {_load()}")
     if "scoring" in args.parts:
@@ -101,6 +102,9 @@ def main() -> None:
     if "threads" in args.parts:
         _run_part("threads", [str(BENCH / "bench_threads.py"), "--rounds", "1" if args.quick else "3",
                               "--max-new-tokens", tokens, "--batches", "16"])
+    if "cascade" in args.parts:
+        _run_part("cascade attention", [str(BENCH / "bench_cascade.py"), "--rounds", "1" if args.quick else "2"]
+                  + (["--suites", "discharge", "--limit", "12"] if args.quick else []))
     if args.with_training:
         _run_part("LoRA SFT", [str(BENCH / "bench_lora_precision.py"), "--steps", "4" if args.quick else "8",
                                "--repeats", "1" if args.quick else "2"])

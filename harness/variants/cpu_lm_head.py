@@ -160,10 +160,11 @@ def install() -> bool:
     against the installed TRL): ``_use_triton``, which there only decides whether unlabelled positions are
     dropped before the head, and ``_ChunkedLogProbFunction``. A TRL without them keeps its own head.
     """
+    if os.environ.get("HARNESS_CPU_LM_HEAD", "1") == "0":
+        uninstall()  # escape hatch: TRL's own head, e.g. to compare against it
+        return False
     if _installed:
         return True
-    if os.environ.get("HARNESS_CPU_LM_HEAD", "1") == "0":
-        return False  # escape hatch: TRL's own head, e.g. to compare against it
     try:
         from trl.trainer import utils as trl_utils
     except ImportError:

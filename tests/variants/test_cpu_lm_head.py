@@ -67,13 +67,18 @@ def test_a_gradient_through_the_log_probabilities_alone() -> None:
 
 @pytest.fixture
 def installed() -> Iterator[object]:
+    """The patch in place for the test, then TRL's own names back (and the patch again if a training
+    earlier in the session had installed it)."""
     from trl.trainer import utils as trl_utils
 
-    before = (trl_utils._use_triton, trl_utils._ChunkedLogProbFunction)
+    was_installed = bool(cpu_lm_head._installed)
     assert cpu_lm_head.install(), "the installed TRL lost the names harness.variants.cpu_lm_head patches"
     yield trl_utils
     cpu_lm_head.uninstall()
-    assert (trl_utils._use_triton, trl_utils._ChunkedLogProbFunction) == before
+    assert trl_utils._ChunkedLogProbFunction is trl_kernels.ChunkedLogProbFunction
+    assert not trl_utils._use_triton(torch.device("cpu"))
+    if was_installed:
+        cpu_lm_head.install()
 
 
 def test_install_routes_cpu_to_the_compact_head_and_keeps_softcapping_on_trls(installed: object) -> None:
@@ -88,9 +93,13 @@ def test_install_routes_cpu_to_the_compact_head_and_keeps_softcapping_on_trls(in
     assert torch.equal(capped[0], reference[0])
 
 
-def test_the_escape_hatch_keeps_trls_head(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_escape_hatch_keeps_trls_head(installed: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    trl_utils = installed
     monkeypatch.setenv("HARNESS_CPU_LM_HEAD", "0")
-    assert not cpu_lm_head.install()
+    assert not cpu_lm_head.install()  # even after an earlier install in this process
+    assert trl_utils._ChunkedLogProbFunction is trl_kernels.ChunkedLogProbFunction
+    monkeypatch.delenv("HARNESS_CPU_LM_HEAD")
+    assert cpu_lm_head.install()
 
 
 def test_the_embedded_models_fused_loss_equals_its_plain_loss(installed: object, prepared_llm_dir: Path) -> None:
