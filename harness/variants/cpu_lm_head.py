@@ -2,7 +2,7 @@
 
 TRL (1.16) trains SFT through a fused LM head (``trl.trainer.utils.add_fused_lm_head``) that never builds the
 ``[tokens, vocab]`` logits. Its kernel is written for GPUs; on a CPU it cost 40% of a LoRA step on the
-embedded model (``bench/bench_lora_precision.py``), for three reasons this module removes:
+embedded model (torch.profiler over ``bench/bench_lora_precision.py``'s config), for three reasons this module removes:
 
 - without Triton it scores *every* position, padding and prompt included (a Neuron recompilation concern),
   where only the labelled ones (often a third) count;
