@@ -8,7 +8,8 @@ n-grams of the response, the words of its questions apart from its statements (E
 is asked), openings of sentences, overlap between questions and the seeker's post, and the rule
 levels and cue hits of ``empathy.py`` as features the model may weigh (not obey); then, per
 dimension, a focus block: the response's sentences weighted by the rationale-trained sentence head's
-probability that they carry that mechanism (``empathy_evidence``). The optional
+probability that they carry that mechanism (``empathy_evidence``); the explorations head also reads
+static MiniLM word-piece vectors of the response, folded into per-piece weights (``token_vectors``). The optional
 ``minilm`` encoder appends all-MiniLM-L6-v2 embeddings of the response and the seeker post.
 
 Repeated sentences count once (a response that pastes the same sentence twice says it once).
@@ -146,6 +147,18 @@ def join_blocks(blocks: list[Any], focus: Any = None) -> Any:
     return hstack(parts).tocsr() if len(parts) > 1 else parts[0].tocsr()
 
 
+def with_pieces(X: Any, responses: Sequence[str], piece_idf: Any = None) -> Any:
+    """``X`` and, for a head trained with word-piece vectors (``piece_idf`` set), the responses' word-piece
+    distribution: the head's folded per-piece weights read it (harness.metrics.token_vectors)."""
+    if piece_idf is None:
+        return X
+    from scipy.sparse import hstack
+
+    from harness.metrics.token_vectors import piece_distribution
+
+    return hstack([X, piece_distribution(list(responses), piece_idf)]).tocsr()
+
+
 @dataclass
 class EmpathyModel:
     """The three EPITOME heads; ``predict`` scores a batch of (seeker, response) pairs at once.
@@ -191,7 +204,8 @@ class EmpathyModel:
         blocks = pair_blocks(seekers, responses, self.encoder, dim, rules)
         per_dim = {}
         for d, head in self.heads.items():
-            X = join_blocks(blocks, focus_features(rows, carries[d], len(responses)))
+            X = with_pieces(join_blocks(blocks, focus_features(rows, carries[d], len(responses))), responses,
+                            head.piece_idf)
             per_dim[d] = head.predict_from(X)
         return [{d: int(per_dim[d][i]) for d in DIMENSIONS} for i in range(len(responses))]
 

