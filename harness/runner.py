@@ -8,6 +8,7 @@ generates what is missing.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -25,7 +26,7 @@ from harness.hashing import payload_digest
 from harness.metrics import Metric, build_metric
 from harness.paths import run_store
 from harness.releases import ReleaseStatus, check_release
-from harness.score_cache import ScoreCache
+from harness.score_cache import ScoreCache, code_identity
 from harness.scoring import score_cases
 from harness.store import Store
 from harness.suite import Case, Suite, load_suite, parse_suite_ref
@@ -292,11 +293,16 @@ def _summarise(store: Store, run_id: str, plans: list[SuitePlan], candidates: li
 def _finished_without_report(store: Store, config_hash: str, plans: list[SuitePlan], candidates: list[Candidate],
                              report_root: Path) -> str | None:
     """The newest finished run of this config whose report is missing (killed while writing it), if it
-    evaluated exactly these candidates on exactly these suite files; its report is rebuilt, not rerun."""
+    evaluated exactly these candidates on exactly these suite files with this scoring code; its report is
+    rebuilt, not rerun. A run scored by other metric code (an updated checkout beside a kept ``$HARNESS_HOME``)
+    is run again instead: its outputs come from the cache, its scores from the metrics as they are now."""
     row = store.conn.execute(
-        "SELECT id, status FROM runs WHERE config_hash = ? ORDER BY started_at DESC LIMIT 1", (config_hash,)
+        "SELECT id, status, environment_json FROM runs WHERE config_hash = ? ORDER BY started_at DESC LIMIT 1",
+        (config_hash,),
     ).fetchone()
     if row is None or row["status"] != "finished" or (report_root / row["id"] / "index.html").exists():
+        return None
+    if json.loads(row["environment_json"] or "{}").get("scoring_code") != code_identity():
         return None
     same_candidates = {c["fingerprint"] for c in store.run_candidates(row["id"])} == {
         c.fingerprint() for c in candidates}

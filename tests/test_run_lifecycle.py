@@ -156,3 +156,25 @@ def test_kill_9_at_any_stage_resumes_the_same_run_with_identical_scores(stage: s
         assert _scores(store, resumed.run_id) == expected
         assert resumed.report_path is not None and resumed.report_path.exists()
         assert len(store.list_runs()) == 1
+
+
+def test_a_missing_report_of_a_run_scored_by_other_metric_code_is_rerun_not_rebuilt(mini_experiment: Path,
+                                                                                    tmp_path: Path) -> None:
+    """An updated checkout beside a kept store: the old run's scores came from other metric code, so the
+    report must not show them as today's; the outputs are reused from the cache and scored again."""
+    import json
+    import shutil
+
+    with Store(tmp_path / "store.sqlite") as store:
+        first = run_experiment(mini_experiment, store=store, report_root=tmp_path / "a", progress=False,
+                               log=lambda _m: None)
+        environment = json.loads(store.get_run(first.run_id)["environment_json"])
+        assert environment["scoring_code"]
+        environment["scoring_code"] = "metric code of an older checkout"
+        store.conn.execute("UPDATE runs SET environment_json = ? WHERE id = ?", (json.dumps(environment), first.run_id))
+        store.conn.commit()
+        shutil.rmtree(tmp_path / "a")
+        again = run_experiment(mini_experiment, store=store, report_root=tmp_path / "a", progress=False,
+                               log=lambda _m: None)
+        assert again.run_id != first.run_id and again.generated == 0  # scored anew, outputs from the cache
+        assert again.report_path is not None and again.report_path.exists()
