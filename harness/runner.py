@@ -215,7 +215,9 @@ def _open_run(store: Store, config: ExperimentConfig, config_hash: str, config_p
     releases = {p.suite.key: p.release.as_dict() for p in plans if p.release is not None}
     store.start_run(run_id, config.name, config_path, config_hash,
                     {**config.model_dump(mode="json"), "suite_release": releases},
-                    command_started_at=command_started_at)
+                    command_started_at=command_started_at,
+                    # a finished run's missing report is only rebuilt by the same scoring code
+                    environment={"scoring_code": code_identity()})
     if resumed:
         log(f"resuming unfinished run {run_id}")
     for key, release in releases.items():

@@ -99,17 +99,20 @@ class Store:
         return row["id"] if row else None
 
     def start_run(self, run_id: str, name: str, config_path: str | None, config_hash: str,
-                  config: dict[str, Any], *, command_started_at: float | None = None) -> None:
+                  config: dict[str, Any], *, command_started_at: float | None = None,
+                  environment: dict[str, Any] | None = None) -> None:
         """``command_started_at``: wall-clock start of the command (before set-up and training);
-        updated when a run is resumed, so the run time is that of the command that finished it."""
+        ``environment``: what to record beside ``environment_info()``. Both are updated when a run is resumed,
+        so they are those of the command that finished it (and computed its scores)."""
         now = time.time()
         with self.transaction() as cur:
             cur.execute(
                 "INSERT INTO runs(id, name, config_path, config_hash, config_json, status, started_at,"
                 " environment_json, command_started_at) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)"
-                " ON CONFLICT(id) DO UPDATE SET status='running', command_started_at=excluded.command_started_at",
+                " ON CONFLICT(id) DO UPDATE SET status='running', command_started_at=excluded.command_started_at,"
+                " environment_json=excluded.environment_json",
                 (run_id, name, config_path, config_hash, json.dumps(config, default=str), now,
-                 json.dumps(environment_info()), command_started_at or now),
+                 json.dumps({**environment_info(), **(environment or {})}), command_started_at or now),
             )
 
     @staticmethod

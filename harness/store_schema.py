@@ -144,10 +144,7 @@ def environment_info() -> dict[str, Any]:
             continue
     import os
 
-    from harness.score_cache import code_identity
-
     return {
-        "scoring_code": code_identity(),  # a finished run's report is only rebuilt by the same scoring code
         "python": platform.python_version(),
         "platform": platform.platform(),
         "machine": platform.machine(),

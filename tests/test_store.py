@@ -93,3 +93,12 @@ def test_run_time_is_the_command_time_and_old_runs_fall_back(tmp_path) -> None: 
         store.finish_run("new")
         run = store.get_run("new") or {}
         assert run["command_started_at"] == 50.0 and Store.run_seconds(run) == run["finished_at"] - 50.0
+
+
+def test_a_resumed_run_records_the_environment_of_the_command_that_resumed_it(store: Store) -> None:
+    import json
+
+    store.start_run("r1", "demo", None, "h", {}, environment={"scoring_code": "old"})
+    store.start_run("r1", "demo", None, "h", {}, environment={"scoring_code": "new"})  # resumed by newer code
+    environment = json.loads(store.get_run("r1")["environment_json"])
+    assert environment["scoring_code"] == "new" and environment["python"]
