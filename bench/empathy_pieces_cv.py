@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
 from harness.metrics import token_vectors as tv
-from harness.metrics.empathy_data import is_holdout, read_epitome_dir
+from harness.metrics.empathy_data import holdout_mask, read_epitome_dir
 from harness.metrics.empathy_model import join_blocks, pair_blocks
 from harness.metrics.empathy_train import DEFAULT_C, _focus, grouped_cv_predictions
 from harness.metrics.models import HASH_DIM
@@ -45,7 +45,7 @@ def main() -> None:
     data, vectors = read_epitome_dir(args.folder), tv.distilled_piece_vectors() * tv.TOKEN_VECTOR_SCALE
     for dim in args.dims.split(","):
         d = data[dim]
-        dev = np.flatnonzero([not is_holdout(g) for g in d.groups])
+        dev = np.flatnonzero(~holdout_mask(d.groups))
         X = join_blocks(pair_blocks(d.seekers, d.responses, "lexical", HASH_DIM), _focus(dim, d, 5)[0])
         idf = tv.document_idf([d.responses[i] for i in dev])
         R = np.asarray(tv.piece_distribution(d.responses, idf) @ vectors)

@@ -78,6 +78,11 @@ def is_holdout(group: str) -> bool:
     return zlib.crc32(f"epitome-holdout:{group}".encode()) % 1000 < HOLDOUT_SHARE * 1000
 
 
+def holdout_mask(groups: Sequence[str]) -> np.ndarray:
+    """``is_holdout`` per row, as a boolean array (``~mask`` selects the rows model selection may see)."""
+    return np.array([is_holdout(g) for g in groups], dtype=bool)
+
+
 def macro_f1_with_ci(
     y: Sequence[str], pred: Sequence[str], groups: Sequence[str], n_boot: int = 1000, seed: int = 0
 ) -> dict[str, Any]:

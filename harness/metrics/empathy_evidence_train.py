@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import ConfigError
-from harness.metrics.empathy_data import PairSet, is_holdout, macro_f1_with_ci
+from harness.metrics.empathy_data import PairSet, holdout_mask, macro_f1_with_ci
 from harness.metrics.empathy_evidence import (
     DIMENSIONS,
     SENTENCE_DIM,
@@ -84,7 +84,7 @@ def evaluate_evidence(dim: str, d: PairSet, folds: int = 5, C: float = EVIDENCE_
     from sklearn.model_selection import GroupKFold
 
     rows, y, groups, rules = sentence_dataset(dim, d)
-    hold = np.array([is_holdout(g) for g in groups])
+    hold = holdout_mask(groups)
     dev, held = np.flatnonzero(~hold), np.flatnonzero(hold)
     pred = np.zeros(len(dev), dtype=int)
     for train_idx, test_idx in GroupKFold(folds).split(dev, groups=groups[dev]):
@@ -142,7 +142,7 @@ def focus_for_training(dim: str, d: PairSet, folds: int = 5, C: float = EVIDENCE
                                                                                           strict=True)])
     usable = np.asarray([has[i] for i in rows.owner], dtype=bool)
     groups = np.asarray(d.groups)
-    hold = np.array([is_holdout(g) for g in groups])
+    hold = holdout_mask(groups)
 
     def carries_of(train_responses: np.ndarray, test_responses: np.ndarray, out: np.ndarray) -> None:
         fit = np.isin(rows.owner, train_responses) & usable

@@ -23,7 +23,7 @@ from harness.metrics.empathy_data import (
     HOLDOUT_SHARE,
     PairSet,
     has_rationales,
-    is_holdout,
+    holdout_mask,
     macro_f1,
     macro_f1_with_ci,
     read_epitome_dir,
@@ -151,7 +151,7 @@ def evaluate_dimension(
     """Grouped CV on the posts not held out, then one fit on them scored on the held-out posts; rules beside."""
     from harness.metrics.empathy import score_empathy
 
-    hold = np.array([is_holdout(g) for g in d.groups])
+    hold = holdout_mask(d.groups)
     out: dict[str, Any] = {}
     for name, rows in (("dev", np.flatnonzero(~hold)), ("held_out", np.flatnonzero(hold))):
         y = [d.labels[i] for i in rows]
@@ -182,7 +182,7 @@ def epitome_figures(folder: Path, encoder: str = "lexical", folds: int = 5) -> d
         d = data[dim]
         X = join_blocks(pair_blocks(d.seekers, d.responses, encoder, head.dim), _focus(dim, d, folds)[0])
         if head.piece_idf is not None:  # the same block as training: idf from the posts not held out
-            X, _ = _with_piece_vectors(True, X, d, np.flatnonzero([not is_holdout(g) for g in d.groups]))
+            X, _ = _with_piece_vectors(True, X, d, np.flatnonzero(~holdout_mask(d.groups)))
         out[dim] = {"C": C, "data": {"file": d.source.name, "sha256": _sha256(d.source)} if d.source else None,
                     **evaluate_dimension(dim, X, d, C, encoder, folds, offsets)}  # fmt: skip
     for part in ("grouped_cv_dev", "held_out_seeker_posts"):
@@ -260,7 +260,7 @@ def train_empathy(
         blocks = pair_blocks(d.seekers, d.responses, encoder, HASH_DIM)
         focus_eval, focus_final = _focus(dim, d, folds)
         X, X_final = join_blocks(blocks, focus_eval), join_blocks(blocks, focus_final)
-        hold = np.array([is_holdout(g) for g in d.groups])
+        hold = holdout_mask(d.groups)
         pieces = dim in PIECE_VECTOR_DIMS
         X, _ = _with_piece_vectors(pieces, X, d, np.flatnonzero(~hold))  # evaluation: idf without held-out posts
         X_final, idf = _with_piece_vectors(pieces, X_final, d, np.arange(len(d.labels)))
