@@ -62,7 +62,7 @@ def before_fast_decode(revision: str) -> Any:
     same layer records), so the two loops alternate without re-packing the model."""
     import importlib.util
 
-    from harness.models import fast_decode
+    from harness.models.packed_weights import packed_weights
 
     source = subprocess.run(["git", "show", f"{revision}:harness/models/fast_decode.py"], cwd=REPO, check=True,
                             capture_output=True, text=True).stdout
@@ -70,7 +70,7 @@ def before_fast_decode(revision: str) -> Any:
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     sys.modules[spec.name] = module  # type: ignore[union-attr]  # dataclasses look their module up
     exec(compile(source, f"{revision}:harness/models/fast_decode.py", "exec"), module.__dict__)
-    module._weights = fast_decode._weights
+    module._weights = packed_weights
     return module
 
 
@@ -78,21 +78,23 @@ def before_fast_decode(revision: str) -> Any:
 def fast_decode_from(module: Any | None) -> Iterator[None]:
     """The backend's fast decode loop taken from ``module`` (None: today's) while the block runs."""
     from harness.models import fast_decode
+    from harness.models.transformers_backend import TransformersBackend
 
     if module is None:
         yield
         return
-    today = fast_decode.generate
+    today, defers = fast_decode.generate, TransformersBackend._defers
 
     def before(*args: Any, cache: Any = None, **kwargs: Any) -> Any:
         assert cache is None, "the loop before took no prefix cache: run it with fast_prefix=False"
         return module.generate(*args, **kwargs)
 
     fast_decode.generate = before
+    TransformersBackend._defers = lambda *args, **kwargs: False  # type: ignore[method-assign]  # batches call generate
     try:
         yield
     finally:
-        fast_decode.generate = today
+        fast_decode.generate, TransformersBackend._defers = today, defers  # type: ignore[method-assign]
 
 
 def _requests(long: bool, max_new_tokens: int) -> list:

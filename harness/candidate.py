@@ -18,10 +18,10 @@ from typing import Any
 
 from harness.candidate_spec import CandidateSpec, RetrieverSpec  # noqa: F401  (RetrieverSpec: re-exported)
 from harness.errors import ConfigError
-from harness.guard import guard_output, guard_rules_identity
+from harness.guard import assess_case_risks, guard_output, guard_rules_identity
 from harness.hashing import content_digest, is_bookkeeping, payload_digest
 from harness.models.base import Backend, ChatRequest, GenerationParams
-from harness.models.caching import CachingBackend, cache_key, generation_row, generator_fingerprint
+from harness.models.caching import CachingBackend, cache_key, fill_together, generation_row, generator_fingerprint
 from harness.models.registry import BackendSettings, build_backend
 from harness.prompting import build_messages, format_passages
 from harness.store import Store
@@ -55,6 +55,7 @@ class Candidate:
         # Outputs this candidate produced with a model call vs. served from the cache (or derived
         # from a cached raw generation by the guard) -- what `harness run` reports.
         self.stats = {"generated": 0, "reused": 0}
+        self._prefetched: set[str] = set()  # raw cache keys ``prefetch`` generated (``generate`` does not count them)
         for suite_name, path in self._modelfile_paths().items():
             from harness.models.modelfile import load_modelfile
 
@@ -254,7 +255,7 @@ class Candidate:
         keys = [cache_key(final_fp, r) for r in requests]
         cached = store.cached_generations(keys)
         hits = sum(1 for key in keys if key in cached)
-        self.stats["reused"] += hits
+        self.stats["reused"] += sum(1 for key in keys if key in cached and key not in self._prefetched)
         if on_progress and hits:
             on_progress(hits, hits)
         todo = [i for i, key in enumerate(keys) if key not in cached]
@@ -263,7 +264,7 @@ class Candidate:
             raw_cached = {todo[j]: hit for j, hit in raw.lookup([requests[i] for i in todo]).items()}
             if raw_cached:
                 store.save_generations(guard.rows(list(raw_cached), raw_cached))
-                self.stats["reused"] += len(raw_cached)
+                self.stats["reused"] += sum(1 for i in raw_cached if raw.key(requests[i]) not in self._prefetched)
                 if on_progress:
                     on_progress(len(raw_cached), len(raw_cached))
                 todo = [i for i in todo if i not in raw_cached]
@@ -275,6 +276,39 @@ class Candidate:
         final = store.cached_generations(keys)
         outputs = {case.id: _output(final[key]) for case, key in zip(cases, keys, strict=True)}
         return {case.id: key for case, key in zip(cases, keys, strict=True)}, outputs
+
+    def prefetch(self, store: Store, suites: Sequence[tuple[Suite, Sequence[Case]]], *,
+                 on_progress: Callable[[int], None] | None = None) -> bool:
+        """Generate the uncached raw outputs of several suites in one backend call, where the backend decodes
+        requests with different settings together (``merges_requests``: transformers); ``generate`` then finds
+        them cached, guards and returns them. Returns whether it ran; ``on_progress(n)`` counts every case
+        of ``suites`` once (cached ones at the start, the rest as the backend commits them), so a caller can
+        ignore what ``generate`` then reports as cached.
+        """
+        if not getattr(self.backend, "merges_requests", False) or len(suites) < 2:
+            return False
+        jobs: list[tuple[str, ChatRequest, Any]] = []
+        total = 0
+        for suite, cases in suites:
+            retrieved = self._retrieve(suite, cases)
+            retrieval = self.uses_retrieval(suite)
+            requests = self._requests(suite, cases, retrieved, retrieval)
+            final_fp = self.generator_fp(retrieval=retrieval)
+            raw_fp = self.generator_fp(guarded=False, retrieval=retrieval)
+            final_keys, raw_keys = [cache_key(final_fp, r) for r in requests], [cache_key(raw_fp, r) for r in requests]
+            final, raw = store.cached_generations(final_keys), store.cached_generations(raw_keys)
+            total += len(cases)
+            jobs += [(raw_fp, request, passages)
+                     for request, passages, final_key, raw_key in zip(requests, retrieved, final_keys, raw_keys,
+                                                                      strict=True)
+                     if final_key not in final and raw_key not in raw]
+        if not jobs:
+            return False
+        if on_progress:
+            on_progress(total - len(jobs))
+        self._prefetched.update(cache_key(fp, request) for fp, request, _ in jobs)
+        self.stats["generated"] += fill_together(self.backend, store, jobs, on_saved=on_progress)
+        return True
 
     def _requests(self, suite: Suite, cases: Sequence[Case], retrieved: list[list[dict[str, Any]] | None],
                   retrieval: bool) -> list[ChatRequest]:
@@ -309,8 +343,9 @@ class _GuardStep:
         spec = self.candidate.spec.safety_guard
         assert spec is not None
         rows = []
-        for i in indices:
-            text, info = guard_output(spec, self.suite, self.cases[i], raw[i].text)
+        assessments = assess_case_risks([self.cases[i] for i in indices])
+        for i, assessment in zip(indices, assessments, strict=True):
+            text, info = guard_output(spec, self.suite, self.cases[i], raw[i].text, assessment)
             meta: dict[str, Any] = {"guard": info}
             if text != raw[i].text:
                 meta["unguarded_text"] = raw[i].text

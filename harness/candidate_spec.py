@@ -64,7 +64,8 @@ class CandidateSpec(BaseModel):
     api_key_env: str | None = None
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, gt=0, description=(
         "transformers: rows per batch (long prompts are cut by a KV-memory budget first); every backend: "
-        "generations per store commit"))
+        "generations per store commit (transformers in a run of several suites: each finished decode batch, "
+        "which may hold all the suites' rows)"))
     # transformers only: bfloat16 is ~1.8x faster on CPUs with bf16 matmul; outputs differ, so it is in the identity.
     # auto: bfloat16 where the CPU has native bf16 (AMX / AVX512-BF16), else float32; the identity records which.
     dtype: Literal["float32", "bfloat16", "auto"] = "float32"

@@ -238,11 +238,21 @@ def _generate_and_score(store: Store, run_id: str, config: ExperimentConfig, pla
     cache = ScoreCache(store)
     try:
         with _progress(progress, total) as advance, run_store(store.path):
+            # A candidate's suites generated together first where its backend decodes them in one loop
+            # (Candidate.prefetch); the loop below then finds them cached (already counted by the progress bar).
+            prefetched = set()
+            for candidate in candidates:
+                label = f"{candidate.name} · {len(plans)} suites together"
+                if candidate.prefetch(store, [(plan.suite, plan.cases) for plan in plans],
+                                      on_progress=lambda n, lab=label: advance(n, lab)):
+                    prefetched.add(candidate.name)
             for plan in plans:
                 for candidate in candidates:
                     label = f"{candidate.name} · {plan.suite.key}"
+                    pre = candidate.name in prefetched
                     keys, outputs = candidate.generate(
-                        store, plan.suite, plan.cases, on_progress=lambda n, _c, lab=label: advance(n, lab)
+                        store, plan.suite, plan.cases,
+                        on_progress=lambda n, cached, lab=label, pre=pre: advance(n - cached if pre else n, lab)
                     )
                     fault_point("after-generate")
                     fp = candidate.fingerprint()

@@ -51,3 +51,36 @@ def test_interrupted_run_resumes_where_it_stopped(store: Store, mini_experiment:
     assert store.count_generations() == 6
     assert resumed.generated == 5
     assert store.get_run(resumed.run_id)["status"] == "finished"
+
+
+def test_a_candidates_suites_are_generated_in_one_backend_call(store: Store, mini_experiment: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # A second suite with another token limit: both suites' requests reach the backend together (one decode
+    # loop), are committed as it finishes them, and count once as generated, then once as reused.
+    import shutil
+
+    suites = tmp_path / "suites"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "suites", suites)
+    other = suites / "mini" / "v2"
+    shutil.copytree(suites / "mini" / "v1", other)
+    spec = (other / "suite.yaml").read_text()
+    (other / "suite.yaml").write_text(spec.replace("version: v1", "version: v2").replace("max_new_tokens: 24",
+                                                                                          "max_new_tokens: 12"))
+    text = mini_experiment.read_text().replace("  - mini/v1", "  - mini/v1\n  - mini/v2")
+    text = text.replace("  - name: terse\n    system: Reply with one short sentence.\n", "")
+    mini_experiment.write_text(text.replace(f"suites_dir: {Path(__file__).parent / 'fixtures' / 'suites'}",
+                                            f"suites_dir: {suites}"))
+    calls: list[list[int]] = []
+    real = TransformersBackend.generate
+
+    def counted(self: TransformersBackend, requests, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(sorted({r.params.max_new_tokens for r in requests}))
+        return real(self, requests, **kwargs)
+
+    monkeypatch.setattr(TransformersBackend, "generate", counted)
+    summary = run_experiment(mini_experiment, store=store, progress=False)
+    assert calls == [[12, 24]]
+    assert summary.generated == 6 and summary.reused == 0  # 3 test cases x 2 suites
+    assert set(summary.leaderboard) == {"mini/v1", "mini/v2"}
+    warm = run_experiment(mini_experiment, store=store, progress=False)
+    assert calls == [[12, 24]] and warm.generated == 0 and warm.reused == 6

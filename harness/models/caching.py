@@ -54,6 +54,37 @@ def generation_row(key: str, generator_fp: str, request: ChatRequest, retrieved:
     }
 
 
+def fill_together(backend: Any, store: Store, jobs: Sequence[tuple[str, ChatRequest, Retrieved]],
+                  on_saved: Callable[[int], None] | None = None) -> int:
+    """Generate requests stored under different generator fingerprints (``(generator_fp, request, retrieved)``:
+    one candidate's suites) in one call of a backend that ``merges_requests``; returns the model calls made.
+
+    Why: the transformers backend decodes requests with different settings in one loop, so a gate run's
+    suites share each decode step's weight products instead of paying them once per suite. Rows are
+    committed as the backend finishes each batch (``on_results``), so an interrupted call keeps them;
+    ``on_saved(n)`` hears each commit.
+    """
+    unique: dict[str, tuple[str, ChatRequest, Retrieved]] = {}
+    for fp, request, retrieved in jobs:
+        unique.setdefault(cache_key(fp, request), (fp, request, retrieved))
+    keys = list(unique)
+    began = time.perf_counter()
+
+    def save(indices: list[int], results: list[GenerationResult]) -> None:
+        elapsed = (time.perf_counter() - began) / len(keys)  # the call's time per request so far: an estimate
+        rows = []
+        for i, result in zip(indices, results, strict=True):
+            fp, request, retrieved = unique[keys[i]]
+            rows.append(generation_row(keys[i], fp, request, retrieved, result.text, result, elapsed, None))
+        store.save_generations(rows)
+        if on_saved:
+            on_saved(len(rows))
+
+    if keys:
+        backend.generate([unique[key][1] for key in keys], on_results=save)
+    return len(keys)
+
+
 class CachingBackend:
     """``backend`` behind the store's generation cache, under the generator fingerprint ``generator_fp``.
 

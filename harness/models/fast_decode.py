@@ -12,7 +12,9 @@ stacked into one product each (every output is still its own dot product), and w
 MKL (float32) or oneDNN (bfloat16); the fused norm, the rotary tables and the once-made additive mask
 give bitwise what they replace (``tests/models/test_fast_decode_ops.py``). So greedy outputs are identical
 to ``generate`` in either dtype; ``tests/models/test_fast_decode.py`` checks products and generations token
-by token. Rows keep running after they finish (a product over fewer rows may sum differently). The one
+by token. Rows keep running after they finish (a product over fewer rows may sum differently); a whole
+segment (``decode_segments``: one request group with its own cache and limits, decoded beside others) leaves
+the batch when it ends (83/83 gate texts identical to one decode per suite). The one
 exception: rows sharing a prompt prefix attend to it once per group (harness.models.cascade_attention),
 equal up to float rounding (greedy texts identical on every gate generation and test).
 Only greedy decoding without a repetition penalty takes this path (``supports``); sampling keeps
@@ -29,15 +31,15 @@ saves). float32 ~100 ms, of which the packed products 78 ms.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from harness.models.cascade_attention import PrefixBlock, attend
+from harness.models.packed_weights import PackedLayer, packed_weights
 
 # Llama-architecture models whose decoder layer is exactly Llama's (norm, attention, gated MLP).
 SUPPORTED_MODEL_TYPES = ("llama",)
@@ -59,114 +61,6 @@ def supports(lm: Any, *, greedy: bool, repetition_penalty: float) -> bool:
         and not any(kind in str(getattr(getattr(lm.model, "rotary_emb", None), "rope_type", ""))
                     for kind in ("dynamic", "longrope"))
     )
-
-
-PACK_BATCH = 16  # the batch the packed layouts are made for; other batch sizes still compute the same
-# Packed float32 weights take ~3x the weights' memory (MKL's layout: +1.27 GiB RSS for the embedded 135M
-# model, against +0.27 GiB for its bf16 packing); larger float32 models keep F.linear.
-PACK_FLOAT32_UP_TO = 200_000_000  # parameters
-
-
-def _packing(weight: torch.Tensor, parameters: int) -> str | None:
-    """Which prepacked kernel computes ``F.linear``'s exact result faster for this weight, if any.
-
-    Measured here (batch 16, per product): float32 through MKL's packed GEMM (the kernel F.linear calls,
-    with the weight panel laid out once) 25-30% less CPU time; bfloat16 through oneDNN's prepacked
-    matmul about 2x faster. Both bitwise equal to F.linear (tests/models/test_fast_decode.py checks the
-    products and whole generations); oneDNN's float32 packing is not, so it is not used.
-    """
-    if weight.dtype == torch.float32 and parameters <= PACK_FLOAT32_UP_TO and torch.backends.mkl.is_available() \
-            and hasattr(torch.ops.mkl, "_mkl_reorder_linear_weight"):
-        return "mkl"
-    if weight.dtype == torch.bfloat16 and torch.backends.mkldnn.is_available() \
-            and hasattr(torch.ops.mkldnn, "_reorder_linear_weight"):
-        return "onednn"
-    return None
-
-
-class _Linear:
-    """``x @ weight.T + bias``: F.linear's result, through a prepacked weight where one is exact."""
-
-    __slots__ = ("bias", "kind", "packed", "weight")
-
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, parameters: int) -> None:
-        self.weight, self.bias = weight, bias
-        self.kind = _packing(weight, parameters)
-        self.packed = None
-        if self.kind == "mkl":
-            self.packed = torch.ops.mkl._mkl_reorder_linear_weight(weight, PACK_BATCH)
-        elif self.kind == "onednn":
-            self.packed = torch.ops.mkldnn._reorder_linear_weight(weight, PACK_BATCH)
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if self.kind == "mkl":  # below PACK_BATCH rows torch falls back to F.linear itself
-            return torch.ops.mkl._mkl_linear(x, self.packed, self.weight, self.bias, PACK_BATCH)
-        if self.kind == "onednn":
-            return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [], "")
-        return F.linear(x, self.weight, self.bias)
-
-
-@dataclass
-class _Layer:
-    """One decoder layer's weights, read once (module attribute lookups cost per step)."""
-
-    input_norm: torch.Tensor
-    post_norm: torch.Tensor
-    qkv: _Linear  # q, k and v stacked: one product, the same sums (each output is its own dot product)
-    qkv_sizes: tuple[int, int, int]
-    o: _Linear
-    gate_up: _Linear  # gate and up stacked
-    down: _Linear
-
-
-@dataclass
-class _Weights:
-    layers: list[_Layer]
-    lm_head: _Linear
-    source: int  # data_ptr of the first stacked weight: a model cast or reloaded since is rebuilt
-
-
-_WEIGHTS: weakref.WeakKeyDictionary[Any, _Weights] = weakref.WeakKeyDictionary()
-
-
-def _stack(modules: Sequence[Any], parameters: int) -> _Linear:
-    """One weight for several projections of the same input; the modules' weights become views of it,
-    so the model's own forward (the prefill) reads the same memory and nothing is held twice."""
-    weight = torch.cat([m.weight.detach() for m in modules], dim=0)
-    biases = [m.bias for m in modules]
-    bias = None if any(b is None for b in biases) else torch.cat([b.detach() for b in biases], dim=0)
-    start = 0
-    for module in modules:
-        rows = module.weight.shape[0]
-        module.weight.data = weight[start:start + rows]
-        if bias is not None:
-            module.bias.data = bias[start:start + rows]
-        start += rows
-    return _Linear(weight, bias, parameters)
-
-
-def _weights(lm: Any) -> _Weights:
-    """The decode weights of ``lm``, built once per model."""
-    cached = _WEIGHTS.get(lm)
-    if cached is not None and cached.source == lm.model.layers[0].self_attn.q_proj.weight.data_ptr():
-        return cached
-    parameters = sum(p.numel() for p in lm.parameters())
-    layers = []
-    with torch.no_grad():
-        for layer in lm.model.layers:
-            attn, mlp = layer.self_attn, layer.mlp
-            sizes = (attn.q_proj.out_features, attn.k_proj.out_features, attn.v_proj.out_features)
-            layers.append(_Layer(
-                input_norm=layer.input_layernorm.weight, post_norm=layer.post_attention_layernorm.weight,
-                qkv=_stack([attn.q_proj, attn.k_proj, attn.v_proj], parameters), qkv_sizes=sizes,
-                o=_Linear(attn.o_proj.weight, attn.o_proj.bias, parameters),
-                gate_up=_stack([mlp.gate_proj, mlp.up_proj], parameters),
-                down=_Linear(mlp.down_proj.weight, mlp.down_proj.bias, parameters),
-            ))
-        head = _Linear(lm.lm_head.weight, lm.lm_head.bias, parameters)
-    weights = _Weights(layers, head, lm.model.layers[0].self_attn.q_proj.weight.data_ptr())
-    _WEIGHTS[lm] = weights
-    return weights
 
 
 def _rms_norm(hidden: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
@@ -194,18 +88,98 @@ def _rope_tables(lm: Any, length: int, dtype: torch.dtype) -> tuple[torch.Tensor
     return cos[0], torch.cat((-sin[0, :, :half], sin[0, :, half:]), dim=-1)
 
 
-class _Decoder:
-    """The decode-step forward over a preallocated KV cache (one query token per row).
+@dataclass
+class DecodeSegment:
+    """Prefilled rows that share decoding settings, with their own KV cache, ready for ``decode_segments``.
 
-    Per layer: one fused norm, the stacked q/k/v product, rotary embedding applied to q and k together
-    (3 elementwise ops and a half swap), the attention kernel, the output product with the residual added
-    in place, a fused norm, the stacked gate/up product, silu and multiply in place, the down product.
+    A segment is one request group's rows (one suite's questions, say): its cache is as wide as its own
+    prompts, so a batch of 1,100-token summaries does not widen the attention of short questions decoded
+    beside it, while the weight products run once over all segments' rows. Made right after the prefill
+    (``of``), it holds a shared prefix once, not once per row as transformers' cache does.
     """
 
-    def __init__(self, lm: Any, batch: int, max_len: int, padding: torch.Tensor | None,
-                 positions: int | None = None) -> None:
+    rows: int
+    keys: list[torch.Tensor]  # per layer, [rows, kv heads, positions, head_dim]
+    values: list[torch.Tensor]
+    padding: torch.Tensor | None  # additive [rows, positions]: 0, or -inf at empty slots
+    length: int  # positions filled
+    blocks: list[PrefixBlock]  # shared prefixes, attended once per group (cascade_attention)
+    max_new_tokens: int
+    stop_check: StopCheck | None
+    logits: torch.Tensor  # [rows, vocab]: each row's first new token's
+    positions: torch.Tensor  # [rows, 1]: each row's last prompt position
+    prompt_positions: int  # the longest prompt, shared prefix included
+
+    @property
+    def kv_positions(self) -> int:
+        """Cached positions it holds over all rows (what a batch's memory budget counts)."""
+        return self.rows * self.keys[0].shape[2] + sum(block.keys[0].shape[2] for block in self.blocks)
+
+    @classmethod
+    @torch.inference_mode()
+    def of(cls, lm: Any, parts: Sequence[Prefilled], max_new_tokens: int,
+           stop_check: StopCheck | None = None) -> DecodeSegment:
+        """Storage for the rows of ``parts``, holding the prompts' keys and values from transformers' caches
+        after the prefill forwards: each part's rows after the last one's, its positions ending at the widest
+        part's (zeros before: masked). A part's shared prefix is kept once, as a block, and only the
+        positions after it are copied per row."""
         config = lm.config
-        weights = _weights(lm)
+        layers, kv_heads = config.num_hidden_layers, config.num_key_value_heads
+        head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+        dtype = lm.lm_head.weight.dtype
+        masks = [part.attention_mask[:, part.shared_prefix :] for part in parts]
+        width = max(mask.shape[1] for mask in masks)
+        mask = torch.cat([F.pad(part_mask, (width - part_mask.shape[1], 0)) for part_mask in masks])
+        rows, positions = mask.shape[0], width + max_new_tokens
+        padding = None  # transformers passes no mask when no prompt is padded
+        if not bool(mask.all()):
+            # transformers passes the 2D padding mask as [B, 1, 1, kv]; the attention kernel turns a boolean
+            # mask into 0 / -inf on every call, so that additive mask is made here once (same values).
+            allowed = torch.ones(rows, positions, dtype=torch.bool)
+            allowed[:, :width] = mask.bool()
+            padding = torch.zeros(allowed.shape, dtype=dtype).masked_fill_(~allowed, float("-inf"))
+        shape = (rows, kv_heads, positions, head_dim)
+        keys = [torch.empty(shape, dtype=dtype) for _ in range(layers)]
+        values = [torch.empty(shape, dtype=dtype) for _ in range(layers)]
+        blocks = cls._seed(parts, keys, values, width)
+        return cls(rows, keys, values, padding, width, blocks, max_new_tokens, stop_check,
+                   torch.cat([part.logits for part in parts]), torch.cat([part.positions for part in parts]),
+                   max(part.attention_mask.shape[1] for part in parts))
+
+    @staticmethod
+    def _seed(parts: Sequence[Prefilled], keys: list[torch.Tensor], values: list[torch.Tensor],
+              width: int) -> list[PrefixBlock]:
+        blocks: list[PrefixBlock] = []
+        start = 0
+        for part in parts:
+            shared, cache_layers = part.shared_prefix, part.cache.layers
+            for index, layer in enumerate(cache_layers):
+                length = layer.keys.shape[2] - shared
+                for store, source in ((keys[index], layer.keys), (values[index], layer.values)):
+                    store[start : start + part.rows, :, width - length : width] = source[:, :, shared:]
+                    store[start : start + part.rows, :, : width - length] = 0
+            if shared:
+                blocks.append(PrefixBlock.of_cache(start, part.rows, cache_layers, shared))
+            start += part.rows
+        return blocks
+
+    def mask(self) -> torch.Tensor | None:
+        """The additive mask [rows, 1, 1, positions] for the next step's attention."""
+        return None if self.padding is None else self.padding[:, None, None, : self.length + 1]
+
+
+class _Decoder:
+    """The decode-step forward over preallocated KV caches (one query token per row).
+
+    Per layer: one fused norm, the stacked q/k/v product, rotary embedding applied to q and k together
+    (3 elementwise ops and a half swap), the attention kernel (per segment, over its own cache), the output
+    product with the residual added in place, a fused norm, the stacked gate/up product, silu and multiply
+    in place, the down product.
+    """
+
+    def __init__(self, lm: Any, segments: Sequence[DecodeSegment]) -> None:
+        config = lm.config
+        weights = packed_weights(lm)
         self.layers, self.lm_head = weights.layers, weights.lm_head
         self.embed, self.final_norm = lm.model.embed_tokens.weight, lm.model.norm.weight
         self.eps = config.rms_norm_eps
@@ -213,71 +187,61 @@ class _Decoder:
         self.heads, self.kv_heads = config.num_attention_heads, config.num_key_value_heads
         self.groups = self.heads // self.kv_heads
         self.scaling = self.head_dim ** -0.5
-        dtype = lm.lm_head.weight.dtype
-        self.cos, self.sin = _rope_tables(lm, positions or max_len, dtype)  # positions count shared prefixes
-        shape = (batch, self.kv_heads, max_len, self.head_dim)
-        self.keys = [torch.empty(shape, dtype=dtype) for _ in self.layers]
-        self.values = [torch.empty(shape, dtype=dtype) for _ in self.layers]
-        # transformers passes no mask when nothing is padded, else the 2D padding mask as [B, 1, 1, kv]; the
-        # attention kernel turns a boolean mask into 0 / -inf in the query's dtype on every call, so that
-        # additive mask is made here once (the same values, so the same result).
-        self.padding = None if padding is None else torch.zeros(padding.shape, dtype=dtype).masked_fill_(
-            ~padding, float("-inf"))
-        self.length = 0
-        self.blocks: list[PrefixBlock] = []  # shared prefixes, attended once per group (cascade_attention)
+        # positions count shared prefixes: the longest prompt plus its new tokens
+        positions = max(segment.prompt_positions + segment.max_new_tokens for segment in segments)
+        self.cos, self.sin = _rope_tables(lm, positions, lm.lm_head.weight.dtype)
+        self.segments = list(segments)
 
-    def seed(self, parts: Sequence[Prefilled], width: int) -> None:
-        """Copy the prompts' keys and values from transformers' caches after the prefill forwards, each
-        part's rows after the last one's, its positions ending at ``width`` (zeros before: masked). A part's
-        shared prefix is kept once, as a block, and only the positions after it are copied per row."""
-        start = 0
-        for part in parts:
-            shared, layers = part.shared_prefix, part.cache.layers
-            for index, layer in enumerate(layers):
-                length = layer.keys.shape[2] - shared
-                for store, source in ((self.keys[index], layer.keys), (self.values[index], layer.values)):
-                    store[start : start + part.rows, :, width - length : width] = source[:, :, shared:]
-                    store[start : start + part.rows, :, : width - length] = 0
-            if shared:
-                self.blocks.append(PrefixBlock.of_cache(start, part.rows, layers, shared))
-            start += part.rows
-        self.length = width
-
-    def step(self, tokens: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-        """Logits [B, vocab] for one new token per row at ``positions`` [B, 1]."""
+    def step(self, tokens: torch.Tensor, positions: torch.Tensor, segments: Sequence[DecodeSegment]) -> torch.Tensor:
+        """Logits [B, vocab] for one new token per row of ``segments`` (their rows in order) at ``positions``."""
         hidden = F.embedding(tokens[:, None], self.embed)
         cos, sin = self.cos[positions], self.sin[positions]  # [B, 1, head_dim]: broadcast over heads
-        end = self.length + 1
-        mask = None if self.padding is None else self.padding[:, None, None, :end]
+        masks = [segment.mask() for segment in segments]
         for index, layer in enumerate(self.layers):
-            attended = self._attention(_rms_norm(hidden, layer.input_norm, self.eps), layer, index, cos, sin, mask)
+            attended = self._attention(_rms_norm(hidden, layer.input_norm, self.eps), layer, index, cos, sin,
+                                       segments, masks)
             hidden = attended.add_(hidden)  # residual + attention output (addition commutes bitwise)
             gate, up = layer.gate_up(_rms_norm(hidden, layer.post_norm, self.eps)).chunk(2, dim=-1)
             hidden = layer.down(F.silu(gate).mul_(up)).add_(hidden)
-        self.length = end
+        for segment in segments:
+            segment.length += 1
         return self.lm_head(_rms_norm(hidden, self.final_norm, self.eps))[:, -1, :]
 
-    def _attention(self, normed: torch.Tensor, layer: _Layer, index: int, cos: torch.Tensor, sin: torch.Tensor,
-                   mask: torch.Tensor | None) -> torch.Tensor:
+    def _attention(self, normed: torch.Tensor, layer: PackedLayer, index: int, cos: torch.Tensor, sin: torch.Tensor,
+                   segments: Sequence[DecodeSegment], masks: Sequence[torch.Tensor | None]) -> torch.Tensor:
         batch, half, rotated = normed.shape[0], self.head_dim // 2, self.heads + self.kv_heads
         heads = layer.qkv(normed).view(batch, -1, self.head_dim)  # [B, q heads + k heads + v heads, head_dim]
         query_key = heads[:, :rotated]
         swapped = torch.cat((query_key[..., half:], query_key[..., :half]), dim=-1)
         query_key = (query_key * cos).add_(swapped.mul_(sin))  # q * cos + rotate_half(q) * sin, q and k at once
-        end = self.length + 1
-        self.keys[index][:, :, self.length] = query_key[:, self.heads:]
-        self.values[index][:, :, self.length] = heads[:, rotated:]
-        keys, values = self.keys[index][:, :, :end], self.values[index][:, :, :end]
-        if self.blocks:  # shared prefixes: cascade attention (one read of each prefix per step)
+        if len(segments) == 1:
+            out = self._attend(segments[0], masks[0], index, query_key, heads[:, rotated:])
+        else:
+            outs, start = [], 0
+            for segment, mask in zip(segments, masks, strict=True):
+                rows = slice(start, start + segment.rows)
+                outs.append(self._attend(segment, mask, index, query_key[rows], heads[rows, rotated:]))
+                start += segment.rows
+            out = torch.cat(outs)
+        return layer.o(out)
+
+    def _attend(self, segment: DecodeSegment, mask: torch.Tensor | None, index: int, query_key: torch.Tensor,
+                value: torch.Tensor) -> torch.Tensor:
+        """One segment's attention output [rows, 1, heads x head_dim] over its own cache (and prefixes)."""
+        batch, position = query_key.shape[0], segment.length
+        segment.keys[index][:, :, position] = query_key[:, self.heads:]
+        segment.values[index][:, :, position] = value
+        keys, values = segment.keys[index][:, :, : position + 1], segment.values[index][:, :, : position + 1]
+        if segment.blocks:  # shared prefixes: cascade attention (one read of each prefix per step)
             query = query_key[:, : self.heads].reshape(batch, self.kv_heads, self.groups, self.head_dim)
-            out = attend(query, keys, values, mask, self.scaling, self.blocks, index)
+            out = attend(query, keys, values, mask, self.scaling, segment.blocks, index)
         elif mask is None:  # transformers' sdpa path without a mask: GQA inside the kernel
             query = query_key[:, : self.heads].unsqueeze(2)
             out = F.scaled_dot_product_attention(query, keys, values, scale=self.scaling, enable_gqa=True)
         else:  # with a mask: the query heads of one KV head packed as its query rows (pack_gqa)
             query = query_key[:, : self.heads].reshape(batch, self.kv_heads, self.groups, self.head_dim)
             out = F.scaled_dot_product_attention(query, keys, values, attn_mask=mask, scale=self.scaling)
-        return layer.o(out.reshape(batch, 1, -1))  # one query position: heads in order, no transpose copy
+        return out.reshape(batch, 1, -1)  # one query position: heads in order, no transpose copy
 
 
 def generate(lm: Any, tokenizer: Any, encoded: Any, params: Any, stops: Sequence[str],
@@ -286,27 +250,19 @@ def generate(lm: Any, tokenizer: Any, encoded: Any, params: Any, stops: Sequence
     repetition penalty, another architecture)."""
     if not supports(lm, greedy=params.greedy, repetition_penalty=params.repetition_penalty):
         return None
-    stop_check = _stop_check(tokenizer, stops) if stops else None
+    stop_check = make_stop_check(tokenizer, stops) if stops else None
     return greedy_generate(lm, encoded["input_ids"], encoded["attention_mask"],
-                           max_new_tokens=params.max_new_tokens, eos_ids=_generation_eos(lm),
+                           max_new_tokens=params.max_new_tokens, eos_ids=generation_eos(lm),
                            pad_id=tokenizer.pad_token_id, stop_check=stop_check, streamer=streamer)
 
 
-def generate_prefilled(lm: Any, tokenizer: Any, parts: Sequence[Prefilled], params: Any,
-                       stops: Sequence[str]) -> torch.Tensor:
-    """New tokens for batches already prefilled (shared-prefix groups), decoded together as one batch."""
-    stop_check = _stop_check(tokenizer, stops) if stops else None
-    return decode(lm, parts, max_new_tokens=params.max_new_tokens, eos_ids=_generation_eos(lm),
-                  pad_id=tokenizer.pad_token_id, stop_check=stop_check)
-
-
-def _generation_eos(lm: Any) -> list[int]:
+def generation_eos(lm: Any) -> list[int]:
     """The end tokens ``generate`` stops on: the generation config's, not the tokenizer's."""
     eos = getattr(lm.generation_config, "eos_token_id", None)
     return [eos] if isinstance(eos, int) else list(eos or [])
 
 
-def _stop_check(tokenizer: Any, stops: Sequence[str]) -> StopCheck:
+def make_stop_check(tokenizer: Any, stops: Sequence[str]) -> StopCheck:
     """A row stops at the first token whose text completes a stop string (what ``stop_strings`` does).
 
     Only the last ``stop_window(stops)`` tokens are decoded each step (decoding a row's whole history every
@@ -385,45 +341,86 @@ def decode(lm: Any, parts: Sequence[Prefilled], *, max_new_tokens: int, eos_ids:
     empty slots (zeros, never attended), like left padding; each row keeps its own positions. A part's
     shared prefix is not copied per row: it is attended once per step (harness.models.cascade_attention).
     """
-    masks = [part.attention_mask[:, part.shared_prefix :] for part in parts]
-    width = max(mask.shape[1] for mask in masks)
-    mask = torch.cat([F.pad(part_mask, (width - part_mask.shape[1], 0)) for part_mask in masks])
-    padding = None  # transformers passes no mask when no prompt is padded
-    if not bool(mask.all()):
-        padding = torch.ones(mask.shape[0], width + max_new_tokens, dtype=torch.bool)
-        padding[:, :width] = mask.bool()
-    positions_needed = max(part.attention_mask.shape[1] for part in parts) + max_new_tokens
+    segment = DecodeSegment.of(lm, parts, max_new_tokens, stop_check)
+    return decode_segments(lm, [segment], eos_ids=eos_ids, pad_id=pad_id, streamer=streamer)[0]
+
+
+def decode_segments(lm: Any, segments: Sequence[DecodeSegment], *, eos_ids: Sequence[int], pad_id: int,
+                    streamer: Any | None = None) -> list[torch.Tensor]:
+    """Greedy new tokens [segment rows, n] per segment, all segments decoded in one loop.
+
+    Each step runs the weight products once over the rows of every segment still decoding, and each
+    segment's attention over its own cache: requests with different token limits and stop strings (the
+    suites of a gate run) share the products' cost instead of paying it once per batch. A segment leaves
+    the batch when its rows have ended or it reached its token limit.
+    """
+    if streamer is not None and len(segments) != 1:
+        raise ValueError("a streamer follows one segment's rows")
     with torch.inference_mode():
-        decoder = _Decoder(lm, mask.shape[0], width + max_new_tokens, padding, positions_needed)
-        decoder.seed(parts, width)
-        logits = torch.cat([part.logits for part in parts])
-        positions = torch.cat([part.positions for part in parts])
-        return _loop(decoder, logits, positions, max_new_tokens, list(eos_ids), pad_id, stop_check, streamer)
+        decoder = _Decoder(lm, segments)
+        return _loop(decoder, [s.logits for s in segments], [s.positions for s in segments], list(eos_ids), pad_id,
+                     streamer)
 
 
-def _loop(decoder: _Decoder, logits: torch.Tensor, position: torch.Tensor, max_new_tokens: int,
-          eos_ids: list[int], pad_id: int, stop_check: StopCheck | None, streamer: Any | None) -> torch.Tensor:
-    """Greedy steps until every row has ended (end token or stop string) or the token limit."""
-    batch = logits.shape[0]
-    unfinished = torch.ones(batch, dtype=torch.bool)
+@dataclass
+class _Progress:
+    """One segment's state in the loop: its tokens so far, which rows still run, their text histories."""
+
+    segment: DecodeSegment
+    position: torch.Tensor  # [rows, 1]
+    unfinished: torch.Tensor
+    generated: list[torch.Tensor] = field(default_factory=list)
+    history: list[list[int]] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return len(self.generated) >= self.segment.max_new_tokens or not bool(self.unfinished.any())
+
+
+def _loop(decoder: _Decoder, logits: Sequence[torch.Tensor], positions: Sequence[torch.Tensor], eos_ids: list[int],
+          pad_id: int, streamer: Any | None) -> list[torch.Tensor]:
+    """Greedy steps until every row has ended (end token or stop string) or its group's token limit."""
     eos = torch.tensor(eos_ids, dtype=torch.long)
-    generated: list[torch.Tensor] = []
-    history: list[list[int]] = [[] for _ in range(batch)]
-    for step in range(max_new_tokens):
-        if step:
-            position = position + 1
-            logits = decoder.step(generated[-1], position)
-        tokens = torch.where(unfinished, torch.argmax(logits, dim=-1), pad_id)
-        generated.append(tokens)
-        if streamer is not None:
-            streamer.put(tokens)
-        done = torch.isin(tokens, eos)
-        if stop_check is not None:
-            for row, token in enumerate(tokens.tolist()):
-                if unfinished[row]:
-                    history[row].append(token)
-                    done[row] |= stop_check(row, history[row])
-        unfinished &= ~done
-        if not unfinished.any():
-            break
-    return torch.stack(generated, dim=1)
+    states = [_Progress(segment, position, torch.ones(segment.rows, dtype=torch.bool),
+                        history=[[] for _ in range(segment.rows)])
+              for segment, position in zip(decoder.segments, positions, strict=True)]
+    active = [state for state in states if state.segment.max_new_tokens > 0]
+    step_logits = list(logits)
+    first = True
+    while active:
+        if not first:
+            for state in active:
+                state.position = state.position + 1
+            step_logits = _split(decoder.step(_cat([s.generated[-1] for s in active]),
+                                              _cat([s.position for s in active]), [s.segment for s in active]),
+                                 [s.segment.rows for s in active])
+        first = False
+        for state, segment_logits in zip(active, step_logits, strict=True):
+            _advance(state, segment_logits, eos, pad_id, streamer)
+        active = [state for state in active if not state.done]
+    return [torch.stack(state.generated, dim=1) if state.generated else torch.empty(state.segment.rows, 0,
+            dtype=torch.long) for state in states]
+
+
+def _advance(state: _Progress, logits: torch.Tensor, eos: torch.Tensor, pad_id: int, streamer: Any | None) -> None:
+    """Pick one segment's next tokens (greedy; ended rows get padding) and mark the rows that end on them."""
+    tokens = torch.where(state.unfinished, torch.argmax(logits, dim=-1), pad_id)
+    state.generated.append(tokens)
+    if streamer is not None:
+        streamer.put(tokens)
+    done = torch.isin(tokens, eos)
+    stop_check = state.segment.stop_check
+    if stop_check is not None:
+        for row, token in enumerate(tokens.tolist()):
+            if state.unfinished[row]:
+                state.history[row].append(token)
+                done[row] |= stop_check(row, state.history[row])
+    state.unfinished &= ~done
+
+
+def _cat(tensors: list[torch.Tensor]) -> torch.Tensor:
+    return tensors[0] if len(tensors) == 1 else torch.cat(tensors)
+
+
+def _split(logits: torch.Tensor, rows: list[int]) -> list[torch.Tensor]:
+    return [logits] if len(rows) == 1 else list(logits.split(rows))

@@ -21,13 +21,18 @@ the same tokens as ``generate`` with the dynamic cache, so it is not part of the
 static cache changes greedy outputs (5 of 16 identical here), so bf16 batches that ``generate`` would run
 with a static cache keep ``generate``: cached bf16 outputs stay valid.
 Prompts are tokenized once: the batches are padded from those token ids.
+Batches the fast loop takes are prefilled first and decoded together at the end of ``generate``, whatever
+their settings (token limits, stop strings), each over its own cache (``fast_decode.decode_segments``) up
+to the token budget: a gate run's three suites share each step's weight products (``merges_requests``,
+harness.candidate.Candidate.prefetch; 83/83 gate texts identical to decoding them one suite at a time).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -46,6 +51,7 @@ from harness.models.chat_templates import (
 from harness.models.embedded import model_identity, resolve_model_path
 from harness.models.prefix_reuse import generate_from_prefix, plan_groups, prefill_from_prefix
 from harness.models.streaming import streamer_for
+from harness.models.token_rows import context_length, eos_ids, left_padded, strip_after_eos
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +64,36 @@ STATIC_CACHE_FROM = 256  # prompt tokens; below this the dynamic cache was faste
 # keeps the CPU's cores for the batch in hand.
 _LOAD_LOCK = threading.RLock()
 _GENERATE_LOCK = threading.Lock()
+
+
+@dataclass
+class _Deferred:
+    """A prefilled decode group waiting to be decoded with the others of the same ``generate`` call."""
+
+    indices: list[int]  # the requests its rows answer, in row order
+    params: GenerationParams
+    stops: list[str]
+    segment: Any  # fast_decode.DecodeSegment
+
+
+OnResults = Callable[[list[int], list[GenerationResult]], None]  # (request indices, their results)
+
+
+class _Results:
+    """One ``generate`` call's results by request index, filled as batches finish."""
+
+    def __init__(self, token_ids: list[list[int]],
+                 on_results: OnResults | None) -> None:
+        self.items: list[GenerationResult | None] = [None] * len(token_ids)
+        self.token_ids = token_ids
+        self.on_results = on_results
+
+    def store(self, indices: list[int], outputs: list[GenerationResult]) -> None:
+        for i, result in zip(indices, outputs, strict=True):
+            result.prompt_tokens = len(self.token_ids[i])
+            self.items[i] = result
+        if self.on_results is not None:
+            self.on_results(indices, outputs)
 
 
 def load_model_and_tokenizer(model: str, adapter: str | None = None, dtype: str = "float32") -> tuple[Any, Any]:
@@ -108,6 +144,9 @@ def _load_locked(model: str, adapter: str | None, dtype: str) -> tuple[Any, Any]
 
 class TransformersBackend:
     """Generate with a local transformers model (embedded default, local path or hub id)."""
+
+    # Requests with different settings in one ``generate`` call share a decode loop (Candidate.prefetch).
+    merges_requests = True
 
     def __init__(self, model: str, *, adapter: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
                  dtype: str = "float32", batch_tokens: int | None = None, static_cache: bool = True,
@@ -160,42 +199,50 @@ class TransformersBackend:
         return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False,
                                              chat_template=self._template_for(tokenizer))
 
-    def generate(self, requests: Sequence[ChatRequest]) -> list[GenerationResult]:
+    def generate(self, requests: Sequence[ChatRequest], *, on_results: OnResults | None = None
+                 ) -> list[GenerationResult]:
+        """Results in request order. ``on_results(indices, results)`` hears each batch as it finishes, so a
+        caller can store them before the rest is done (one decode loop can hold several suites' requests)."""
         if not requests:
             return []
         lm, tokenizer = load_model_and_tokenizer(self.model_name, self.adapter, self.dtype)
         prompts = [self._render(tokenizer, list(r.messages)) for r in requests]
         token_ids = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
         lengths = [len(ids) for ids in token_ids]
-        results: list[GenerationResult | None] = [None] * len(requests)
+        results = _Results(token_ids, on_results)
         # Group by params (a batch must share decoding settings), then by shared prefix, then by length.
         groups: dict[GenerationParams, list[int]] = {}
         for index, request in enumerate(requests):
             groups.setdefault(request.params, []).append(index)
+        # Batches the fast loop takes are prefilled and decoded together, whatever their params (_Deferred).
+        deferred: list[_Deferred] = []
         for params, indices in groups.items():
             if self.prefix_reuse:
-                indices = self._generate_shared_prefixes(lm, tokenizer, token_ids, indices, params, results)
+                indices = self._generate_shared_prefixes(lm, tokenizer, token_ids, indices, params, results, deferred)
             indices.sort(key=lambda i: lengths[i])
             for chunk in self._batches(indices, lengths, params.max_new_tokens):
-                outputs = self._generate_batch(lm, tokenizer, [token_ids[i] for i in chunk], params)
-                for i, result in zip(chunk, outputs, strict=True):
-                    result.prompt_tokens = lengths[i]
-                    results[i] = result
-        return [r for r in results if r is not None]
+                rows = [token_ids[i] for i in chunk]
+                if self._defers(lm, tokenizer, rows, params):
+                    self._defer_batch(lm, tokenizer, chunk, rows, params, results, deferred)
+                    continue
+                results.store(chunk, self._generate_batch(lm, tokenizer, rows, params))
+        self._decode_deferred(lm, tokenizer, deferred, results)
+        return [r for r in results.items if r is not None]
 
     def _generate_shared_prefixes(self, lm: Any, tokenizer: Any, token_ids: list[list[int]], indices: list[int],
-                                  params: GenerationParams, results: list[GenerationResult | None]) -> list[int]:
+                                  params: GenerationParams, results: _Results,
+                                  deferred: list[_Deferred]) -> list[int]:
         """Generate the requests that share a long prompt prefix (harness.models.prefix_reuse) into
         ``results``; returns the indices left for the ordinary length-sorted batches. Groups the fast loop
-        takes are prefilled one by one and decoded together, up to ``batch_size`` rows at a time."""
+        takes are prefilled one by one and join ``deferred`` as one decode group of up to ``batch_size`` rows."""
         import torch
 
-        limit = _context_length(lm)
+        limit = context_length(lm)
         room = max(1, limit - params.max_new_tokens) if limit else None
         fits = [i for i in indices if room is None or len(token_ids[i]) <= room]  # longer ones get cut: ordinary
         planned, _ = plan_groups([token_ids[i] for i in fits], max_group=self.batch_size)
         done: set[int] = set()
-        pending: list[tuple[list[int], Any]] = []  # (request indices, fast_decode.Prefilled) awaiting decode
+        pending: list[tuple[list[int], Any]] = []  # (request indices, fast_decode.Prefilled) of one decode group
         for group in planned:
             members = [fits[i] for i in group.indices]
             suffix = max(len(token_ids[i]) for i in members) - group.prefix_len + params.max_new_tokens
@@ -208,7 +255,7 @@ class TransformersBackend:
                 static = self.static_cache and group.prefix_len + suffix >= STATIC_CACHE_FROM
                 if self.fast_prefix and self._fast_applies(lm, params, static=static):
                     if self._overflows(pending, chunk, token_ids, params.max_new_tokens):
-                        self._decode_prefilled(lm, tokenizer, params, pending, token_ids, results)
+                        self._defer(lm, tokenizer, params, pending, results, deferred)
                     with _GENERATE_LOCK, torch.inference_mode():
                         pending.append((chunk, prefill_from_prefix(lm, rows, group.prefix_len, tokenizer.pad_token_id)))
                 else:
@@ -217,9 +264,9 @@ class TransformersBackend:
                         torch.manual_seed(params.seed)
                         new_tokens = generate_from_prefix(lm, rows, group.prefix_len, tokenizer.pad_token_id, kwargs,
                                                           static_cache=static)
-                    self._store(chunk, self._results(lm, tokenizer, new_tokens, params, stops), token_ids, results)
+                    results.store(chunk, self._results(lm, tokenizer, new_tokens, params, stops))
                 done.update(chunk)
-        self._decode_prefilled(lm, tokenizer, params, pending, token_ids, results)
+        self._defer(lm, tokenizer, params, pending, results, deferred)
         return [i for i in indices if i not in done]
 
     def _overflows(self, pending: list[tuple[list[int], Any]], chunk: list[int], token_ids: list[list[int]],
@@ -230,27 +277,53 @@ class TransformersBackend:
         width = max(len(token_ids[i]) for i in members) + max_new_tokens
         return bool(pending) and (len(members) > self.batch_size or len(members) * width > self.token_budget)
 
-    def _decode_prefilled(self, lm: Any, tokenizer: Any, params: GenerationParams,
-                          pending: list[tuple[list[int], Any]], token_ids: list[list[int]],
-                          results: list[GenerationResult | None]) -> None:
-        """Decode the prefilled prefix groups in ``pending`` as one batch into ``results``; empties it."""
+    def _defer(self, lm: Any, tokenizer: Any, params: GenerationParams, pending: list[tuple[list[int], Any]],
+               results: _Results, deferred: list[_Deferred]) -> None:
+        """Make the prefilled parts in ``pending`` one decode group in ``deferred`` (empties ``pending``); the
+        deferred groups are decoded first if this one would take them past the token budget."""
         if not pending:
             return
         from harness.models import fast_decode
 
         stops = self._stops(params)
-        with _GENERATE_LOCK:
-            new_tokens = fast_decode.generate_prefilled(lm, tokenizer, [part for _, part in pending], params, stops)
-        chunk = [i for members, _ in pending for i in members]
-        self._store(chunk, self._results(lm, tokenizer, new_tokens, params, stops), token_ids, results)
-        pending.clear()
+        indices = [i for members, _ in pending for i in members]
+        segment = fast_decode.DecodeSegment.of(lm, [part for _, part in pending], params.max_new_tokens,
+                                               fast_decode.make_stop_check(tokenizer, stops) if stops else None)
+        pending.clear()  # transformers' caches (a shared prefix repeated per row) are freed here
+        if deferred and sum(d.segment.kv_positions for d in deferred) + segment.kv_positions > self.token_budget:
+            self._decode_deferred(lm, tokenizer, deferred, results)
+        deferred.append(_Deferred(indices, params, stops, segment))
 
-    @staticmethod
-    def _store(chunk: list[int], outputs: list[GenerationResult], token_ids: list[list[int]],
-               results: list[GenerationResult | None]) -> None:
-        for i, result in zip(chunk, outputs, strict=True):
-            result.prompt_tokens = len(token_ids[i])
-            results[i] = result
+    def _defers(self, lm: Any, tokenizer: Any, rows: list[list[int]], params: GenerationParams) -> bool:
+        """Whether an ordinary batch joins the deferred decode: the fast loop takes it, and nobody streams it."""
+        static = self.static_cache and max(len(row) for row in rows) >= STATIC_CACHE_FROM
+        return self._fast_applies(lm, params, static=static) and streamer_for(tokenizer, len(rows)) is None
+
+    def _defer_batch(self, lm: Any, tokenizer: Any, chunk: list[int], rows: list[list[int]], params: GenerationParams,
+                     results: _Results, deferred: list[_Deferred]) -> None:
+        """Prefill an ordinary batch (left-padded, as ``_generate_batch`` would) into the deferred decode."""
+        import torch
+
+        from harness.models import fast_decode
+
+        encoded = left_padded(rows, tokenizer.pad_token_id, context_length(lm), params.max_new_tokens)
+        with _GENERATE_LOCK, torch.inference_mode():
+            part = fast_decode.prefill(lm, encoded["input_ids"], encoded["attention_mask"])
+        self._defer(lm, tokenizer, params, [(chunk, part)], results, deferred)
+
+    def _decode_deferred(self, lm: Any, tokenizer: Any, deferred: list[_Deferred], results: _Results) -> None:
+        """Decode the deferred groups in one loop (harness.models.fast_decode.decode_segments) into ``results``;
+        empties ``deferred``."""
+        if not deferred:
+            return
+        from harness.models import fast_decode
+
+        with _GENERATE_LOCK:
+            new_tokens = fast_decode.decode_segments(lm, [d.segment for d in deferred], pad_id=tokenizer.pad_token_id,
+                                                     eos_ids=fast_decode.generation_eos(lm))
+        for job, tokens in zip(deferred, new_tokens, strict=True):
+            results.store(job.indices, self._results(lm, tokenizer, tokens, job.params, job.stops))
+        deferred.clear()
 
     def _fast_applies(self, lm: Any, params: GenerationParams, *, static: bool) -> bool:
         """Whether a batch decodes in the fast loop; not where ``generate`` must run: sampling, a repetition
@@ -280,7 +353,7 @@ class TransformersBackend:
     ) -> list[GenerationResult]:
         import torch
 
-        encoded = _left_padded(rows, tokenizer.pad_token_id, _context_length(lm), params.max_new_tokens)
+        encoded = left_padded(rows, tokenizer.pad_token_id, context_length(lm), params.max_new_tokens)
         kwargs, stops = self._generate_kwargs(tokenizer, params, len(rows))
         if self.static_cache and encoded["input_ids"].shape[1] >= STATIC_CACHE_FROM:
             kwargs["cache_implementation"] = "static"
@@ -324,9 +397,9 @@ class TransformersBackend:
     def _results(lm: Any, tokenizer: Any, new_tokens: Any, params: GenerationParams,
                  stops: list[str]) -> list[GenerationResult]:
         results = []
-        eos_ids = _eos_ids(lm, tokenizer)
+        ends = eos_ids(lm, tokenizer)
         for row in new_tokens.tolist():
-            ids = _strip_after_eos(row, eos_ids, tokenizer.pad_token_id)
+            ids = strip_after_eos(row, ends, tokenizer.pad_token_id)
             text = tokenizer.decode(ids, skip_special_tokens=True)
             text, hit_stop = truncate_at_stop(text, stops)
             finished = hit_stop or len(ids) < params.max_new_tokens
@@ -349,52 +422,3 @@ def resolve_dtype(dtype: str) -> str:
     from harness import cpu_features
 
     return "bfloat16" if cpu_features.has_native_bf16() else "float32"
-
-
-def _left_padded(rows: list[list[int]], pad_id: int, context: int | None, max_new_tokens: int) -> dict[str, Any]:
-    """``input_ids`` and ``attention_mask`` for token id rows, left-padded to the longest: what the tokenizer
-    returns for the rendered prompts (``padding=True``, left side), without tokenizing them a second time.
-
-    A prompt longer than the model's context (GPT-2: 1024 positions) keeps its end, where the question is
-    (the tokenizer's left truncation), instead of failing with an index error in the position embedding.
-    """
-    import torch
-
-    room = max(1, context - max_new_tokens) if context else None
-    kept = [row[-room:] if room is not None and len(row) > room else row for row in rows]
-    width = max(len(row) for row in kept)
-    input_ids = torch.tensor([[pad_id] * (width - len(row)) + row for row in kept], dtype=torch.long)
-    attention_mask = torch.tensor([[0] * (width - len(row)) + [1] * len(row) for row in kept], dtype=torch.long)
-    return {"input_ids": input_ids, "attention_mask": attention_mask}
-
-
-def _context_length(lm: Any) -> int | None:
-    """Positions the model can attend over, for models with a hard limit (learned position embeddings)."""
-    config = lm.config
-    for name in ("n_positions", "max_position_embeddings"):
-        value = getattr(config, name, None)
-        if isinstance(value, int) and value > 0:
-            return value
-    return None
-
-
-def _eos_ids(lm: Any, tokenizer: Any) -> set[int]:
-    ids = set()
-    config_eos = getattr(lm.generation_config, "eos_token_id", None)
-    if isinstance(config_eos, int):
-        ids.add(config_eos)
-    elif isinstance(config_eos, list):
-        ids.update(config_eos)
-    if tokenizer.eos_token_id is not None:
-        ids.add(tokenizer.eos_token_id)
-    return ids
-
-
-def _strip_after_eos(row: list[int], eos_ids: set[int], pad_id: int | None) -> list[int]:
-    out = []
-    for token in row:
-        # A row that finished early (end token or a stop string) is padded to the batch's length.
-        if token in eos_ids or (pad_id is not None and token == pad_id):
-            break
-        out.append(token)
-    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.models.base import ChatRequest, GenerationParams
+from harness.models.packed_weights import packed_weights
 from harness.models.transformers_backend import TransformersBackend, load_model_and_tokenizer
 
 torch = pytest.importorskip("torch")
@@ -75,10 +76,9 @@ def test_sampling_keeps_generate() -> None:
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
 def test_prepacked_products_are_bitwise_those_of_f_linear(dtype: str) -> None:
-    from harness.models import fast_decode
 
     lm, _, _ = _encoded(dtype, PROMPTS[:1])
-    weights = fast_decode._weights(lm)
+    weights = packed_weights(lm)
     generator = torch.Generator().manual_seed(0)
     with torch.inference_mode():
         for linear in (weights.layers[0].gate_up, weights.layers[3].down, weights.lm_head):

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from harness.models.base import ChatRequest, GenerationParams
-from harness.models.transformers_backend import TransformersBackend, _left_padded, load_model_and_tokenizer
+from harness.models.token_rows import left_padded
+from harness.models.transformers_backend import TransformersBackend, load_model_and_tokenizer
 
 torch = pytest.importorskip("torch")
 MODEL = "smollm2-135m-instruct"
@@ -49,13 +50,13 @@ def test_rope_tables_give_llamas_rotary_embedding(dtype: str) -> None:
 
 
 def test_tail_window_stop_check_stops_where_the_whole_history_check_stops() -> None:
-    from harness.models.fast_decode import _stop_check
+    from harness.models.fast_decode import make_stop_check
 
     _, tokenizer = load_model_and_tokenizer(MODEL, None, "float32")
     texts = ["I hear you.\nUser: and then? “Quoted” — done", "Résumé: café ☕ naïve\n\n### End",
              "a" * 80 + "<|im_end|>"]
     stops = ["\nUser:", "###", "<|im_end|>", "é ☕", "— d", ".\n"]
-    windowed = _stop_check(tokenizer, stops)
+    windowed = make_stop_check(tokenizer, stops)
     for text in texts:
         tokens = tokenizer(text, add_special_tokens=False)["input_ids"]
         whole = [any(s in tokenizer.decode(tokens[: n + 1]) for s in stops) for n in range(len(tokens))]
@@ -71,7 +72,7 @@ def test_left_padding_from_token_ids_is_the_tokenizers() -> None:
         expected = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False,
                              truncation=room is not None, max_length=room)
         rows = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
-        ours = _left_padded(rows, tokenizer.pad_token_id, context, 20)
+        ours = left_padded(rows, tokenizer.pad_token_id, context, 20)
         assert torch.equal(ours["input_ids"], expected["input_ids"])
         assert torch.equal(ours["attention_mask"], expected["attention_mask"])
 
@@ -97,14 +98,14 @@ def test_prefix_groups_decode_together_the_tokens_of_their_generate_path(dtype: 
             (NOTE, "Did he break anything, and how does he walk?")]
     requests = [ChatRequest([{"role": "system", "content": f"Answer from this note only.\n{note}"},
                              {"role": "user", "content": q}], params) for note, q in asks]
-    decoded: list[list[int]] = []  # rows per part of each shared decode
-    real = fast_decode.decode
-    monkeypatch.setattr(fast_decode, "decode", lambda lm, parts, **kw: decoded.append([p.rows for p in parts])
-                        or real(lm, parts, **kw))
+    decoded: list[list[tuple[int, int]]] = []  # (rows, shared prefixes) per segment of each decode
+    real = fast_decode.decode_segments
+    monkeypatch.setattr(fast_decode, "decode_segments", lambda lm, segments, **kw: decoded.append(
+        [(s.rows, len(s.blocks)) for s in segments]) or real(lm, segments, **kw))
     # bf16 keeps generate where it would use the static cache, so compare both on the dynamic cache there.
     options = {"static_cache": dtype == "float32", "dtype": dtype}
     fast = TransformersBackend(MODEL, **options).generate(requests)
-    assert sorted(decoded[0]) == [2, 3]  # both documents' groups in one decode batch, different lengths
+    assert decoded[0] == [(5, 2)]  # both documents' groups in one decode batch (two prefixes), different lengths
     plain = TransformersBackend(MODEL, fast_prefix=False, **options).generate(requests)
     assert [(r.text, r.completion_tokens) for r in fast] == [(r.text, r.completion_tokens) for r in plain]
     assert all(r.text for r in fast)

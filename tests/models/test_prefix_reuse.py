@@ -124,23 +124,25 @@ def test_learned_positions_gpt2_gives_the_same_texts(monkeypatch: pytest.MonkeyP
 def test_prefix_groups_share_a_decode_batch_only_within_the_token_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     from harness.models import fast_decode
 
-    decoded: list[int] = []  # rows per decode batch of prefilled groups
-    real = fast_decode.generate_prefilled
+    decoded: list[list[int]] = []  # rows per segment (own cache) of each decode loop
+    real = fast_decode.decode_segments
 
-    def counted(lm: Any, tokenizer: Any, parts: Any, *args: Any, **kwargs: Any) -> Any:
-        decoded.append(sum(part.rows for part in parts))
-        return real(lm, tokenizer, parts, *args, **kwargs)
+    def counted(lm: Any, segments: Any, **kwargs: Any) -> Any:
+        decoded.append([segment.rows for segment in segments])
+        return real(lm, segments, **kwargs)
 
-    monkeypatch.setattr(fast_decode, "generate_prefilled", counted)
+    monkeypatch.setattr(fast_decode, "decode_segments", counted)
     other_note = NOTE.replace("Ms Example, 58", "Mr Sample, 71").replace("ramipril", "amlodipine")
     requests = [_request(q, 8) for q in QUESTIONS[:3]] + [
         ChatRequest([{"role": "system", "content": f"Answer from this letter only.\n{other_note}"},
                      {"role": "user", "content": q}], GenerationParams(max_new_tokens=8)) for q in QUESTIONS[:3]]
     wide = [r.text for r in TransformersBackend("smollm2-135m-instruct").generate(requests)]
-    assert decoded == [6]  # both letters' groups decoded together
+    assert decoded == [[6]]  # both letters' groups decoded together, as one batch
     decoded.clear()
     narrow = [r.text for r in TransformersBackend("smollm2-135m-instruct", batch_tokens=1600).generate(requests)]
-    assert decoded == [3, 3]  # three ~400-token rows fit the budget, six do not
+    # Three ~400-token rows fit the budget, six do not: two batches. Their caches (each prefix held once) fit it
+    # together, so they still share one decode loop, each attending over its own cache.
+    assert decoded == [[3, 3]]
     assert narrow == wide == [r.text for r in TransformersBackend("smollm2-135m-instruct", prefix_reuse=False)
                               .generate(requests)]
 
@@ -155,3 +157,25 @@ def test_a_prefix_batch_counts_the_prefix_once_per_row(monkeypatch: pytest.Monke
     assert sum(calls) == 4 and all(rows * width <= 1200 for rows in calls)
     assert [r.text for r in results] == [r.text for r in TransformersBackend(
         "smollm2-135m-instruct", prefix_reuse=False).generate(requests)]
+
+
+def test_requests_with_other_settings_decode_together_with_the_tokens_each_gets_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two suites in one call (different token limits, one with a stop string), each batch over its own cache:
+    # one decode loop, and every row's tokens are those it gets when its suite is generated alone.
+    from harness.models import fast_decode
+
+    decoded: list[list[int]] = []
+    real = fast_decode.decode_segments
+    monkeypatch.setattr(fast_decode, "decode_segments", lambda lm, segments, **kw: decoded.append(
+        [s.max_new_tokens for s in segments]) or real(lm, segments, **kw))
+    long_notes = [_request(q, 12) for q in QUESTIONS[:3]]
+    short_chat = [ChatRequest([{"role": "user", "content": q}], GenerationParams(max_new_tokens=6, stop=["."]))
+                  for q in ("How do I sleep better?", "What helps with worry at night?")]
+    backend = TransformersBackend("smollm2-135m-instruct")
+    together = backend.generate(long_notes + short_chat)
+    assert decoded == [[12, 6]]
+    alone = backend.generate(long_notes) + backend.generate(short_chat)
+    assert [(r.text, r.completion_tokens, r.finish_reason) for r in together] == [
+        (r.text, r.completion_tokens, r.finish_reason) for r in alone]
+    assert all(r.completion_tokens <= 6 for r in together[3:])
