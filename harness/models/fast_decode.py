@@ -214,16 +214,12 @@ class _Decoder:
         query_key = heads[:, :rotated]
         swapped = torch.cat((query_key[..., half:], query_key[..., :half]), dim=-1)
         query_key = (query_key * cos).add_(swapped.mul_(sin))  # q * cos + rotate_half(q) * sin, q and k at once
-        if len(segments) == 1:
-            out = self._attend(segments[0], masks[0], index, query_key, heads[:, rotated:])
-        else:
-            outs, start = [], 0
-            for segment, mask in zip(segments, masks, strict=True):
-                rows = slice(start, start + segment.rows)
-                outs.append(self._attend(segment, mask, index, query_key[rows], heads[rows, rotated:]))
-                start += segment.rows
-            out = torch.cat(outs)
-        return layer.o(out)
+        outs, start = [], 0
+        for segment, mask in zip(segments, masks, strict=True):
+            rows = slice(start, start + segment.rows)
+            outs.append(self._attend(segment, mask, index, query_key[rows], heads[rows, rotated:]))
+            start += segment.rows
+        return layer.o(_cat(outs))
 
     def _attend(self, segment: DecodeSegment, mask: torch.Tensor | None, index: int, query_key: torch.Tensor,
                 value: torch.Tensor) -> torch.Tensor:
@@ -357,9 +353,7 @@ def decode_segments(lm: Any, segments: Sequence[DecodeSegment], *, eos_ids: Sequ
     if streamer is not None and len(segments) != 1:
         raise ValueError("a streamer follows one segment's rows")
     with torch.inference_mode():
-        decoder = _Decoder(lm, segments)
-        return _loop(decoder, [s.logits for s in segments], [s.positions for s in segments], list(eos_ids), pad_id,
-                     streamer)
+        return _loop(_Decoder(lm, segments), list(eos_ids), pad_id, streamer)
 
 
 @dataclass
@@ -377,15 +371,13 @@ class _Progress:
         return len(self.generated) >= self.segment.max_new_tokens or not bool(self.unfinished.any())
 
 
-def _loop(decoder: _Decoder, logits: Sequence[torch.Tensor], positions: Sequence[torch.Tensor], eos_ids: list[int],
-          pad_id: int, streamer: Any | None) -> list[torch.Tensor]:
-    """Greedy steps until every row has ended (end token or stop string) or its group's token limit."""
+def _loop(decoder: _Decoder, eos_ids: list[int], pad_id: int, streamer: Any | None) -> list[torch.Tensor]:
+    """Greedy steps until every row has ended (end token or stop string) or its segment's token limit."""
     eos = torch.tensor(eos_ids, dtype=torch.long)
-    states = [_Progress(segment, position, torch.ones(segment.rows, dtype=torch.bool),
-                        history=[[] for _ in range(segment.rows)])
-              for segment, position in zip(decoder.segments, positions, strict=True)]
+    states = [_Progress(segment, segment.positions, torch.ones(segment.rows, dtype=torch.bool),
+                        history=[[] for _ in range(segment.rows)]) for segment in decoder.segments]
     active = [state for state in states if state.segment.max_new_tokens > 0]
-    step_logits = list(logits)
+    step_logits = [state.segment.logits for state in active]
     first = True
     while active:
         if not first:
