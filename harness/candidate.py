@@ -56,6 +56,8 @@ class Candidate:
         # from a cached raw generation by the guard) -- what `harness run` reports.
         self.stats = {"generated": 0, "reused": 0}
         self._prefetched: set[str] = set()  # raw cache keys ``prefetch`` generated (``generate`` does not count them)
+        # (retrieved, requests) ``prefetch`` built per suite and cases, taken once by ``generate``: no second retrieval
+        self._prepared: dict[tuple[str, tuple[str, ...]], tuple[list[Any], list[ChatRequest]]] = {}
         for suite_name, path in self._modelfile_paths().items():
             from harness.models.modelfile import load_modelfile
 
@@ -246,9 +248,8 @@ class Candidate:
         under the guarded one, so a guarded candidate reuses its twin's generations. Returns
         (case_id -> cache key, case_id -> Output); ``on_progress(done, cached)`` is called as cases complete.
         """
-        retrieved = self._retrieve(suite, cases)
         retrieval = self.uses_retrieval(suite)
-        requests = self._requests(suite, cases, retrieved, retrieval)
+        retrieved, requests = self._prepared.pop(_prepared_key(suite, cases), None) or self._prepare(suite, cases)
         final_fp = self.generator_fp(retrieval=retrieval)
         raw = CachingBackend(self.backend, store, self.generator_fp(guarded=False, retrieval=retrieval),
                              batch_size=self.spec.batch_size)
@@ -290,9 +291,8 @@ class Candidate:
         jobs: list[tuple[str, ChatRequest, Any]] = []
         total = 0
         for suite, cases in suites:
-            retrieved = self._retrieve(suite, cases)
             retrieval = self.uses_retrieval(suite)
-            requests = self._requests(suite, cases, retrieved, retrieval)
+            retrieved, requests = self._prepared[_prepared_key(suite, cases)] = self._prepare(suite, cases)
             final_fp = self.generator_fp(retrieval=retrieval)
             raw_fp = self.generator_fp(guarded=False, retrieval=retrieval)
             final_keys, raw_keys = [cache_key(final_fp, r) for r in requests], [cache_key(raw_fp, r) for r in requests]
@@ -310,6 +310,11 @@ class Candidate:
         self.stats["generated"] += fill_together(self.backend, store, jobs, on_saved=on_progress)
         return True
 
+    def _prepare(self, suite: Suite, cases: Sequence[Case]) -> tuple[list[Any], list[ChatRequest]]:
+        """Each case's retrieved passages (None without retrieval) and chat request."""
+        retrieved = self._retrieve(suite, cases)
+        return retrieved, self._requests(suite, cases, retrieved, self.uses_retrieval(suite))
+
     def _requests(self, suite: Suite, cases: Sequence[Case], retrieved: list[list[dict[str, Any]] | None],
                   retrieval: bool) -> list[ChatRequest]:
         """The chat request of each case: the prompt setup, plus its retrieved passages."""
@@ -325,6 +330,10 @@ class Candidate:
                 messages = with_knowledge(messages, passages)
             requests.append(ChatRequest(messages, setup.params))
         return requests
+
+
+def _prepared_key(suite: Suite, cases: Sequence[Case]) -> tuple[str, tuple[str, ...]]:
+    return suite.key, tuple(case.id for case in cases)
 
 
 @dataclass

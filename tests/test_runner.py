@@ -78,8 +78,15 @@ def test_a_candidates_suites_are_generated_in_one_backend_call(store: Store, min
         return real(self, requests, **kwargs)
 
     monkeypatch.setattr(TransformersBackend, "generate", counted)
+    from harness.candidate import Candidate
+
+    retrievals: list[str] = []  # one retrieval per suite: generate reuses the requests prefetch built
+    real_retrieve = Candidate._retrieve
+    monkeypatch.setattr(Candidate, "_retrieve", lambda self, suite, cases: retrievals.append(suite.key)
+                        or real_retrieve(self, suite, cases))
     summary = run_experiment(mini_experiment, store=store, progress=False)
     assert calls == [[12, 24]]
+    assert sorted(retrievals) == ["mini/v1", "mini/v2"]
     assert summary.generated == 6 and summary.reused == 0  # 3 test cases x 2 suites
     assert set(summary.leaderboard) == {"mini/v1", "mini/v2"}
     warm = run_experiment(mini_experiment, store=store, progress=False)
