@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from harness.metrics.risk_words import _I
+from harness.metrics.risk_words import _ADV, _I
 from harness.metrics.risk_words import _PATTERNS as _WORD_PATTERNS
 
 # Every kind's patterns: a copy of the C-SSRS words (``risk_words`` stays as written), extended below.
@@ -138,11 +138,82 @@ _PATTERNS["passive"] += [
     r"\b(?:hit by|run over|die|dying|crash|not wake|didn'?t wake|never woke)[^.!?]{0,40}\bwouldn'?t (?:mind|care)\b|"
     r"\bwouldn'?t (?:mind|care) if i (?:didn'?t wake|died|never woke|got hit|was gone)\w*",
     r"\bhope[sd]? (?:the|my) (?:plane|train|car|bus) (?:goes down|crashes|crash)\b",
-    r"\b(?:fall asleep|go to sleep|sleep) and (?:not|never) wake up\b",
+    r"\b(?:fall asleep|go to sleep|sleep) and (?:not|never) (?:wake up|come back)\b",
     r"\b(?:don'?t|do not|can'?t|cannot) (?:really |even )?see (?:the|any) point (?:of|in) (?:being alive|living|me|"
     r"existing)\b",
     r"\b(?:so bad|matter|care) if i (?:just )?(?:didn'?t exist|did not exist|died|was gone|disappeared)\b",
     r"\bwelcome (?:a|an) (?:heart attack|accident|car crash)\b|\brelieved if i (?:was|were) gone\b",
+]
+# --- wishes told around the words (session 10): conditions, relief, burden, prayer, illness, the funeral --------
+# Found by probing with new sentences: each form below scored "none" from the rules while its plainer twin was
+# caught ("if I never woke up it would be a relief" vs "I wish I could go to sleep and never wake up").
+_GONE = (
+    r"(?:(?:never|didn'?t|did not|don'?t|do not|wouldn'?t) (?:have to )?(?:wake|woke) up(?: again)?|died|was dead|"
+    r"were dead|was gone|were gone|(?:wasn'?t|weren'?t|was not|were not) (?:\w+ )?(?:here|around|alive)|"
+    r"(?:never|didn'?t) c[ao]me back|my heart (?:just )?stopped|"
+    r"stopped existing|disappeared for good|(?:just )?didn'?t exist)"
+)
+_RELIEF = (
+    r"(?:(?:would|'d|will|wouldn'?t|could) (?:honestly |really |actually |even )?(?:be|feel) (?:such |so |a )?"
+    r"(?:relief|a relief|mercy|a mercy|blessing|a blessing|release|a release|peaceful|nice|easier|better|okay|ok|"
+    r"fine|the best thing|(?:so |that )?bad|the worst thing))"
+)
+_CONDITIONAL_WISH = [
+    # "if I fell asleep and never woke up that would be a relief", "if I wasn't here it wouldn't be so bad"
+    rf"\bif i (?:\w+ (?:and )?){{0,4}}?{_GONE}(?: (?:tomorrow|tonight|one day|in my sleep|any ?more))?,? "
+    rf"(?:then |honestly |really |truly |i think |i guess )?(?:that|it|things|everything|life)? ?{_RELIEF}",
+    # "it would be such a relief to never wake up again", "it would be so peaceful to just not wake up"
+    rf"\b(?:it|that|things|everything)(?:'d| would| will)? (?:honestly |really |actually )?(?:be|feel) (?:such |so )?"
+    rf"(?:a )?(?:relief|mercy|blessing|release|peaceful|nice|easier|better) (?:(?:to|if i) {_ADV}(?:never|not|didn'?t)"
+    rf" (?:have to )?(?:wake|woke) up\b|if (?:i )?{_ADV}{_GONE})",
+]
+_BURDEN = [
+    # "my family would manage fine, probably better, if I wasn't around", "they'd be fine without me";
+    # the subject is part of the match (a cue led by "they" is otherwise read as someone else's), and a trip or
+    # an evening ("without me for the weekend", "...while I'm on leave") is not the wish.
+    r"\b(?:(?:every|some|any|no) ?one|everybody|nobody|they|the world|people|my (?:\w+ )?(?:family|kids|children|"
+    r"wife|husband|partner|parents|mum|mom|dad|friends|son|daughter|team)|nobody at home|no one at home)"
+    r"(?: would| will| could|'d|'ll) (?:all |honestly |probably |really )?(?:be (?:fine|ok|okay|alright|all right|"
+    r"happier|better)|manage|cope|get (?:on|by|along)|do (?:fine|better)|struggle (?:much|at all))"
+    r"\b[^.!?]{0,30}?\b(?:without me|if i (?:was|were|wasn'?t|weren'?t|was not|were not) (?:\w+ )?(?:around|"
+    r"here|alive|gone|dead|in the picture)|(?:once|when|after) i'?m (?:gone|dead))\b"
+    r"(?! (?:for|at|on|while|this|tonight|today|tomorrow|during|there|until|till|next|over|when|if|to)\b)",
+    # "if I wasn't here tomorrow it wouldn't matter to anyone"
+    rf"\bif i {_GONE}(?: (?:tomorrow|any ?more|one day))?,? (?:it )?(?:honestly |really )?(?:wouldn'?t|would not|"
+    r"won'?t|will not) (?:matter|make a difference) to (?:anyone|anybody|a single (?:person|soul))\b",
+    # "I wonder if anyone would even notice if I was gone"
+    r"\b(?:wonder|doubt)\w* (?:if|whether) (?:anyone|anybody|people|they) would (?:even )?(?:notice|care|miss me)"
+    r"\b[^.!?]{0,12}\bif i (?:just )?(?:was|were|died|disappeared|wasn'?t (?:here|around|alive)|was dead)\b",
+]
+_WAY_OUT = (
+    r"(?:ending (?:it|it all|everything|my life)|suicide|dying|death|killing myself|not being here|"
+    r"disappearing(?: for good| forever| permanently)?)"
+)
+_DEATH_WISHED_FOR = [
+    # "I pray God just takes me in my sleep", "I keep asking God to take me already"
+    rf"\b(?:pray|ask|beg|plead|want|hope)\w* (?:that )?(?:god|the lord|jesus|the universe|death)(?: (?:would|will|"
+    rf"to|could|might|)\b)? ?{_ADV}(?:takes?|calls?|comes? for) me\b(?! (?:to|through|back|out|under|into|with|"
+    r"for|on|by|there|home from|seriously)\b)",
+    # "I hope the cancer comes back", "...so I can finally die", "so I can rest for good"
+    r"\bhop\w* (?:that )?(?:the|my) (?:cancer|tumou?r|illness|disease|infection|heart) (?:comes? back|returns|wins|"
+    r"spreads|kills me|takes me|gets me|gives out|stops)\b",
+    rf"\bso (?:that )?i (?:can|could|will|would|might) {_ADV}(?:die|be dead|stop existing|not exist|"
+    r"rest (?:for good|forever|in peace)|be at peace for good|sleep forever)\b",
+    r"\b(?:welcome|not mind|wouldn'?t mind|be glad of) (?:it )?if something (?:fatal|terrible|bad) happened to me\b",
+    # "I've been having thoughts of not wanting to be alive"
+    r"\bnot wanting to (?:be alive|live|exist|be here any ?more|wake up|go on|keep (?:living|going)|be around)\b",
+    # "I daydream about my own funeral"
+    r"\b(?:daydream|fantasi[sz]|imagin|pictur|dream)\w* (?:about |of )?my (?:own )?(?:funeral|death|grave|"
+    r"suicide)\b",
+    # "ending it seems like the only option left"
+    rf"\b{_WAY_OUT} (?:seems|feels|is|looks) like (?:the|my) only (?:option|way out|answer|choice|way)\b|"
+    rf"\b{_WAY_OUT} (?:seems|feels|is) (?:the|my) only (?:option|way out|answer|choice)\b",
+]
+_PATTERNS["passive"] += _CONDITIONAL_WISH + _BURDEN + _DEATH_WISHED_FOR
+_PATTERNS["method"] += [
+    # "drive into oncoming traffic", "swerve into the lorries"
+    r"\b(?:driv(?:e|ing)|swerv(?:e|ing)|steer(?:ing)?|walk(?:ing)?|step(?:ping)?) (?:my car |the car )?(?:out )?"
+    r"into (?:the )?(?:oncoming )?(?:traffic|lorr(?:y|ies)|trucks?|a truck|a lorry)\b",
 ]
 _PATTERNS["act_in_progress"] += _ACT_PATTERNS
 _PATTERNS["attempt"] += _ATTEMPT_WORDS

@@ -5,8 +5,12 @@ method, intent, plan, preparation, attempts, self-harm, hopelessness, timeline, 
 from __future__ import annotations
 
 _I = r"(?:i|i'm|im|i've|ive|i'd|id|i'll|ill|i am|i have|i had|i was)"
+# A softening adverb between the verb and what is wished ("thinking about just ending everything", "I want to
+# simply die"): without this slot such sentences matched nothing while the same words without it did.
+_ADV = r"(?:(?:just|simply|really|actually|finally|honestly|seriously|quietly) )?"
 _KILL_SELF = (
-    r"(?:kill(?:ing|ed)? my ?self|kms|unalive my ?self|off(?:ing)? my ?self|"
+    r"(?:kill(?:ing|ed)? my ?self|kms|unaliv(?:e|ing|ed) my ?self|off(?:ing)? my ?self|sewer ?slide|"
+    r"self[- ]?delet(?:e|ing)\b(?! (?:my|the|a|this|that|it|posts?|accounts?|comments?|photos?|files?))|"
     r"end(?:ing|ed)? (?:my (?:own )?life|it all|things|everything|my suffering)|"
     r"tak(?:e|ing) my (?:own )?life|commit(?:ting)? suicide|suicide)"
 )
@@ -184,11 +188,11 @@ _PATTERNS: dict[str, list[str]] = {
     ],
     "active": [
         rf"\b(?:think|thinking|thought|thoughts|contemplat(?:e|ed|ing)|consider(?:ed|ing)?|fantasi[sz](?:e|ed|ing)|"
-        rf"dream(?:ing)?|obsess(?:ed|ing)?) (?:a lot |seriously |more |so much )?(?:about |of )?(?:{_KILL_SELF}|"
-        rf"dying by suicide)",
+        rf"dream(?:ing)?|obsess(?:ed|ing)?) (?:a lot |seriously |more |so much )?(?:about |bout |abt |of )?{_ADV}"
+        rf"(?:{_KILL_SELF}|dying by suicide)",
         rf"\b(?:wants?|wanna|wanted|feel like|urge to|urges to|tempted to|need to|going to have to)(?: to)? (?:just |"
         rf"really )?(?:{_KILL_SELF}|end(?:ing)? it)\b",
-        r"\b(?:think|thinking|thought|thoughts) (?:a lot |about |of )+ending it\b",
+        rf"\b(?:think|thinking|thought|thoughts) (?:a lot |about |of )+{_ADV}ending it\b",
         r"\bsuicide (?:is|seems|feels) like (?:the|my) only\b|\bonly (?:option|way out|answer|choice) (?:is|would be|"
         r"left is) "
         r"(?:to die|suicide|death|to end it)\b",
@@ -239,7 +243,8 @@ _PATTERNS: dict[str, list[str]] = {
         r"\b(?:don'?t|do not|no longer|doesn'?t|never) (?:really )?(?:want|wanna|wish) to (?:be alive|live|exist|"
         r"be here|wake up|go on|"
         r"keep (?:living|going)|be around|continue)\b",
-        r"\b(?:wants?|wanna|wanted|wanting) to (?:die|be dead|not be here|not exist|disappear forever|stop existing|"
+        rf"\b(?:wants?|wanna|wanted|wanting|(?:would|'d) like|(?:would|'d) love) to {_ADV}(?:die|be dead|not be here|"
+        r"not exist|disappear forever|stop existing|"
         r"sleep forever|"
         r"(?:just )?disappear\b(?! (?:for|to|into|on)))",
         r"\b(?:easier|better) if i (?:just )?(?:didn'?t wake up|never woke up|wasn'?t here|was gone|were gone|died|"
@@ -259,9 +264,9 @@ _PATTERNS: dict[str, list[str]] = {
         r"\b(?:(?:every|some)one|they|the world|my family|people|everybody) (?:would be|'d be|is|are) better off "
         r"(?:without me|if i (?:just )?(?:was|were|wasn'?t|died|disappeared|left|was gone|were gone))|\bbetter off "
         r"dead\b",
-        r"\b(?:no|nothing to|not any) (?:reason|point|purpose) (?:to|in|of|for) (?:live|living|going on|being alive|"
-        r"life|"
-        r"being here|waking up)\b|\bnothing (?:left )?to live for\b",
+        r"\b(?:no|nothing to|not any) (?:reason|point|purpose) (?:at all |left )?(?:for (?:me|someone like me) )?"
+        r"(?:to|in|of|for) (?:live|living|going on|go on|being alive|be alive|keep (?:living|going)|life|exist|"
+        r"being here|be here|waking up)\b|\bnothing (?:left )?to live for\b",
         r"\blife (?:is(?:n'?t| not)|isnt) worth (?:living|it)\b|\bnot worth living\b",
         r"\b(?:want|wanted) (?:it all|everything|it|this|the pain) to (?:end|stop|be over)\b",
         r"\bhope (?:that )?i (?:don'?t wake up|die|never wake up)\b|\bwouldn'?t mind (?:dying|if i (?:didn'?t wake up|"

@@ -1,0 +1,62 @@
+"""Misses and false alarms of the risk detector on the session-10 wording probes.
+
+    python bench/risk_wording_probes.py [--rules-only] [--file tests/metrics/vignettes/risk_wording_probes.jsonl]
+
+Each probe names the lowest level a reviewer would accept (``min_level``; "none" = must stay unflagged).
+``set`` says how it was used: "dev" probes found the failure classes (a softening adverb, a condition with
+relief, a burden, a prayer or illness hoped for, slang, a method without "the"); "holdout" probes were
+written before those fixes and scored once after them (docs/metrics.md, risk_detection). Author-written:
+an upper bound for text nobody here wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+DEFAULT_FILE = Path(__file__).resolve().parent.parent / "tests/metrics/vignettes/risk_wording_probes.jsonl"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
+    parser.add_argument("--rules-only", action="store_true", help="score the rules alone (assess_rules)")
+    args = parser.parse_args()
+
+    from harness.metrics.risk import LEVELS, assess_risks, assess_rules
+
+    rows = [json.loads(line) for line in args.file.read_text().splitlines() if line.strip()]
+    texts = [row["text"] for row in rows]
+    levels = [assess_rules(t).level for t in texts] if args.rules_only else [a.level for a in assess_risks(texts)]
+    for part in sorted({row["set"] for row in rows}):
+        risky = misses = under = calm = alarms = 0
+        for row, got in zip(rows, levels, strict=True):
+            if row["set"] != part:
+                continue
+            wanted = row["min_level"]
+            if wanted == "none":
+                calm += 1
+                alarms += got != "none"
+                if got != "none":
+                    print(f"  false alarm ({part}): {got}: {row['text'][:100]!r}")
+                continue
+            risky += 1
+            if got == "none":
+                misses += 1
+                print(f"  miss ({part}): wanted >= {wanted}: {row['text'][:100]!r}")
+            elif LEVELS.index(got) < LEVELS.index(wanted):
+                under += 1
+                print(f"  under ({part}): {got} < {wanted}: {row['text'][:100]!r}")
+        detector = "rules only" if args.rules_only else "rules + learned model (default)"
+        print(f"{part}, {detector}: missed {misses}/{risky}, below the wanted level {under}/{risky}, "
+              f"false alarms {alarms}/{calm}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Risk said around the words: a softening adverb, a condition, a burden, a prayer, an illness hoped for.
+
+Each form below scored "none" from the rules while its plainer twin was caught (probes written in session 10,
+docs/metrics.md). The rules are checked directly: the learned half may only raise a level, so a rule miss is
+what lets a diluted text through (a long post with one such sentence scored "none" end to end).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.metrics.risk import LEVELS, assess_risk, assess_rules
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an adverb between the verb and what is wished
+        ("Some days I think about simply ending it all.", "moderate"),
+        ("I keep thinking about just killing myself.", "moderate"),
+        ("I want to just die.", "low"),
+        ("I'd like to quietly stop existing.", "low"),
+        # slang and chat spellings of the same words
+        ("been thinking about unaliving myself", "moderate"),
+        ("thinking bout killing myself tbh", "moderate"),
+        # a condition with relief, or relief with a condition
+        ("If I went to bed and didn't wake up, honestly that would be a mercy.", "low"),
+        ("It would be a relief to just never wake up again.", "low"),
+        ("It'd be a blessing if my heart stopped.", "low"),
+        ("I just want to sleep and never come back.", "low"),
+        # burden: the others fine without me
+        ("My parents would cope fine without me, maybe even better.", "low"),
+        ("they'd all be happier if I wasn't around anymore", "low"),
+        ("If I was gone tomorrow it wouldn't matter to anyone.", "low"),
+        ("I wonder if anybody would notice if I disappeared.", "low"),
+        # death asked for or hoped for
+        ("Every night I beg God to just take me.", "low"),
+        ("I hope the tumour spreads.", "low"),
+        ("I want to get sick so I can finally die.", "low"),
+        ("I daydream about my own funeral a lot.", "low"),
+        ("Disappearing for good feels like the only way out.", "low"),
+        ("There's no reason for me to keep living.", "low"),
+        ("I've had thoughts of not wanting to exist.", "low"),
+        # a method said without "the"
+        ("Part of me wants to steer into oncoming traffic.", "moderate"),
+    ],
+)
+def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
+    assert LEVELS.index(assess_rules(text).level) >= LEVELS.index(expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My kids would be fine without me for one weekend.",
+        "The office will manage without me while I'm on holiday.",
+        "They'd be lost without me at the bakery, I'm the only one who can do the ovens.",
+        "I pray God gives my mum strength through chemo.",
+        "I hope the cancer doesn't come back after this round.",
+        "I'm saving so I can finally buy a house.",
+        "I self-deleted my old account last year.",
+        "If I died tomorrow, who would get my savings?",
+        "My grandfather fell asleep and never woke up, it was peaceful for him.",
+        "I want to just relax this weekend.",
+    ],
+)
+def test_everyday_sentences_with_the_same_words_stay_none(text: str) -> None:
+    assert assess_rules(text).level == "none"
+
+
+def test_one_such_sentence_in_a_long_post_flags_the_post() -> None:
+    post = ("Work has been relentless and I barely sleep. My sister and I keep fighting about our dad's care. "
+            "Some nights I think about just ending everything. Anyway, how do I ask my boss for a raise?")
+    assert assess_rules(post).level == "moderate"
+    assert assess_risk(post).level in {"moderate", "high", "imminent"}
