@@ -3,10 +3,12 @@
     python bench/risk_wording_probes.py [--rules-only] [--file tests/metrics/vignettes/risk_wording_probes.jsonl]
 
 Each probe names the lowest level a reviewer would accept (``min_level``; "none" = must stay unflagged).
-``set`` says how it was used: "dev" probes found the failure classes (a softening adverb, a condition with
-relief, a burden, a prayer or illness hoped for, slang, a method without "the"); "holdout" probes were
-written before those fixes and scored once after them (docs/metrics.md, risk_detection). Author-written:
-an upper bound for text nobody here wrote.
+``set`` says how it was used. Round 1: "dev" probes found the failure classes (a softening adverb, a condition
+with relief, a burden, a prayer or illness hoped for, slang, a method without "the"); "holdout" probes were
+written before those fixes and scored after them. Round 2 the same way ("dev2", "holdout2"): negation read
+across "doesn't know" / "never told", an act held back ("the only thing stopping me", "yet"), "don't care if
+I die", commanding voices, two final arrangements (docs/metrics.md, risk_detection). Author-written: an upper
+bound for text nobody here wrote.
 """
 
 from __future__ import annotations

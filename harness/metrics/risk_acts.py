@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from harness.metrics.risk_words import _ADV, _I
+from harness.metrics.risk_words import _ADV, _I, _KILL_SELF
 from harness.metrics.risk_words import _PATTERNS as _WORD_PATTERNS
 
 # Every kind's patterns: a copy of the C-SSRS words (``risk_words`` stays as written), extended below.
@@ -209,7 +209,30 @@ _DEATH_WISHED_FOR = [
     rf"\b{_WAY_OUT} (?:seems|feels|is|looks) like (?:the|my) only (?:option|way out|answer|choice|way)\b|"
     rf"\b{_WAY_OUT} (?:seems|feels|is) (?:the|my) only (?:option|way out|answer|choice)\b",
 ]
-_PATTERNS["passive"] += _CONDITIONAL_WISH + _BURDEN + _DEATH_WISHED_FOR
+_PATTERNS["passive"] += _CONDITIONAL_WISH + _BURDEN + _DEATH_WISHED_FOR + [
+    # "at this point I don't care whether I live or die", "I don't care if I die"
+    r"\b(?:don'?t|do not|doesn'?t|wouldn'?t|no longer|didn'?t) (?:even |really )?care (?:if|whether) i (?:live or die|"
+    r"die|died|wake up|woke up|make it|survive|live)\b",
+    # "my kids are the only reason I'm still here"
+    r"\bonly (?:reason|thing|one|person) (?:that |why )?(?:i'?m|i am) still (?:alive|here|around)\b|\bonly (?:reason|"
+    r"thing|one|person) (?:that )?(?:keeps|is keeping|keeping) me (?:alive|here|around)\b",
+]
+_PATTERNS["active"] += [
+    # "the only thing stopping me from ending it", "I haven't killed myself yet": the act is held back, not denied
+    # (the cue starts at "me": "my son is the only thing stopping me ..." is not the son's ideation)
+    rf"(?:(?<=stopping )|(?<=holding )|(?<=keeping )|(?<=kept ))me (?:back )?from {_ADV}(?:{_KILL_SELF}|"
+    r"going through with it|ending it)",
+    rf"\b(?:haven'?t|have not|hasn'?t|didn'?t) (?:\w+ )?(?:{_KILL_SELF}|killed my ?self|done (?:it|anything to "
+    r"my ?self)|gone through with it|ended it|acted on (?:it|them)) yet\b",
+    # voices or intrusive thoughts that command it: "the voices tell me to jump", "my brain says you should die";
+    # the cue stops before the act, so a method cue on the same words ("jump off the bridge") does not hide it
+    r"\b(?:voices?|my (?:brain|head|mind|thoughts|illness|depression)|something in my head|a voice (?:in my head)?)"
+    r"(?: in my head)? (?:keeps? |kept |always |constantly |just )?(?:tell|telling|tells|told|say|saying|says|said|"
+    r"scream\w*|whisper\w*|order\w*|command\w*|urg\w*)(?: at)? (?:me )?(?:to |that i should |i should |you should "
+    r"|that i need to |i need to |you need to |to just )(?=(?:just |go )?(?:kill (?:my|your) ?self|die|jump|hang "
+    r"(?:my|your) ?self|cut (?:my|your) ?self|hurt (?:my|your) ?self|harm (?:my|your) ?self|end (?:it|my life|"
+    r"your life)|overdose|drown (?:my|your) ?self|step in front))",
+]
 _PATTERNS["method"] += [
     # "drive into oncoming traffic", "swerve into the lorries"
     r"\b(?:driv(?:e|ing)|swerv(?:e|ing)|steer(?:ing)?|walk(?:ing)?|step(?:ping)?) (?:my car |the car )?(?:out )?"

@@ -174,7 +174,7 @@ def _find_cues(text: str) -> list[Cue]:
                 if kind != "protective":
                     if any(x <= b + 25 and a <= y + 25 for x, y in idioms) or joke:
                         status = "idiom"
-                    elif (kind not in ("passive",) and is_negated(lowered, a)) or (
+                    elif (kind not in ("passive",) and _negated(lowered, a)) or (
                         kind == "passive" and _negated_passive(lowered, a)
                     ):
                         status = "negated"
@@ -252,10 +252,29 @@ def _days_ago(text: str) -> float | None:
     return total if found else None
 
 
+# "She doesn't know I tried to hang myself", "I never told my GP that I overdosed": the negator belongs to a verb
+# of knowing or telling, and what is not known or told is the writer's own act, which these verbs take as true.
+# Negation is read only after such a verb. Verbs of thinking stay negating ("I don't think I want to die").
+_UNTOLD = re.compile(
+    r"\b(?:(?:doesn'?t|don'?t|didn'?t|does not|do not|did not|never|nobody|no ?one|no ?body|haven'?t|hasn'?t|"
+    r"have not|has not|can'?t|won'?t)(?: \w+){0,2}? (?:know|knows|knew|realis\w*|realiz\w*|notic\w*|see|saw|"
+    r"suspect\w*|tell|told|mention\w*|admit\w*|guess\w*|find out|found out)|(?:has|have|had) no idea)"
+    r"(?: (?:anyone|anybody|my \w+|him|her|them|you|a soul|people|this|it|about it))?(?: that)? (?=i\b|i'|im\b)",
+    re.I,
+)
+
+
+def _negated(sentence: str, start: int, window: int = 6) -> bool:
+    """``is_negated``, read after the last negated verb of knowing or telling before the cue (``_UNTOLD``)."""
+    # the match may end where the cue begins ("... doesn't know | I've been cutting"): its look-ahead reads on
+    cut = max((m.end() for m in _UNTOLD.finditer(sentence, 0, start + 8) if m.end() <= start), default=0)
+    return is_negated(sentence[cut:], start - cut, window=window)
+
+
 def _negated_passive(sentence: str, start: int) -> bool:
     # Passive patterns may contain their own negation ("don't want to live"); only a negator
     # *before* the cue's own words negates it ("I never wish I was dead").
-    return is_negated(sentence, start, window=4)
+    return _negated(sentence, start, window=4)
 
 _TYPOS = {
     "teh": "the", "tehm": "them", "taht": "that", "adn": "and", "jsut": "just", "wnat": "want", "knwo": "know",

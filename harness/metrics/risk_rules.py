@@ -73,7 +73,8 @@ _ARRANGEMENT = re.compile(
     r"\b(?:gave|giving|given) (?:away )?my (?:\w+ )?(?:dog|cat|pets?|rabbit|things|stuff|records|bike|books|guitar)|"
     r"\bwr(?:ote|itten|iting) (?:out )?who (?:gets|should (?:get|have))|\b(?:cancel+ed|cancel+ing) my (?:lease|"
     r"subscriptions?|phone|contract|plans)|\bsold my (?:\w+ )?(?:guitar|car|things|stuff|bike|records)|"
-    r"\bpaid off (?:my|all my) debts?|\b(?:updated|made|wrote) (?:a|my) will\b|\baffairs in order|"
+    r"\bpaid off (?:my|all my) debts?|\b(?:updated|made|wrote|written|writing|signed|finished) (?:a|my) will\b|"
+    r"\baffairs in order|\bsaid (?:my )?goodbyes? to (?:everyone|everybody|all of them|my (?:\w+ )?(?:family|friends))|"
     r"\bletters? (?:to|for) (?:each of )?my (?:kids|children|family|mum|mom|dad|parents|wife|husband|partner|sister|"
     r"brother|son|daughter)|\bpasswords?\b|\bdeleted (?:all )?my (?:socials|accounts)",
     re.I,

@@ -43,6 +43,20 @@ from harness.metrics.risk import LEVELS, assess_risk, assess_rules
         ("I've had thoughts of not wanting to exist.", "low"),
         # a method said without "the"
         ("Part of me wants to steer into oncoming traffic.", "moderate"),
+        # what nobody knows or was never told is still the writer's own act
+        ("My flatmate doesn't know I've been cutting my arms.", "moderate"),
+        ("I haven't told anyone that I overdosed two weeks ago.", "high"),
+        ("My mum has no idea I've been thinking about suicide.", "moderate"),
+        # held back, not denied
+        ("My son is the only thing stopping me from killing myself.", "moderate"),
+        ("I haven't killed myself yet but I want to.", "moderate"),
+        ("Most days I don't care if I wake up.", "low"),
+        ("My grandchildren are the only reason I'm still here.", "low"),
+        # voices or intrusive thoughts that command it
+        ("The voice keeps telling me to hang myself.", "moderate"),
+        ("My head keeps saying I should just die.", "moderate"),
+        # two final arrangements together
+        ("I've written my will and said goodbye to my family.", "high"),
     ],
 )
 def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
@@ -62,6 +76,12 @@ def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
         "If I died tomorrow, who would get my savings?",
         "My grandfather fell asleep and never woke up, it was peaceful for him.",
         "I want to just relax this weekend.",
+        "My teacher doesn't know I've been skipping class.",
+        "I never told my partner that I lost my job.",
+        "I don't think I want to die, I'm just exhausted.",
+        "The voices in my podcast keep telling me to buy a new microphone.",
+        "I haven't booked my holiday yet.",
+        "I don't care if I lose this argument.",
     ],
 )
 def test_everyday_sentences_with_the_same_words_stay_none(text: str) -> None:
