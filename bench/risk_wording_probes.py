@@ -7,8 +7,9 @@ Each probe names the lowest level a reviewer would accept (``min_level``; "none"
 with relief, a burden, a prayer or illness hoped for, slang, a method without "the"); "holdout" probes were
 written before those fixes and scored after them. Round 2 the same way ("dev2", "holdout2"): negation read
 across "doesn't know" / "never told", an act held back ("the only thing stopping me", "yet"), "don't care if
-I die", commanding voices, two final arrangements (docs/metrics.md, risk_detection). Author-written: an upper
-bound for text nobody here wrote.
+I die", commanding voices, two final arrangements. Round 3 ("dev3", "holdout3"): attempts stopped short ("I nearly
+jumped off the bridge"), lethal-means research asked as a question, "look after X for me" as a farewell signal,
+"the urge to die" (docs/metrics.md, risk_detection). Author-written: an upper bound for text nobody here wrote.
 """
 
 from __future__ import annotations

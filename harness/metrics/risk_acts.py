@@ -112,7 +112,9 @@ _FAREWELL_MORE = [
     r"\byou won'?t (?:hear from|see) me (?:again|any ?more)\b|\bi can'?t be here any ?more\b",
 ]
 _FAREWELL_SIGNALS = re.compile(
-    r"\b(?:sorry|goodbye|bye|love you|take care of \w+(?: \w+)? for me|feed my|passwords? (?:is|are)|"
+    r"\b(?:sorry|goodbye|bye|love you|passwords? (?:is|are)|feed my|"
+    # a request asked as a question ("can you look after the kids for me tonight?") is not a bequest
+    r"(?:take care of|look after) \w+(?: \w+)? for me(?![^.!?]{0,20}\?)|"
     r"(?:couldn'?t|can'?t|could not) (?:stay|do (?:it|this) any ?more)|i'?m going now|it wasn'?t your fault|"
     r"i tried|thank you for trying|(?:please )?don'?t look for me)\b",
     re.I,
@@ -237,6 +239,39 @@ _PATTERNS["method"] += [
     # "drive into oncoming traffic", "swerve into the lorries"
     r"\b(?:driv(?:e|ing)|swerv(?:e|ing)|steer(?:ing)?|walk(?:ing)?|step(?:ping)?) (?:my car |the car )?(?:out )?"
     r"into (?:the )?(?:oncoming )?(?:traffic|lorr(?:y|ies)|trucks?|a truck|a lorry)\b",
+]
+# --- attempts stopped short, and research asked as a question (session 10, round 3) ------------------------------
+# "Last night I nearly jumped off the bridge", "I was about to swallow them all when my phone rang": an aborted or
+# interrupted attempt is suicidal behaviour (C-SSRS), dated like any attempt; an almost-jump out of one's skin is not.
+_ABORTED_ACT = (
+    rf"(?:(?:jump(?:ed)?|leap(?:t|ed)?|step(?:ped)?|thr[eo]w my ?self) (?:off|from|in front of|under|onto|out of) "
+    rf"(?:a|the|my) (?:\w+ )?"
+    rf"(?:{_HEIGHT}|train|bus|car|truck|lorry|traffic|window|building)|swallow(?:ed)? (?:them|it) all|"
+    rf"(?:swallow(?:ed)?|took|take|down(?:ed)?) (?:all|every|the whole|the entire|the rest) (?:of )?(?:my |the |"
+    rf"those |these )?(?:\w+ )?{_DRUG}|pull(?:ed)? the trigger|hang(?:ed)? my ?self|kill(?:ed)? my ?self|"
+    r"overdos(?:e|ed)|cut my (?:wrists?|throat)|dr[io]ve? (?:my car |the car )?(?:off|into) (?:a|the) \w+)"
+)
+_ATTEMPT_WORDS += [
+    rf"\b(?:i (?:\w+ )?(?:nearly|almost|was about to|was going to|came (?:so )?close to|got (?:so )?close to|was this "
+    rf"close to)|nearly|almost) {_ABORTED_ACT}",
+]
+# "How many sleeping pills would it take to not wake up?", "What's the most painless way to kill yourself?":
+# researching a lethal means is preparation, whoever the question's grammar names ("does anyone know ..." is
+# the writer's question, so the cue starts there and the subject check does not give it to "anyone").
+_ASKED = (
+    r"(?:(?:does |do )?(?:any ?one|any ?body|someone|somebody|you|u) (?:know|knows|tell me) (?:what |if |how )?"
+    r"(?:the |a |is the )?)?"
+)
+_PATTERNS["preparatory"] += [
+    rf"\b{_ASKED}how (?:many|much)\b[^.?!]{{0,40}}?\b(?:would|will|does|do|to|should|could|is|are)\b"
+    r"[^.?!]{0,30}?\b(?:kill (?:me|you|a person|someone|an adult)|be (?:fatal|lethal|deadly|enough to (?:die|kill))|"
+    r"(?:to )?die|not wake up|never wake up|stop (?:my|your|a) heart)\b(?![^.?!]{0,25}\bfor (?:a|my|your|the|our) "
+    r"(?:dog|cat|child|toddler|baby|kid|son|daughter|pet|horse|puppy|kitten)s?\b)",
+    rf"\b{_ASKED}(?:lethal|fatal|deadly) (?:dose|amount|quantity)\b(?! for (?:a|my|your|the) (?:dog|cat|child|"
+    r"toddler|baby|kid|pet|horse))",
+    rf"\b{_ASKED}(?:(?:most|least) )?(?:painless|painful|quick|quickest|fastest|easiest|easy|best|surest|peaceful|"
+    r"reliable|effective|lethal)\w* (?:way|ways|method|methods|means) (?:to|of) (?:kill (?:my|your) ?self|die|"
+    r"dying|go(?= *[?.!]|$)|end it|end (?:my|your|one'?s|a) life|commit suicide|suicide|overdose)\b",
 ]
 _PATTERNS["act_in_progress"] += _ACT_PATTERNS
 _PATTERNS["attempt"] += _ATTEMPT_WORDS

@@ -191,7 +191,7 @@ _PATTERNS: dict[str, list[str]] = {
         rf"dream(?:ing)?|obsess(?:ed|ing)?) (?:a lot |seriously |more |so much )?(?:about |bout |abt |of )?{_ADV}"
         rf"(?:{_KILL_SELF}|dying by suicide)",
         rf"\b(?:wants?|wanna|wanted|feel like|urge to|urges to|tempted to|need to|going to have to)(?: to)? (?:just |"
-        rf"really )?(?:{_KILL_SELF}|end(?:ing)? it)\b",
+        rf"really )?(?:{_KILL_SELF}|end(?:ing)? it)\b|\burges? to {_ADV}die\b",
         rf"\b(?:think|thinking|thought|thoughts) (?:a lot |about |of )+{_ADV}ending it\b",
         r"\bsuicide (?:is|seems|feels) like (?:the|my) only\b|\bonly (?:option|way out|answer|choice) (?:is|would be|"
         r"left is) "

@@ -57,6 +57,17 @@ from harness.metrics.risk import LEVELS, assess_risk, assess_rules
         ("My head keeps saying I should just die.", "moderate"),
         # two final arrangements together
         ("I've written my will and said goodbye to my family.", "high"),
+        # an attempt stopped short is an attempt, dated like one
+        ("Yesterday I almost threw myself in front of the bus.", "moderate"),
+        ("Two days ago I nearly jumped from the roof of my building.", "high"),
+        ("I was about to take all of my sleeping pills.", "moderate"),
+        # researching a lethal means, asked as a question
+        ("How much insulin would it take to die?", "high"),
+        ("what is the quickest way to end my life", "high"),
+        ("Does anyone know the lethal dose of sertraline?", "high"),
+        # a bequest with goodbyes; an urge
+        ("Look after my rabbits for me. I'm sorry. Goodbye.", "imminent"),
+        ("The urge to die is back.", "moderate"),
     ],
 )
 def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
@@ -82,6 +93,13 @@ def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
         "The voices in my podcast keep telling me to buy a new microphone.",
         "I haven't booked my holiday yet.",
         "I don't care if I lose this argument.",
+        "I nearly jumped out of my skin when the door slammed.",
+        "I almost took the wrong bus this morning.",
+        "How many paracetamol would be fatal for a toddler? Mine got into the cupboard.",
+        "How much ibuprofen can I take for a migraine?",
+        "What's the quickest way to get to the station?",
+        "The easiest way to go is by tram.",
+        "Can you take care of the kids for me this weekend? Sorry, love you!",
     ],
 )
 def test_everyday_sentences_with_the_same_words_stay_none(text: str) -> None:
