@@ -9,7 +9,8 @@ written before those fixes and scored after them. Round 2 the same way ("dev2", 
 across "doesn't know" / "never told", an act held back ("the only thing stopping me", "yet"), "don't care if
 I die", commanding voices, two final arrangements. Round 3 ("dev3", "holdout3"): attempts stopped short ("I nearly
 jumped off the bridge"), lethal-means research asked as a question, "look after X for me" as a farewell signal,
-"the urge to die" (docs/metrics.md, risk_detection). Author-written: an upper bound for text nobody here wrote.
+"the urge to die". Round 4 ("dev4", "holdout4"): misspelt "suicide"/"suicidal", wishing to follow someone who died
+(docs/metrics.md, risk_detection). Author-written: an upper bound for text nobody here wrote.
 """
 
 from __future__ import annotations

@@ -279,6 +279,40 @@ _PATTERNS["farewell"] += _FAREWELL_MORE
 _PATTERNS["at_height"] = _AT_HEIGHT
 _PATTERNS["method_thought"] = _METHOD_THOUGHT
 
+# --- following someone who died (session 10, round 4) -----------------------------------------------------------
+# "My best mate took his own life and I keep thinking I should do the same": the wish names the other person's
+# death, not the writer's act. The forward form is matched from the sentence start, so the cue is not read as the
+# other person's ("my mate took his own life" would otherwise make the whole cue third person).
+_DEATH_OF_OTHER = (
+    r"(?:killed (?:him|her|them)sel(?:f|ves)|took (?:his|her|their) (?:own )?li(?:fe|ves)|died by suicide|"
+    r"committed suicide|(?:hanged|hung|shot|drowned|poisoned) (?:him|her)self|overdosed|jumped|passed away|died|"
+    r"passed(?= (?:on|last|this|in|a |two|three|\d)|[.,;!]|$))"
+)
+_FOLLOW_STRONG = (
+    r"(?:do(?:ing)? (?:the same(?: thing)?|it too)(?= *(?:[.,;:!?]|$|too\b|now\b|soon\b|one day\b|some ?day\b|"
+    r"eventually\b|as (?:him|her|them)\b))|go(?:ing)? (?:out )?the same way|"
+    r"follow(?:ing)? (?:him|her|them|in (?:his|her|their) footsteps))"
+)
+_FOLLOW_SOFT = r"(?:join(?:ing)? (?:him|her|them)|be with (?:him|her|them) again|(?:feel )?the same pull)"
+_BEREAVED_WISH = (
+    r"(?:want|wish|should|could|going|need|think|thinking|tempted|keep)\w*(?: about| of)? (?:to )?(?:just )?"
+)
+_PATTERNS["active"] += [
+    rf"^[^.!?]{{0,120}}?\b{_DEATH_OF_OTHER}\b[^.!?]{{0,80}}?\b{_FOLLOW_STRONG}\b",
+    # (the death is a look-ahead: its date, "he killed himself in 2019", does not date the wish)
+    rf"\b{_BEREAVED_WISH}(?:follow(?:ing)?|go(?:ing)? the same way as) (?:him|her|them|my (?:\w+ )?\w+)\b"
+    rf"(?=[^.!?]{{0,30}}?\b(?:he|she|they)(?: \w+)? {_DEATH_OF_OTHER})",
+]
+_PATTERNS["passive"] += [
+    rf"^[^.!?]{{0,120}}?\b{_DEATH_OF_OTHER}\b[^.!?]{{0,80}}?\b{_FOLLOW_SOFT}\b",
+    rf"\b{_BEREAVED_WISH}be with (?:him|her|them|my (?:\w+ )?\w+) again\b(?=[^.!?]{{0,30}}?\b(?:he|she|they)"
+    rf"(?: \w+)? {_DEATH_OF_OTHER})",
+]
+
+# Misspelt "suicide" / "suicidal" ("sucidal", "suicidial", "suiside", "suicde") is read as spelt: typed in distress,
+# the misspelling matched no pattern at all.
+_SUICID = r"s[ue]{1,2}i?[cs]{1,2}i?di?"
+
 _COMPILED: dict[str, re.Pattern[str]] = {
-    k: re.compile("|".join(f"(?:{p})" for p in v), re.I) for k, v in _PATTERNS.items()
+    k: re.compile("|".join(f"(?:{p.replace('suicid', _SUICID)})" for p in v), re.I) for k, v in _PATTERNS.items()
 }

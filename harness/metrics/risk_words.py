@@ -228,7 +228,7 @@ _PATTERNS: dict[str, list[str]] = {
         r"\b(?:dying|death|being dead) would be (?:easier|better|a relief|peaceful|a release)\b",
         r"\b(?:easier|better) if (?:a|the) (?:bus|car|truck|train) (?:just )?(?:hit|hits|ran over|runs over) me\b",
         r"\b(?:should|want to|wish i could|could) (?:just )?(?:go and |go )?join (?:her|him|them|my (?:late "
-        r")?\w+)(?: in \w+)?\b",
+        r")?\w+)(?!'s|s'| (?:for|at|on|to|with|and|by|next|this|tomorrow|tonight)\b)(?: in \w+)?\b",
         r"\bwish (?:it had been|it was|it were) me\b|\bwish i(?:'d| had) (?:died|gone) (?:with|instead)\b",
         rf"\bwish(?:ed)? (?:that )?{_I}? ?(?:was|were|'d been|had been|would be|could be)? ?(?:dead|never born|"
         rf"not born|gone|not here|"

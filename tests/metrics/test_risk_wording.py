@@ -68,6 +68,13 @@ from harness.metrics.risk import LEVELS, assess_risk, assess_rules
         # a bequest with goodbyes; an urge
         ("Look after my rabbits for me. I'm sorry. Goodbye.", "imminent"),
         ("The urge to die is back.", "moderate"),
+        # misspelt, as typed in distress
+        ("been feeling so suisidal lately", "moderate"),
+        ("I keep thinking about sucide.", "moderate"),
+        # following someone who died
+        ("My sister overdosed in June and part of me wants to go the same way.", "moderate"),
+        ("Since my husband passed away I just want to be with him again.", "low"),
+        ("I want to follow my son, he took his own life.", "low"),
     ],
 )
 def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
@@ -100,6 +107,10 @@ def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
         "What's the quickest way to get to the station?",
         "The easiest way to go is by tram.",
         "Can you take care of the kids for me this weekend? Sorry, love you!",
+        "My brother died last year and I'm doing the same degree he did.",
+        "I want to follow my mum into teaching.",
+        "I'd love to join my cousin's five-a-side team.",
+        "We subsided into silence on the seaside.",
     ],
 )
 def test_everyday_sentences_with_the_same_words_stay_none(text: str) -> None:
