@@ -3,14 +3,15 @@
     python bench/risk_wording_probes.py [--rules-only] [--file tests/metrics/vignettes/risk_wording_probes.jsonl]
 
 Each probe names the lowest level a reviewer would accept (``min_level``; "none" = must stay unflagged).
-``set`` says how it was used. Round 1: "dev" probes found the failure classes (a softening adverb, a condition
-with relief, a burden, a prayer or illness hoped for, slang, a method without "the"); "holdout" probes were
-written before those fixes and scored after them. Round 2 the same way ("dev2", "holdout2"): negation read
-across "doesn't know" / "never told", an act held back ("the only thing stopping me", "yet"), "don't care if
-I die", commanding voices, two final arrangements. Round 3 ("dev3", "holdout3"): attempts stopped short ("I nearly
-jumped off the bridge"), lethal-means research asked as a question, "look after X for me" as a farewell signal,
-"the urge to die". Round 4 ("dev4", "holdout4"): misspelt "suicide"/"suicidal", wishing to follow someone who died
-(docs/metrics.md, risk_detection). Author-written: an upper bound for text nobody here wrote.
+``set`` says how it was used: in each round, "devN" probes found failure classes and "holdoutN" probes were
+written before that round's fixes and scored after them (round 1 has no number). Round 1: a softening adverb, a
+condition with relief, a burden, a prayer or illness hoped for, slang, a method without "the". Round 2: negation
+read across "doesn't know" / "never told", an act held back ("the only thing stopping me", "yet"), "don't care if
+I die", commanding voices, two final arrangements. Round 3: attempts stopped short ("I nearly jumped off the
+bridge"), lethal-means research asked as a question, "look after X for me" as a farewell signal, "the urge to
+die". Round 4: misspelt "suicide" / "suicidal", wishing to follow someone who died. Round 5: "wanna die",
+clinical "SI with plan / intent", "ready to go" alone. Figures: docs/metrics.md, risk_detection. Author-written:
+an upper bound for text nobody here wrote.
 """
 
 from __future__ import annotations

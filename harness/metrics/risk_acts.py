@@ -128,6 +128,17 @@ _PATTERNS["preparatory"] += [
     r"(?:pass out|die|lose consciousness)\b",
 ]
 _PATTERNS["plan"] += [rf"\b(?:picked|chose|chosen|found) (?:the|a) (?:\w+ ){{0,2}}{_HEIGHT}\b"]
+# Clinical wording of the same levels: "I've had suicidal ideation with intent", "Current SI with plan to overdose".
+# Intent carries its own subject, so the writer must be it: "I" before it, or a note's own first word ("current",
+# "ongoing"); "denies SI with plan" and a counsellor's "if someone has suicidal thoughts with a plan" are not.
+_SI_WITH = (
+    r"\b(?:suicidal (?:ideation|thoughts|feelings|urges)|si)\b (?:with|w/) (?:a |an )?(?:specific |clear |active |"
+    r"definite |concrete )?(?:intent|plan)\b"
+)
+_PATTERNS["intent"] += [
+    rf"\b{_I}\b(?:(?! (?:not|no|never|denies?|without)\b)[^.!?,;]){{0,40}}?{_SI_WITH}",
+    rf"^(?:current(?:ly)?|ongoing|active|positive for|endorses|endorsing|having) {_SI_WITH}",
+]
 _PATTERNS["self_harm"] += [
     r"\b(?:cutting|scratching|carv|carving|slic|slicing)\w* (?:into )?my (?:arms?|forearms?|legs?|thighs?|wrists?|"
     r"skin|stomach|hips?)\b",

@@ -87,7 +87,9 @@ _PATTERNS: dict[str, list[str]] = {
         rf"\b{_I} (?:have |'ve )?(?:decided|made (?:up )?my mind) (?:to|that|i'?ll|i will|"
         rf"i'?m going to)? ?(?:{_KILL_SELF}|die|end it|"
         r"i'?m going|do it|go through with it)",
-        rf"\b{_I} (?:am |'m |m )?(?:ready|prepared) to (?:die|{_KILL_SELF}|end it|go)\b",
+        # ("ready to go" alone, not "ready to go to the party")
+        rf"\b{_I} (?:am |'m |m )?(?:ready|prepared) to (?:die|{_KILL_SELF}|end it|go(?= *(?:[.,;:!?]|$|now\b|"
+        r"soon\b|tonight\b)))",
         r"\b(?:tonight|today)(?:'?s| is) the (?:night|day)\b",
         rf"\b{_I} (?:am |'m )?(?:definitely |really )?(?:going through with it|doing it tonight)\b",
         rf"(?:^|\b{_I} )(?:gonna|going to|about to) (?:{_METHOD}|{_KILL_SELF})",
@@ -240,10 +242,12 @@ _PATTERNS: dict[str, list[str]] = {
         r"wouldn'?t have been born)\b",
         r"\bwish(?:ed)? (?:for )?(?:an accident|something (?:bad )?would happen to me|a car would hit me|"
         r"i would get hit|i'?d get sick and die)\b",
-        r"\b(?:don'?t|do not|no longer|doesn'?t|never) (?:really )?(?:want|wanna|wish) to (?:be alive|live|exist|"
+        r"\b(?:don'?t|do not|no longer|doesn'?t|never) (?:really )?(?:(?:want|wish) to|wanna) (?:be alive|live|exist|"
         r"be here|wake up|go on|"
         r"keep (?:living|going)|be around|continue)\b",
-        rf"\b(?:wants?|wanna|wanted|wanting|(?:would|'d) like|(?:would|'d) love) to {_ADV}(?:die|be dead|not be here|"
+        # ("wanna" carries its own "to": "i wanna die" matched nothing while "I want to die" did)
+        rf"\b(?:(?:wants?|wanted|wanting|(?:would|'d) like|(?:would|'d) love) to|wanna) {_ADV}(?:die|be dead|"
+        r"not be here|"
         r"not exist|disappear forever|stop existing|"
         r"sleep forever|"
         r"(?:just )?disappear\b(?! (?:for|to|into|on)))",

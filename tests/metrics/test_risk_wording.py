@@ -75,6 +75,12 @@ from harness.metrics.risk import LEVELS, assess_risk, assess_rules
         ("My sister overdosed in June and part of me wants to go the same way.", "moderate"),
         ("Since my husband passed away I just want to be with him again.", "low"),
         ("I want to follow my son, he took his own life.", "low"),
+        # "wanna" carries its own "to"
+        ("honestly i just wanna die", "low"),
+        ("i dont wanna be alive anymore", "low"),
+        # clinical wording
+        ("I've had suicidal thoughts with a clear plan since Sunday.", "high"),
+        ("Ongoing SI w/ intent since the weekend.", "high"),
     ],
 )
 def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
@@ -111,6 +117,9 @@ def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
         "I want to follow my mum into teaching.",
         "I'd love to join my cousin's five-a-side team.",
         "We subsided into silence on the seaside.",
+        "I wanna be a nurse when I grow up.",
+        "I'm ready to go to the gym.",
+        "Denies SI with plan or intent.",
     ],
 )
 def test_everyday_sentences_with_the_same_words_stay_none(text: str) -> None:
