@@ -294,11 +294,15 @@ _PATTERNS["method_thought"] = _METHOD_THOUGHT
 # "My best mate took his own life and I keep thinking I should do the same": the wish names the other person's
 # death, not the writer's act. The forward form is matched from the sentence start, so the cue is not read as the
 # other person's ("my mate took his own life" would otherwise make the whole cue third person).
-_DEATH_OF_OTHER = (
+_SUICIDE_OF_OTHER = (
     r"(?:killed (?:him|her|them)sel(?:f|ves)|took (?:his|her|their) (?:own )?li(?:fe|ves)|died by suicide|"
-    r"committed suicide|(?:hanged|hung|shot|drowned|poisoned) (?:him|her)self|overdosed|jumped|passed away|died|"
-    r"passed(?= (?:on|last|this|in|a |two|three|\d)|[.,;!]|$))"
+    r"committed suicide|(?:hanged|hung|shot|drowned|poisoned) (?:him|her)self|overdosed|jumped)"
 )
+_DEATH_OF_OTHER = rf"(?:{_SUICIDE_OF_OTHER}|passed away|died|passed(?= (?:on|last|this|in|a |two|three|\d)|[.,;!]|$))"
+# The writer is in the sentence, and no negation or fear stands between the death and the wish ("I would never do
+# the same", "I'm scared I'll go the same way" after an illness are not wishes).
+_WRITER_IN_IT = r"^(?=[^.!?]*?\b(?:i|i'm|im|i've|ive|i'd|i'll|me)\b)[^.!?]{0,120}?\b"
+_NO_NEGATION = r"(?:(?!\b(?:not|never|no|don'?t|won'?t|wouldn'?t|can'?t|cannot|didn'?t|scared|afraid|worried)\b)[^.!?])"
 _FOLLOW_STRONG = (
     r"(?:do(?:ing)? (?:the same(?: thing)?|it too)(?= *(?:[.,;:!?]|$|too\b|now\b|soon\b|one day\b|some ?day\b|"
     r"eventually\b|as (?:him|her|them)\b))|go(?:ing)? (?:out )?the same way|"
@@ -309,13 +313,13 @@ _BEREAVED_WISH = (
     r"(?:want|wish|should|could|going|need|think|thinking|tempted|keep)\w*(?: about| of)? (?:to )?(?:just )?"
 )
 _PATTERNS["active"] += [
-    rf"^[^.!?]{{0,120}}?\b{_DEATH_OF_OTHER}\b[^.!?]{{0,80}}?\b{_FOLLOW_STRONG}\b",
+    rf"{_WRITER_IN_IT}{_SUICIDE_OF_OTHER}\b{_NO_NEGATION}{{0,80}}?\b{_FOLLOW_STRONG}\b",
     # (the death is a look-ahead: its date, "he killed himself in 2019", does not date the wish)
     rf"\b{_BEREAVED_WISH}(?:follow(?:ing)?|go(?:ing)? the same way as) (?:him|her|them|my (?:\w+ )?\w+)\b"
-    rf"(?=[^.!?]{{0,30}}?\b(?:he|she|they)(?: \w+)? {_DEATH_OF_OTHER})",
+    rf"(?=[^.!?]{{0,30}}?\b(?:he|she|they)(?: \w+)? {_SUICIDE_OF_OTHER})",
 ]
 _PATTERNS["passive"] += [
-    rf"^[^.!?]{{0,120}}?\b{_DEATH_OF_OTHER}\b[^.!?]{{0,80}}?\b{_FOLLOW_SOFT}\b",
+    rf"{_WRITER_IN_IT}{_DEATH_OF_OTHER}\b{_NO_NEGATION}{{0,80}}?\b{_FOLLOW_SOFT}\b",
     rf"\b{_BEREAVED_WISH}be with (?:him|her|them|my (?:\w+ )?\w+) again\b(?=[^.!?]{{0,30}}?\b(?:he|she|they)"
     rf"(?: \w+)? {_DEATH_OF_OTHER})",
 ]
