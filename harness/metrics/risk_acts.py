@@ -167,9 +167,12 @@ _GONE = (
     r"stopped existing|disappeared for good|(?:just )?didn'?t exist)"
 )
 _RELIEF = (
-    r"(?:(?:would|'d|will|wouldn'?t|could) (?:honestly |really |actually |even )?(?:be|feel) (?:such |so |a )?"
+    r"(?:(?:would|'d|will|could) (?:honestly |really |actually |even )?(?:be|feel) (?:such |so |a )?"
     r"(?:relief|a relief|mercy|a mercy|blessing|a blessing|release|a release|peaceful|nice|easier|better|okay|ok|"
-    r"fine|the best thing|(?:so |that )?bad|the worst thing))"
+    r"fine|the best thing)|"
+    # only negated does "bad" wish it: "it wouldn't be so bad", not "it would be bad for my kids"
+    r"(?:wouldn'?t|would not) (?:honestly |really |actually |even )?(?:be|feel) (?:so |that |too |all that )?"
+    r"(?:bad|the worst thing))"
 )
 _CONDITIONAL_WISH = [
     # "if I fell asleep and never woke up that would be a relief", "if I wasn't here it wouldn't be so bad"
@@ -205,7 +208,7 @@ _WAY_OUT = (
 _DEATH_WISHED_FOR = [
     # "I pray God just takes me in my sleep", "I keep asking God to take me already"
     rf"\b(?:pray|ask|beg|plead|want|hope)\w* (?:that )?(?:god|the lord|jesus|the universe|death)(?: (?:would|will|"
-    rf"to|could|might|)\b)? ?{_ADV}(?:takes?|calls?|comes? for) me\b(?! (?:to|through|back|out|under|into|with|"
+    rf"to|could|might)\b)? ?{_ADV}(?:takes?|calls?|comes? for) me\b(?! (?:to|through|back|out|under|into|with|"
     r"for|on|by|there|home from|seriously)\b)",
     # "I hope the cancer comes back", "...so I can finally die", "so I can rest for good"
     r"\bhop\w* (?:that )?(?:the|my) (?:cancer|tumou?r|illness|disease|infection|heart) (?:comes? back|returns|wins|"

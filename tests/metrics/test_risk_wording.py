@@ -117,6 +117,7 @@ def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
         "I want to follow my mum into teaching.",
         "My uncle killed himself and I would never do the same to my kids.",
         "My gran died of dementia and I'm scared I'll go the same way.",
+        "If I died it would be bad for my kids, so I look after myself.",
         "My friend's brother took his own life and now my friend wants to do the same.",
         "I'd love to join my cousin's five-a-side team.",
         "We subsided into silence on the seaside.",
