@@ -1,5 +1,7 @@
-"""More cue patterns (issue 14): acts and attempts told in any words, method thoughts, farewells; and
-every kind's patterns compiled into one expression per kind (``_COMPILED``).
+"""More cue patterns: acts and attempts told in any words, method thoughts, farewells (issue 14); wishes said
+around the words, attempts stopped short, lethal-means questions, following someone who died, clinical wording
+(session 10, each class found by probes: tests/metrics/vignettes/risk_wording_probes.jsonl); and every kind's
+patterns compiled into one expression per kind, misspellings of "suicid-" included (``_COMPILED``).
 """
 
 from __future__ import annotations
