@@ -10,8 +10,9 @@ read across "doesn't know" / "never told", an act held back ("the only thing sto
 I die", commanding voices, two final arrangements. Round 3: attempts stopped short ("I nearly jumped off the
 bridge"), lethal-means research asked as a question, "look after X for me" as a farewell signal, "the urge to
 die". Round 4: misspelt "suicide" / "suicidal", wishing to follow someone who died. Round 5: "wanna die",
-clinical "SI with plan / intent", "ready to go" alone. Figures: docs/metrics.md, risk_detection. Author-written:
-an upper bound for text nobody here wrote.
+clinical "SI with plan / intent", "ready to go" alone. Round 6: pacts ("kill ourselves together"), sleeping forever,
+"won't be a burden anymore", dates as a timeline ("next week", "on my birthday"), goodbye to a place. Figures:
+docs/metrics.md, risk_detection. Author-written: an upper bound for text nobody here wrote.
 """
 
 from __future__ import annotations

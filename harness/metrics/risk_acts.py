@@ -329,6 +329,26 @@ _PATTERNS["passive"] += [
     rf"(?: \w+)? {_DEATH_OF_OTHER})",
 ]
 
+# --- together, forever, no longer a burden (session 10, round 6) -----------------------------------------------
+# A pact is intent with its own subject ("we agreed to kill ourselves together next week", "my boyfriend and I
+# have a suicide pact"): "we" would otherwise read as someone else, and "ourselves" matched no pattern.
+_PATTERNS["intent"] += [
+    r"\b(?:we|me and (?:my )?\w+|(?:my )?\w+ and (?:i|me))\b[^.!?]{0,50}?\b(?:kill(?:ing)? our ?sel(?:f|ves)|"
+    r"end(?:ing)? (?:it|it all|our lives|things|everything) together|die together|take our (?:own )?lives|"
+    r"(?:have|made|make|making|agreed (?:on|to)?|planning|planned) (?:a |our )?(?:suicide )?pact (?:to (?:end it|"
+    r"die|kill ourselves|do it)|together)|(?:have|made|make|making|agreed on|planning|planned) (?:a |our )"
+    r"suicide pact)",
+]
+_PATTERNS["passive"] += [
+    # "I just want to go to sleep forever", "it would be nice to stay asleep forever"
+    r"\b(?:want|wish|wanna|like|love|nice|peaceful|easier)\w* (?:to )?(?:just )?(?:go to sleep|fall asleep|stay asleep|"
+    r"sleep)(?: and (?:just )?(?:stay asleep|never wake up))? (?:forever|for ever|for good|permanently)\b",
+    # "soon I won't be a burden to anyone anymore": a veiled death, not a plan (timed, it still reads low)
+    rf"\b{_I} (?:soon )?(?:won'?t|will not|wont) be (?:a (?:burden|problem|bother)|in (?:anyone'?s|your|their) way)"
+    r"(?: (?:to|for|on) (?:anyone|anybody|you|you all|everyone|them|my \w+))?"
+    r"(?: any ?more|(?: for)? much longer| for long)\b",
+]
+
 # Misspelt "suicide" / "suicidal" ("sucidal", "suicidial", "suiside", "suicde") is read as spelt: typed in distress,
 # the misspelling matched no pattern at all.
 _SUICID = r"s[ue]{1,2}i?[cs]{1,2}i?di?"

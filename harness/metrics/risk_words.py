@@ -44,6 +44,8 @@ _TIMELINE = (
     r"in (?:an?|a few|one|two|\d+) (?:hours?|minutes?|days?)|when (?:everyone|they|my \w+) (?:is|are|'s|goes?|leaves?) "
     r"(?:asleep|to sleep|to bed|out|gone)|after (?:work|school|everyone leaves|they leave|the funeral)|"
     r"before (?:morning|the weekend|tomorrow)|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    # days away, like "on monday"; a month or a birthday is a plan without a near time (high, not imminent)
+    r"next (?:week|weekend|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
     r"once (?:i|everyone) \w+|soon|(?:till|until|at|by) (?:midnight|sunrise|dawn|\d{1,2}(?::\d\d)? ?(?:am|pm)?)|"
     r"(?:once|as soon as|when|after) (?:my \w+|the (?:house|kids|family)|he|she|they|everyone|everybody) (?:\w+ )?"
     r"(?:is|are|leaves?|goes?|gets?|falls?|go)\b)\b"
@@ -66,7 +68,9 @@ _PATTERNS: dict[str, list[str]] = {
     ],
     "farewell": [
         r"\b(?:this is|these are|here are) my (?:last|final) (?:goodbye|message|post|text|words)\b|\bfinal goodbye\b",
-        r"\b(?:this is (?:my )?(?:goodbye|my last (?:message|post|text)|the last time you'?ll hear)|"
+        # ("this is goodbye to my old flat" says goodbye to a place, not to the reader)
+        r"\b(?:this is (?:my )?(?:goodbye(?! to (?:my|the|our|this|that|a|an|all (?:the|my|those))\b)|my last "
+        r"(?:message|post|text)|the last time you'?ll hear)|"
         r"by the time (?:you|anyone|someone|they|he|she|my \w+) (?:reads?|sees?|finds?|gets?) (?:this|"
         r"it|them|these|the "
         r"\w+)|goodbye (?:everyone|forever|world|all)|"

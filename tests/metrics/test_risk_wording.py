@@ -81,6 +81,11 @@ from harness.metrics.risk import LEVELS, assess_risk, assess_rules
         # clinical wording
         ("I've had suicidal thoughts with a clear plan since Sunday.", "high"),
         ("Ongoing SI w/ intent since the weekend.", "high"),
+        # together, forever, no longer a burden; a date names the time
+        ("My best friend and I made a pact to die together.", "high"),
+        ("We're going to kill ourselves next Saturday.", "imminent"),
+        ("I'd love to fall asleep forever.", "low"),
+        ("I won't be a bother to anyone for much longer.", "low"),
     ],
 )
 def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
@@ -124,6 +129,9 @@ def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
         "I wanna be a nurse when I grow up.",
         "I'm ready to go to the gym.",
         "Denies SI with plan or intent.",
+        "We made a pact to quit sugar together.",
+        "This is goodbye to my old job, new one starts Monday!",
+        "I won't be a problem for the team anymore now that my visa came through.",
     ],
 )
 def test_everyday_sentences_with_the_same_words_stay_none(text: str) -> None:
