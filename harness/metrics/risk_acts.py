@@ -333,8 +333,12 @@ _PATTERNS["passive"] += [
 # A pact is intent with its own subject ("we agreed to kill ourselves together next week", "my boyfriend and I
 # have a suicide pact"): "we" would otherwise read as someone else, and "ourselves" matched no pattern.
 _PATTERNS["intent"] += [
-    r"\b(?:we|me and (?:my )?\w+|(?:my )?\w+ and (?:i|me))\b[^.!?]{0,50}?\b(?:kill(?:ing)? our ?sel(?:f|ves)|"
-    r"end(?:ing)? (?:it|it all|our lives|things|everything) together|die together|take our (?:own )?lives|"
+    # (no negation in between: the cue starts at "we", so the usual check before it sees nothing; and no "ending
+    # things together", which is also how a couple parts)
+    r"\b(?:we|me and (?:my )?\w+|(?:my )?\w+ and (?:i|me))\b"
+    r"(?:(?!\b(?:not|never|no|don'?t|won'?t|wouldn'?t|can'?t|cannot|didn'?t)\b)[^.!?]){0,50}?"
+    r"\b(?:kill(?:ing)? our ?sel(?:f|ves)|end(?:ing)? (?:it all|our lives) together|die together|"
+    r"take our (?:own )?lives|"
     r"(?:have|made|make|making|agreed (?:on|to)?|planning|planned) (?:a |our )?(?:suicide )?pact (?:to (?:end it|"
     r"die|kill ourselves|do it)|together)|(?:have|made|make|making|agreed on|planning|planned) (?:a |our )"
     r"suicide pact)",

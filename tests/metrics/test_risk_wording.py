@@ -130,6 +130,8 @@ def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
         "I'm ready to go to the gym.",
         "Denies SI with plan or intent.",
         "We made a pact to quit sugar together.",
+        "We would never kill ourselves, we just need help with the debt.",
+        "We're ending things together, it's mutual and calm.",
         "This is goodbye to my old job, new one starts Monday!",
         "I won't be a problem for the team anymore now that my visa came through.",
     ],
