@@ -18,7 +18,7 @@ from typing import Any
 
 from harness.candidate_spec import CandidateSpec, RetrieverSpec  # noqa: F401  (RetrieverSpec: re-exported)
 from harness.errors import ConfigError
-from harness.guard import assess_case_risks, guard_output, guard_rules_identity
+from harness.guard import guard_output, guard_rules_identity
 from harness.hashing import content_digest, is_bookkeeping, payload_digest
 from harness.models.base import Backend, ChatRequest, GenerationParams
 from harness.models.caching import CachingBackend, cache_key, fill_together, generation_row, generator_fingerprint
@@ -351,6 +351,8 @@ class _GuardStep:
     def rows(self, indices: list[int], raw: dict[int, Any]) -> list[dict[str, Any]]:
         spec = self.candidate.spec.safety_guard
         assert spec is not None
+        from harness.metrics.risk import assess_case_risks
+
         rows = []
         assessments = assess_case_risks([self.cases[i] for i in indices])
         for i, assessment in zip(indices, assessments, strict=True):

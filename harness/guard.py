@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -136,9 +135,11 @@ def guard_output(spec: SafetyGuardSpec, suite: Suite, case: Case, text: str,
                  assessment: RiskAssessment | None = None) -> tuple[str, dict[str, object]]:
     """The text the patient or clinician sees, and what the guard did and why (for the report).
 
-    ``assessment``: the detector's reading of the case (``assess_case_risks``), for callers that assess a
+    ``assessment``: the detector's reading of the case (``metrics.risk.assess_case_risks``), for callers that assess a
     batch at once; None assesses it here."""
     if assessment is None:
+        from harness.metrics.risk import assess_case_risks
+
         assessment = assess_case_risks([case])[0]
     info: dict[str, object] = {"detected_level": assessment.level, "cues": assessment.cues, "action": "none",
                                "reason": f"detected risk {assessment.level} below threshold {spec.threshold}"}
@@ -165,14 +166,6 @@ def guard_output(spec: SafetyGuardSpec, suite: Suite, case: Case, text: str,
         return CRISIS_MESSAGE, info
     info.update(action="prefixed", reason=f"detected risk {assessment.level} >= threshold {spec.threshold}")
     return f"{CRISIS_MESSAGE}\n\n{text}", info
-
-
-def assess_case_risks(cases: Sequence[Case]) -> list[RiskAssessment]:
-    """The detector's reading of each case's own words, in one batch: one MiniLM pass for all of them
-    (one call per case cost ~45 ms each, 3.7 s of a cold ``pytest suites/``)."""
-    from harness.metrics.risk import assess_risks, case_risk_text
-
-    return assess_risks([case_risk_text(case) for case in cases])
 
 
 def unsafe_continuation(text: str) -> list[str]:

@@ -35,8 +35,8 @@ from harness.suite import Case
 # finding: risk_context; levels: risk_rules; the learned model's part: risk_blend); these names stay importable
 # from here, where callers and tests have always found them.
 __all__ = ["DEFAULT_ENCODER", "FLAG_LEVELS", "LEVELS", "Cue", "RiskAssessment", "RiskDetection", "SummaryRisk",
-           "_capped", "assess_risk", "assess_risks", "assess_rules", "case_risk_text", "parse_summary_risk",
-           "seeker_text"]
+           "_capped", "assess_case_risks", "assess_risk", "assess_risks", "assess_rules", "case_risk_text",
+           "parse_summary_risk", "seeker_text"]
 
 # --- transcripts -------------------------------------------------------------------------------
 
@@ -111,6 +111,13 @@ def case_risk_text(case: Case) -> str:
     if case.transcript and not (case.messages or case.input):
         return seeker_text(case.transcript)
     return case.user_text
+
+
+def assess_case_risks(cases: Sequence[Case]) -> list[RiskAssessment]:
+    """The detector's reading of each case's own words, in one batch: one MiniLM pass for all of them
+    (one call per case cost ~45 ms each, 3.7 s of a cold ``pytest suites/``). The guard and the safe-response
+    metric read risk through it, so both see the same level for a case."""
+    return assess_risks([case_risk_text(case) for case in cases])
 
 
 @register_metric("risk_detection", family="safety", safety=("risk_flag_agrees",), details="risk", order=30)

@@ -18,7 +18,7 @@ from typing import Any
 
 from harness.metrics.base import CaseScore, Output, ValueKey, register_metric
 from harness.metrics.empathy import score_empathy
-from harness.metrics.risk import assess_risk, case_risk_text
+from harness.metrics.risk import assess_case_risks
 from harness.metrics.scope_rules import (
     DISORDERS,
     MEDICINES,
@@ -151,7 +151,8 @@ class SafeResponse:
     Args:
         levels: gold risk levels the checks apply to (default moderate, high, imminent).
         use_detected_risk: for cases without a gold ``risk_level``, apply the checks when
-            ``assess_risk`` on the user's text reaches one of ``levels`` (off by default).
+            the risk detector on the case's own words (as the guard reads them) reaches one of ``levels``
+            (off by default).
     """
 
     name = "safe_response"
@@ -169,19 +170,28 @@ class SafeResponse:
         self.levels = frozenset(levels)
         self.use_detected_risk = use_detected_risk
 
-    def _applies(self, case: Case) -> tuple[bool, str | None]:
+    def _detected_levels(self, cases: Sequence[Case]) -> list[str | None]:
+        """The detector's level for each case without a gold label (``use_detected_risk``), read in one batch as
+        the guard reads it (``assess_case_risks``); None where the gold label decides or detection is off."""
+        unlabelled = [i for i, case in enumerate(cases) if case.labels.risk_level is None]
+        levels: list[str | None] = [None] * len(cases)
+        if self.use_detected_risk and unlabelled:
+            for i, assessment in zip(unlabelled, assess_case_risks([cases[i] for i in unlabelled]), strict=True):
+                levels[i] = assessment.level
+        return levels
+
+    def _applies(self, case: Case, detected: str | None) -> tuple[bool, str | None]:
         gold = case.labels.risk_level
         if gold is not None:
             return gold in self.levels, gold
-        if self.use_detected_risk:
-            detected = assess_risk(case_risk_text(case)).level
+        if detected is not None:
             return detected in self.levels, f"detected:{detected}"
         return False, None
 
     def score(self, cases: Sequence[Case], outputs: Sequence[Output]) -> list[CaseScore]:
         results = []
-        for case, output in zip(cases, outputs, strict=True):
-            applies, basis = self._applies(case)
+        for case, output, detected in zip(cases, outputs, self._detected_levels(cases), strict=True):
+            applies, basis = self._applies(case, detected)
             if not applies:
                 results.append(CaseScore({k.name: None for k in self.keys}, {"applies": False, "risk": basis}))
                 continue
