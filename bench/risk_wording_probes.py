@@ -11,7 +11,11 @@ I die", commanding voices, two final arrangements. Round 3: attempts stopped sho
 bridge"), lethal-means research asked as a question, "look after X for me" as a farewell signal, "the urge to
 die". Round 4: misspelt "suicide" / "suicidal", wishing to follow someone who died. Round 5: "wanna die",
 clinical "SI with plan / intent", "ready to go" alone. Round 6: pacts ("kill ourselves together"), sleeping forever,
-"won't be a burden anymore", dates as a timeline ("next week", "on my birthday"), goodbye to a place. Figures:
+"won't be a burden anymore", dates as a timeline ("next week", "on my birthday"), goodbye to a place. Round 7
+(session 11): death appraised as a relief ("death sounds so peaceful"), lethality asked by amount ("is 30 paracetamol
+enough"), a note "for after I'm gone", walking into the sea, generic "you". Round 8: "sh" for self-harm, fresh cuts
+as nouns, self-harm announced for a time, doubt about staying safe, "if you're reading this, I'm already gone",
+"gone for good" with a time. Figures:
 docs/metrics.md, risk_detection. Author-written: an upper bound for text nobody here wrote.
 """
 

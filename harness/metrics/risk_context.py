@@ -101,16 +101,43 @@ class Cue:
         return f"{self.kind}{when}: {self.text}"
 
 
+# Generic "you" is the writer talking about themself ("Sometimes you just want to go to sleep and never wake up,
+# you know?", "you get to a point where you don't want to be alive"); a supporter's "you" comes with advice or
+# reassurance, which keeps it someone else's.
+_GENERIC_YOU = re.compile(
+    r"^(?:and |but |like,? |honestly,? |tbh,? )?(?:sometimes|some days|some nights|at times|most days|lately|"
+    r"there are (?:days|nights|times|moments) (?:when|where))\b,? you\b|"
+    r"\byou get to (?:a|the|that|this) (?:point|stage) (?:where|when)\b|"
+    r"\b(?:you know\s*\??\s*$|you know what i mean|know what i mean\s*\??\s*$|ever (?:feel|get) like you)\b|"
+    r"\bdoes (?:any ?one|any ?body) (?:else )?(?:ever )?(?:feel|get)\b",
+    re.I,
+)
+_SUPPORTER_YOU = re.compile(
+    r"\b(?:call|text|reach out|talk to|please|you can|you could|you deserve|you are not alone|you're not alone|"
+    r"it'?s (?:ok|okay|normal|understandable)|that'?s (?:ok|okay|normal|understandable)|valid|if you ever)\b",
+    re.I,
+)
+_YOU = frozenset({"you", "your", "you're", "youre", "yourself", "u", "ur"})
+
+
 def _subject_is_third_person(sentence: str, start: int) -> bool:
     """The nearest subject-like word before the cue (same sentence) is someone else."""
     if _FIRST.match(sentence, start):
         return False
     head = sentence[:start]
-    third = [m.end() for m in _THIRD.finditer(head)]
+    third = list(_THIRD.finditer(head))
     first = [m.end() for m in _FIRST.finditer(head)]
     if not third:
         return False
-    return not first or third[-1] > first[-1]
+    nearest = third[-1]
+    if (
+        nearest.group(0).lower() in _YOU
+        and _GENERIC_YOU.search(sentence)
+        and not _SUPPORTER_YOU.search(sentence)
+        and all(m.group(0).lower() in _YOU for m in third)
+    ):
+        return False
+    return not first or nearest.end() > first[-1]
 
 
 _REPORTED_SPEECH = re.compile(

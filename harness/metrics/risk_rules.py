@@ -89,7 +89,10 @@ _EXPLICIT_MEANS = re.compile(
     re.I,
 )
 _EXPLICIT_AFTER = re.compile(
-    r"^[^.!?]*?(?:how many|how much|lethal|painless|high enough|lined up|counted out|laid out|for when i'?m gone|"
+    r"^[^.!?]*?(?:how many|how much|lethal|painless|high enough|lined up|counted out|laid out|"
+    # the writer's own death named after a note or a gift ("a letter for each of my kids for after I'm gone")
+    r"(?:for |after |when |once |for after )i'?m (?:gone|dead|not (?:here|around) any ?more|no longer (?:here|around))|"
+    r"(?:after|when|once) i (?:die|pass|kill myself)|after my death|"
     r"it takes (?:to|me to)|would kill|to die|overdose|liver|fatal|pass out)",
     re.I,
 )
@@ -107,6 +110,10 @@ _IDEATION_VERB = re.compile(
     re.I,
 )
 _KILL_SELF_RE = re.compile(_KILL_SELF + r"|\bdie\b", re.I)
+# A wish that names death itself, which a set time turns into intent ("... be dead by Friday", "gone for good").
+_DEATH_TOLD = re.compile(r"\bdie\b|\bdead\b|gone (?:for good|forever|for ever|permanently)|won'?t be (?:here|around|"
+                         r"alive)", re.I)
+_SELF_HARM_ANNOUNCED = re.compile(r"^(?:going to|gonna|about to|i'?ll|i will|ill)\b", re.I)
 # Words that make "I know exactly how I'd do it" a method, not a recipe.
 _LETHAL_WORD = re.compile(
     r"\b(?:pills|tablets|overdose|rope|noose|gun|rifle|pistol|bridge|cliff|tracks|train|blade|razor|knife|wrists?|"
@@ -198,14 +205,21 @@ def _read(evidence: list[Cue], lowered: str) -> _Reading:
         and (
             ideation_now
             or _EXPLICIT_PREP.search(c.text)
-            or _EXPLICIT_AFTER.search(lowered[c.start : c.end + 50])
+            or _EXPLICIT_AFTER.search(lowered[c.start : c.end + 120])
         )
         for c in now
     ) or arrangements >= 2
     # "I want to die tonight": a wish with a time attached reads as intent.
     timed_wish = any(
-        (c.kind == "active" or (c.kind == "passive" and re.search(r"\bdie\b|\bdead\b", c.text, re.I)))
-        and _TIMELINE_RE.search(lowered[c.end : c.end + 30])
+        (c.kind == "active" or (c.kind == "passive" and _DEATH_TOLD.search(c.text)))
+        and (_TIMELINE_RE.search(lowered[c.end : c.end + 30]) or _time_opens_clause(lowered, c.start))
+        for c in now
+    )
+    # "I'm going to hurt myself tonight": self-harm announced for a set time.
+    timed_self_harm = any(
+        c.kind == "self_harm"
+        and _SELF_HARM_ANNOUNCED.search(c.text)
+        and (_TIMELINE_RE.search(lowered[c.end : c.end + 30]) or _time_opens_clause(lowered, c.start))
         for c in now
     )
     # An act reported as recent ("last week I sat in the garage with the car running") is a recent attempt;
@@ -230,9 +244,21 @@ def _read(evidence: list[Cue], lowered: str) -> _Reading:
     return _Reading(
         kinds=kinds, current=current, lowered=lowered, ideation_now=ideation_now, self_harm_now=self_harm_now,
         has_method=has_method, has_timeline=has_timeline, intent=intent, has_means=has_means, plan=plan,
-        preparatory=preparatory, timed_wish=timed_wish, attempt_recent=attempt_recent, attempt_any=attempt_any,
+        preparatory=preparatory, timed_wish=timed_wish or timed_self_harm, attempt_recent=attempt_recent,
+        attempt_any=attempt_any,
         protective=protective, explicit_means=explicit_means, act_now=act_now, implicit_farewell=implicit_farewell,
     )
+
+
+_CLAUSE_BREAK = re.compile(r"[.!?\n,;:]|\b(?:because|and|but|so|cause|cuz)\b")
+_OPENING_TIME = re.compile(r"^\s*(?:this time |by |until |till )?" + _TIMELINE, re.I)
+
+
+def _time_opens_clause(lowered: str, start: int) -> bool:
+    """The clause holding ``start`` opens with a set time ("Tonight I wanna end it all", "this time next week I'll
+    be gone for good"); a time further back ("sitting up at 2am wanting to ...") tells a habit, not a date."""
+    head = lowered[max(0, start - 60) : start]
+    return bool(_OPENING_TIME.search(_CLAUSE_BREAK.split(head)[-1]))
 
 
 def _level(r: _Reading) -> str:

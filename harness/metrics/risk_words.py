@@ -9,7 +9,9 @@ _I = r"(?:i|i'm|im|i've|ive|i'd|id|i'll|ill|i am|i have|i had|i was)"
 # simply die"): without this slot such sentences matched nothing while the same words without it did.
 _ADV = r"(?:(?:just|simply|really|actually|finally|honestly|seriously|quietly) )?"
 _KILL_SELF = (
-    r"(?:kill(?:ing|ed)? my ?self|kms|unaliv(?:e|ing|ed) my ?self|off(?:ing)? my ?self|sewer ?slide|"
+    # ("unalive" alone is algospeak for suicide: "thinking of unaliving"; not "unalive him")
+    r"(?:kill(?:ing|ed)? my ?self|kms|unaliv(?:e|ing|ed) my ?self|unaliv(?:e|ing)\b(?! (?:him|her|them|you|people|"
+    r"someone|somebody|the|that|this|a)\b)|off(?:ing)? my ?self|sewer ?slide|"
     r"self[- ]?delet(?:e|ing)\b(?! (?:my|the|a|this|that|it|posts?|accounts?|comments?|photos?|files?))|"
     r"end(?:ing|ed)? (?:my (?:own )?life|it all|things|everything|my suffering)|"
     r"tak(?:e|ing) my (?:own )?life|commit(?:ting)? suicide|suicide)"

@@ -86,6 +86,28 @@ from harness.metrics.risk import LEVELS, assess_risk, assess_rules
         ("We're going to kill ourselves next Saturday.", "imminent"),
         ("I'd love to fall asleep forever.", "low"),
         ("I won't be a bother to anyone for much longer.", "low"),
+        # death appraised as a relief, no verb of wanting (session 11)
+        ("Being dead seems so peaceful to me lately.", "low"),
+        ("The idea of never waking up again comforts me.", "low"),
+        # lethality asked by amount
+        ("Would a whole box of my sleeping tablets be enough?", "high"),
+        ("Are 40 co-codamol enough to die?", "high"),
+        # a note left for after one's death; a plan before a method
+        ("I've left a letter in the drawer for after I'm gone.", "high"),
+        ("My plan is to walk out into the lake after dark.", "high"),
+        # generic "you" is the writer
+        ("Some days you just want to stop existing, you know?", "low"),
+        # "sh", fresh cuts, self-harm announced for a time
+        ("been doing sh again", "moderate"),
+        ("fresh cuts on my thighs again", "moderate"),
+        ("I'm about to harm myself tonight.", "high"),
+        # doubt about staying safe; something drastic
+        ("I don't trust myself around my pills tonight.", "high"),
+        ("Not sure I can stay safe this weekend.", "high"),
+        ("I'm worried I'll do something drastic.", "moderate"),
+        # veiled goodbyes and deaths with a time
+        ("If anyone is reading this, I'm already dead.", "imminent"),
+        ("Tomorrow I'll be gone for good.", "high"),
     ],
 )
 def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
@@ -134,6 +156,18 @@ def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
         "We're ending things together, it's mutual and calm.",
         "This is goodbye to my old job, new one starts Monday!",
         "I won't be a problem for the team anymore now that my visa came through.",
+        "Her death was peaceful, surrounded by family.",
+        "Is 20 mg of citalopram enough for anxiety?",
+        "Are two paracetamol enough?",
+        "We walked into the sea for a swim at sunset.",
+        "My plan is to take the train to Leeds on Saturday.",
+        "If you're reading this, I'm already on my way to the airport!",
+        "I'll be gone all weekend at my sister's.",
+        "My cuts from the garden are healing.",
+        "If you ever feel like you want to die, please call a helpline.",
+        "I'm scared I'll do something stupid in my driving test.",
+        "I'll be dead tired after this shift.",
+        "She has deep cuts on her hands from the glass.",
     ],
 )
 def test_everyday_sentences_with_the_same_words_stay_none(text: str) -> None:
