@@ -10,9 +10,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from harness.metrics.risk_acts import _DRUG, _INGEST
+from harness.metrics.risk_acts import _INGEST
 from harness.metrics.risk_context import _ERRAND_DESTINATION
 from harness.metrics.risk_rules import LEVELS, RiskAssessment, _band_position, _band_score, assess_rules
+from harness.metrics.risk_words import _DRUG
 
 # The learned half reads MiniLM sentence embeddings by default: on vignettes nobody tuned on (two holdouts by
 # two authors) the n-gram-only model left most high/imminent texts at moderate or below (high+imminent recall

@@ -41,6 +41,16 @@ _METHOD = (
     r"river|wall|tree|lake|overpass|median|truck|traffic)|carbon monoxide|(?:a |the )?noose|(?:a |the )?rope\b|"
     r"(?:my|a|the|dad's|his) (?:gun|pistol|rifle|firearm)|bleed(?:ing)? out)"
 )
+# Drugs by name or class, for acts and amounts ("took 30 of my sertraline", "is a whole box of zopiclone enough").
+_DRUG = (
+    r"(?:pills?|tablets?|meds|medications?|medicines?|capsules?|insulin|tylenol|paracetamol|acetaminophen|ibuprofen|"
+    r"aspirin|oxy\w*|opioids|painkillers|antidepressants|lithium|seroquel|xanax|benzos|morphine|sertraline|"
+    r"prozac|zoloft|sleeping (?:pills|tablets)|medicine cabinet|the cabinet|them all|zopiclone|zolpidem|"
+    r"ambien|diazepam|valium|codeine|co-?codamol|naproxen|pregabalin|gabapentin|tramadol|fentanyl|heroin|"
+    r"quetiapine|amitriptyline|citalopram|fluoxetine|"
+    r"venlafaxine|propranolol|benadryl|nytol|klonopin|ativan|adderall|\w+(?:azepam|olam|clone|pine|zine|oxetine|"
+    r"triptyline|codone|morphone|barbital|prazole|olol|alopram|afaxine))"
+)
 _TIMELINE = (
     r"\b(?:tonight|today|right now|this (?:evening|afternoon|morning|weekend|week)|tomorrow|"
     r"in (?:an?|a few|one|two|\d+) (?:hours?|minutes?|days?)|when (?:everyone|they|my \w+) (?:is|are|'s|goes?|leaves?) "

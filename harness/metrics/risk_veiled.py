@@ -1,0 +1,112 @@
+"""Cue patterns found by wording-probe rounds 7 and 8 (session 11): death appraised as a relief, lethality asked
+by amount, walking into the sea, "sh" and fresh cuts, self-harm announced, doubt about staying safe, a farewell to
+whoever reads the message, veiled deaths. ``risk_acts`` adds them to its kinds before compiling; each class scored
+"none" on probes (tests/metrics/vignettes/risk_wording_probes.jsonl, sets dev7/holdout7, dev8/holdout8).
+"""
+
+from __future__ import annotations
+
+from harness.metrics.risk_words import _DRUG, _METHOD
+
+PATTERNS: dict[str, list[str]] = {
+    "passive": [], "preparatory": [], "method": [], "plan": [], "self_harm": [], "active": [], "farewell": [],
+}
+
+# --- death as a relief, lethality asked by amount, walking into the sea (session 11, round 7) -------------------
+# "Death sounds so peaceful right now": the wish is told as an appraisal of death, with no verb of wanting. Whose
+# death is asked by the lookbehinds ("her death was peaceful" is grief) and by the present or conditional verb.
+_DEATH_ITSELF = (
+    r"(?<!\bhis )(?<!\bher )(?<!\btheir )(?<!'s )(?<!\bthe )(?<!\ba )\b(?:dying|death|being dead|not being (?:here|"
+    r"alive|around)|not existing|(?:not|never) waking up)(?: (?:tomorrow|again|any ?more|in my sleep|forever|for good|"
+    r"right now))?"
+)
+_APPEALING = (
+    r"(?:(?:so|really|kind of|almost|honestly|pretty|quite|such|more and more|strangely|weirdly|oddly|like|a|an) )*"
+    r"(?:relief|peaceful|peace|release|appealing|tempting|comforting|a comfort|inviting|attractive|"
+    r"welcome|escape|freedom|rest|the answer|a way out|the way out|the easy way|easier|better|nice|lovely|calm|calming|"
+    r"soothing|restful|bliss)\b(?! (?:than|for) (?:the|a|an|his|her|their|them|him|animals?|patients?)\b)"
+)
+PATTERNS["passive"] += [
+    rf"{_DEATH_ITSELF} (?:just |honestly |really )?(?:sounds?|seems?|feels?|looks?|is|'s|would (?:be|feel|sound)) "
+    rf"{_APPEALING}",
+    rf"\b(?:the )?(?:thought|idea) of {_DEATH_ITSELF}(?: \w+)? (?:is|feels|sounds|seems|'s|brings me) {_APPEALING}",
+    rf"\b(?:the )?(?:thought|idea) of {_DEATH_ITSELF}(?: \w+)? (?:comforts|calms|soothes|relaxes) me\b",
+    r"\b(?:i'?d|i would|i'?ll|i will) (?:honestly |gladly |happily |just )?welcome death\b",
+]
+# "Is 30 paracetamol enough to do it?", "would a whole box of my sleeping pills be enough?": lethality asked by
+# amount. With "to die / to do it / to not wake up" any amount counts; a bare "enough?" needs a large one (two or
+# more pills, not a dose in mg: "is 20 mg of sertraline enough?" is a medication question).
+_LARGE_AMOUNT = (
+    r"(?:\d{2,}(?! ?(?:mg|mcg|\u00b5g|ml|g|grams?|units?|iu|%|milligrams?)\b)|twenty|thirty|forty|fifty|sixty|"
+    r"a hundred|"
+    r"a (?:whole |full |entire )?(?:bottle|box|pack|packet|strip|tub)|all (?:of )?(?:my|these|those|the|them)|"
+    r"the (?:whole|entire) (?:bottle|box|pack|packet|lot))"
+)
+PATTERNS["preparatory"] += [
+    rf"\b(?:is|are|would|will|could|wd)\b[^.?!]{{0,12}}?\b(?:{_LARGE_AMOUNT}|\d+|a few|some)\b[^.?!]{{0,30}}?"
+    rf"\b{_DRUG}\b[^.?!]{{0,20}}?\benough (?:to (?:do it|die|kill (?:me|myself|a person|someone|an adult)|end it|"
+    r"end things|not wake up|never wake up|stop (?:my|a) heart|be fatal|finish (?:it|me))|"
+    r"for (?:an? )?(?:overdose|od)\b)",
+    rf"\b(?:is|are|would|will|could)\b[^.?!]{{0,12}}?\b{_LARGE_AMOUNT}\b[^.?!]{{0,30}}?\b{_DRUG}\b"
+    r"[^.?!]{0,12}?\benough\b(?: (?:do you think|you think|tho|though))? ?\?",
+]
+# "walk into the sea" is a method like "drown myself" (a swim, a paddle or a holiday is not), and "my plan is to"
+# before a method is a plan ("my plan is to drive to the coast on Saturday and walk into the sea").
+_INTO_WATER = (
+    r"walk(?:ing|ed)? (?:out )?into (?:the )?(?:sea|ocean|lake|river|loch|waves|surf)\b"
+    r"(?![^.!?]{0,40}\b(?:swim\w*|paddl\w*|surf\w*|holiday|vacation|bath\w*|dip|cool (?:off|down)|splash\w*|kids|"
+    r"dog)\b)"
+)
+PATTERNS["method"] += [rf"\b{_INTO_WATER}"]
+PATTERNS["plan"] += [rf"\bmy (?:plan|intention) is to\b(?=[^.!?]{{0,60}}?\b(?:{_METHOD}|{_INTO_WATER}))"]
+
+# --- "sh", cuts as nouns, keeping safe, veiled goodbyes (session 11, round 8) ------------------------------------
+# Peer-support shorthand "sh" for self-harm ("my sh urges", "relapsed with sh"), fresh cuts told as nouns, and acts
+# announced ("I'm going to hurt myself tonight"; with a set time the rules read it as high).
+_SH = r"(?:sh|s/h)"
+_SELF_HARM_SAID = (
+    r"(?:going to|gonna|about to|i'?ll|i will|ill|want to|wanna|need to) (?:really |badly |just )?"
+    r"(?:hurt|harm|cut|burn|punish) my ?self\b"
+)
+PATTERNS["self_harm"] += [
+    rf"\b{_SH} (?:urges?|relapse|again|scars?|wounds?|cuts?|marks)\b|\b(?:urges? to |relaps\w* (?:with|on|into) |"
+    rf"(?:started|been|doing|did|do|want to|wanna|tempted to|thinking about|going to|gonna) ){_SH}\b",
+    rf"\b{_SELF_HARM_SAID}",
+    # ("my new cuts", "fresh cuts on my thighs", "my cuts keep getting deeper"; not cuts from a fall or to a budget)
+    r"\bmy (?:new|fresh|latest) cuts\b(?! (?:from|after|to|in)\b)|\b(?:new|fresh) cuts (?:on|across) my (?:arms?|legs?|"
+    r"wrists?|thighs?|stomach|hips?|skin)\b|"
+    r"\b(?:my cuts|cuts on my \w+)[^.!?]{0,20}?\b(?:getting|get|got|go|going) deeper\b|"
+    r"\bcutting deeper\b",
+]
+# "I don't know if I can keep myself safe tonight", "I don't trust myself around the pills": the writer's own doubt
+# about staying safe is active risk (a set time makes it high); "I'm scared I'll do something stupid" likewise, when
+# the something is not an interview or a message.
+PATTERNS["active"] += [
+    r"\b(?:can'?t|cannot|could ?n'?t|don'?t know if i can|not sure (?:if )?i can|unable to|can'?t promise (?:i'?ll|i "
+    r"will|to|that i'?ll)|don'?t think i can) (?:stay|keep(?: my ?self)?|be|remain) safe\b",
+    r"\bdon'?t trust my ?self (?:tonight|any ?more|right now|around (?:the|my) (?:pills|knives|meds|tablets|razors?|"
+    r"blades?|gun)|not to (?:hurt|do|harm|cut|take))\b",
+    r"\b(?:scared|afraid|worried|terrified|frightened) (?:that )?(?:i'?m going to|i'?ll|i will|i might|i may|of what i)"
+    r" (?:(?:might|will|could) )?do something (?:stupid|drastic|silly|dangerous|bad|i can'?t take back)"
+    r"(?= *(?:to my ?self|tonight|today|right now|again|[.!?]|$))",
+]
+# Told to whoever finds it: "If you're reading this, I'm already gone" (the beach is not gone).
+PATTERNS["farewell"] += [
+    r"\bif (?:you'?re|you are|anyone is|someone is|you) (?:reading|read|find(?:ing)?|see(?:ing)?) this,? (?:then |it "
+    r"means )?i'?m (?:already |probably |likely )?(?:gone|dead|not (?:here|alive) any ?more|no longer (?:here|alive|"
+    r"around)|in a better place)\b",
+]
+# Veiled deaths said of oneself in the future: "this time next week I'll be gone for good", "I won't be here
+# anymore" (a weekend away, dead tired or dead meat is not one).
+_VEILED_DEATH = (
+    r"(?:dead|gone (?:for good|forever|for ever|permanently)|six feet under|in the ground|at peace for good)"
+)
+PATTERNS["passive"] += [
+    rf"\b(?:i'?ll|i will|ill|i'?m going to|i'?m gonna|i should|i'?d) (?:already |finally |probably |hopefully )?be "
+    rf"{_VEILED_DEATH}\b(?! (?:tired|bored|beat|meat|on my feet|busy|serious|jealous|set|last)\b)",
+    # ("here anymore" is as often a move or a job: only "alive/around anymore" and "here much longer" count)
+    r"\b(?:i )?(?:won'?t|will not|wont) be (?:(?:alive|around) any ?more|(?:here|around|alive) (?:for (?:much )?longer|"
+    r"much longer|for long))"
+    r"\b(?![^.!?]{0,40}\b(?:mov\w+|job|flat|house|office|uni|school|contract|leav\w+|transfer\w*|visa|holiday|"
+    r"trip|summer|team|shift|city|town|country)\b)",
+]
