@@ -209,19 +209,8 @@ def _read(evidence: list[Cue], lowered: str) -> _Reading:
         )
         for c in now
     ) or arrangements >= 2
-    # "I want to die tonight": a wish with a time attached reads as intent.
-    timed_wish = any(
-        (c.kind == "active" or (c.kind == "passive" and _DEATH_TOLD.search(c.text)))
-        and (_TIMELINE_RE.search(lowered[c.end : c.end + 30]) or _time_opens_clause(lowered, c.start))
-        for c in now
-    )
-    # "I'm going to hurt myself tonight": self-harm announced for a set time.
-    timed_self_harm = any(
-        c.kind == "self_harm"
-        and _SELF_HARM_ANNOUNCED.search(c.text)
-        and (_TIMELINE_RE.search(lowered[c.end : c.end + 30]) or _time_opens_clause(lowered, c.start))
-        for c in now
-    )
+    # "I want to die tonight", "Tonight I'm going to hurt myself": a wish, or self-harm announced, with a set time.
+    timed_wish = any(_timed_wish(c, lowered) for c in now)
     # An act reported as recent ("last week I sat in the garage with the car running") is a recent attempt;
     # one told with a remote date is a lifetime attempt.
     attempt_recent = any(c.kind in ("attempt", "act_in_progress") and c.when == "recent" for c in active)
@@ -244,7 +233,7 @@ def _read(evidence: list[Cue], lowered: str) -> _Reading:
     return _Reading(
         kinds=kinds, current=current, lowered=lowered, ideation_now=ideation_now, self_harm_now=self_harm_now,
         has_method=has_method, has_timeline=has_timeline, intent=intent, has_means=has_means, plan=plan,
-        preparatory=preparatory, timed_wish=timed_wish or timed_self_harm, attempt_recent=attempt_recent,
+        preparatory=preparatory, timed_wish=timed_wish, attempt_recent=attempt_recent,
         attempt_any=attempt_any,
         protective=protective, explicit_means=explicit_means, act_now=act_now, implicit_farewell=implicit_farewell,
     )
@@ -252,6 +241,18 @@ def _read(evidence: list[Cue], lowered: str) -> _Reading:
 
 _CLAUSE_BREAK = re.compile(r"[.!?\n,;:]|\b(?:because|and|but|so|cause|cuz)\b")
 _OPENING_TIME = re.compile(r"^\s*(?:this time |by |until |till )?" + _TIMELINE, re.I)
+
+
+def _timed_wish(cue: Cue, lowered: str) -> bool:
+    """A wish to die (or self-harm announced) with a set time right after it or opening its clause: intent."""
+    wish = (
+        cue.kind == "active"
+        or (cue.kind == "passive" and _DEATH_TOLD.search(cue.text))
+        or (cue.kind == "self_harm" and _SELF_HARM_ANNOUNCED.search(cue.text))
+    )
+    return bool(wish) and bool(
+        _TIMELINE_RE.search(lowered[cue.end : cue.end + 30]) or _time_opens_clause(lowered, cue.start)
+    )
 
 
 def _time_opens_clause(lowered: str, start: int) -> bool:
