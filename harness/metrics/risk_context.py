@@ -311,6 +311,11 @@ _TYPOS = {
 _TYPO_RE = re.compile(r"\b(" + "|".join(k for k, v in _TYPOS.items() if k != v) + r")\b", re.I)
 
 
+# "I want to die my hair purple": dye, not die (same length, so offsets stay).
+_DYE = re.compile(r"\bdi(?=(?:e|ed|es) (?:my|your|his|her|their|our|the|it|them) (?:\w+ )?(?:hair|roots|beard|"
+                  r"eyebrows|brows|clothes|jeans|shirt|t-?shirt|fabric|wool|tips|fringe)\b)", re.I)
+
+
 def _fix_typos(text: str) -> str:
-    """Undo common same-length typos ("teh gun") so patterns match; offsets are unchanged."""
-    return _TYPO_RE.sub(lambda m: _TYPOS[m.group(0).lower()], text)
+    """Undo common same-length typos ("teh gun", "die my hair") so patterns match; offsets are unchanged."""
+    return _DYE.sub("dy", _TYPO_RE.sub(lambda m: _TYPOS[m.group(0).lower()], text))

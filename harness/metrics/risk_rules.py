@@ -99,7 +99,7 @@ _EXPLICIT_AFTER = re.compile(
 _EXPLICIT_PREP = re.compile(
     r"noose|charcoal|knots?\b|tying|lined up|counted out|laid out|without (?:them|anyone|anybody|people) knowing|"
     r"high enough|hose\b|suicide|goodbye (?:note|letter)|final|stockpil|hoard|sav(?:ed|ing)|enough|"
-    r"lethal|painless|fatal|how many|how much|"
+    r"lethal|painless|fatal|how many|how much|how long (?:does|would|will|did|do) it|"
     r"(?:(?:least|most) painful|quick\w*|fastest|easiest|surest|best) ways? to (?:kill|die|go\b|end (?:it|my|your))|"
     r"letters? (?:to|for)|notes? (?:to|for)|who should|away",
     re.I,

@@ -1,7 +1,8 @@
-"""Cue patterns found by wording-probe rounds 7 and 8 (session 11): death appraised as a relief, lethality asked
-by amount, walking into the sea, "sh" and fresh cuts, self-harm announced, doubt about staying safe, a farewell to
-whoever reads the message, veiled deaths. ``risk_acts`` adds them to its kinds before compiling; each class scored
-"none" on probes (tests/metrics/vignettes/risk_wording_probes.jsonl, sets dev7/holdout7, dev8/holdout8).
+"""Cue patterns found by wording-probe rounds 7-9 (session 11): death appraised as a relief, lethality asked by
+amount, walking into the sea, "sh" and fresh cuts, self-harm announced, doubt about staying safe, a farewell to
+whoever reads the message, veiled deaths, questions about one's own death, bleeding out, the last weekend alive.
+``risk_acts`` adds them to its kinds before compiling; each class scored "none" on probes
+(tests/metrics/vignettes/risk_wording_probes.jsonl, sets dev7-9 and holdout7-9).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from harness.metrics.risk_words import _DRUG, _METHOD
 
 PATTERNS: dict[str, list[str]] = {
     "passive": [], "preparatory": [], "method": [], "plan": [], "self_harm": [], "active": [], "farewell": [],
+    "intent": [],
 }
 
 # --- death as a relief, lethality asked by amount, walking into the sea (session 11, round 7) -------------------
@@ -109,4 +111,45 @@ PATTERNS["passive"] += [
     r"much longer|for long))"
     r"\b(?![^.!?]{0,40}\b(?:mov\w+|job|flat|house|office|uni|school|contract|leav\w+|transfer\w*|visa|holiday|"
     r"trip|summer|team|shift|city|town|country)\b)",
+]
+
+# --- questions about one's own death, bleeding out, the last weekend alive (session 11, round 9) ----------------
+# "Would anyone even care if I killed myself?", "Why shouldn't I just kill myself?": asked, not denied (the negator
+# of "shouldn't" is part of the question, so the cue starts before it); "I'm scared of what I'll do to myself".
+_OWN_DEATH = r"(?:killed my ?self|ended (?:it all|my (?:own )?life)|took my (?:own )?life|committed suicide)"
+PATTERNS["active"] += [
+    rf"\b(?:would|will) (?:anyone|anybody|people|my \w+|they) (?:even |actually |really )?(?:care|notice|miss me|"
+    rf"be sad|cry|mind)\b[^.!?]{{0,12}}\bif i (?:just )?{_OWN_DEATH}",
+    rf"\b(?:would|will|does) it (?:even |actually |really )?matter (?:to (?:anyone|anybody|my \w+) )?if i (?:just )?"
+    rf"{_OWN_DEATH}",
+    r"\b(?:why (?:shouldn'?t|should ?n'?t|not) (?:i )?(?:just )?|give me (?:one|a|any) (?:good |single )?reason "
+    r"(?:why i shouldn'?t |not to )|(?:is there )?(?:any|one) (?:good )?reason (?:why i shouldn'?t |not to )|"
+    r"what'?s (?:even |actually )?stopping me from )(?:just )?(?:kill(?:ing)? my ?self|end(?:ing)? (?:it all|my life|"
+    r"it)|tak(?:e|ing) my (?:own )?life|die|dying)\b",
+    r"\b(?:scared|afraid|terrified|frightened|worried) (?:of )?what i(?:'ll| will| might| could| may|'m going to| am "
+    r"going to)? (?:do|end up doing) to my ?self\b",
+]
+# "how long does it take to bleed out", "how much blood do you have to lose to die": research, like "how many
+# pills"; dying of an illness is asked about a relative at least as often, so it is left out.
+PATTERNS["preparatory"] += [
+    r"\bhow long (?:does|would|will|did|do) it (?:usually )?take (?:for (?:you|someone|a person|me) )?to (?:bleed out|"
+    r"(?:suffocate|drown)(?! (?:the|a|an|my|your|his|her|their|our|it|them|out|those|these)\b)|"
+    r"die (?:from|of|by|after) (?:an? )?(?:overdose|hanging|bleeding|blood loss|carbon monoxide|"
+    r"drowning|jumping)|pass out (?:and die|from (?:a|the) (?:noose|rope|ligature)))\b",
+    r"\bhow much blood (?:do|would|does|can|must) (?:you|someone|a person|i|one) (?:have to |need to )?lose "
+    r"(?:to|before (?:you|they|i)) (?:die|pass out and die|bleed out)\b",
+]
+# "this is the last weekend I'll be alive", "the last Christmas I'll ever have": a veiled date for one's death
+# (not "the last weekend I'll spend in this flat", not "we'll").
+PATTERNS["intent"] += [
+    r"\bthe last (?:day|night|weekend|week|month|christmas|birthday|summer|new year|easter|time)s? (?:that )?"
+    r"(?:i'?ll|i will|ill|i'?m going to) (?:ever )?(?:be alive|be here|be around|wake up|see you|have)\b"
+    r"(?! (?:off|to|a|an|the|in|at|with|here|this|that)\b)",
+]
+# Death by omission: "I'll keep not eating until my heart gives out" (found at holdout9's first scoring).
+PATTERNS["active"] += [
+    r"\b(?:not eat(?:ing)?|stop(?:ped|ping)? eating|starv\w*|refus\w* (?:to eat|food|my (?:meds|medication|insulin))|"
+    r"(?:not |stop(?:ped|ping)? )tak(?:e|ing) my (?:meds|medication|insulin|tablets))\b[^.!?]{0,25}\buntil "
+    r"(?:my heart (?:gives out|stops|fails)|my body (?:gives out|shuts down)|i (?:die|drop dead|waste away|"
+    r"disappear|pass out for good))\b",
 ]

@@ -108,6 +108,15 @@ from harness.metrics.risk import LEVELS, assess_risk, assess_rules
         # veiled goodbyes and deaths with a time
         ("If anyone is reading this, I'm already dead.", "imminent"),
         ("Tomorrow I'll be gone for good.", "high"),
+        # questions about one's own death, asked rather than denied; fear of oneself
+        ("Would my parents even notice if I took my own life?", "moderate"),
+        ("Any good reason not to end my life?", "moderate"),
+        ("I'm frightened of what I might do to myself.", "moderate"),
+        # research by time or blood; the last day alive; death by omission
+        ("How long would it take to suffocate?", "high"),
+        ("How much blood can a person lose before they bleed out?", "high"),
+        ("Sunday is the last day I'll be alive.", "high"),
+        ("I'm refusing food until my body shuts down.", "moderate"),
     ],
 )
 def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
@@ -168,6 +177,12 @@ def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
         "I'm scared I'll do something stupid in my driving test.",
         "I'll be dead tired after this shift.",
         "She has deep cuts on her hands from the glass.",
+        "Would anyone mind if I left the party early?",
+        "How long does it take to drown the garden in compost?",
+        "How much blood do you lose giving birth?",
+        "I think I'll die my hair red for Halloween.",
+        "This is the last summer I'll have off before uni.",
+        "I'm scared of what I'll say to my boss.",
     ],
 )
 def test_everyday_sentences_with_the_same_words_stay_none(text: str) -> None:
