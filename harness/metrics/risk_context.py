@@ -105,7 +105,7 @@ class Cue:
 # you know?", "you get to a point where you don't want to be alive"); a supporter's "you" comes with advice or
 # reassurance, which keeps it someone else's.
 _GENERIC_YOU = re.compile(
-    r"^(?:and |but |like,? |honestly,? |tbh,? )?(?:sometimes|some days|some nights|at times|most days|lately|"
+    r"^(?:and |but |like,? |honestly,? |tbh,? )?(?:sometimes|some days|some nights|at times|most days|"
     r"there are (?:days|nights|times|moments) (?:when|where))\b,? you\b|"
     r"\byou get to (?:a|the|that|this) (?:point|stage) (?:where|when)\b|"
     r"\b(?:you know\s*\??\s*$|you know what i mean|know what i mean\s*\??\s*$|ever (?:feel|get) like you)\b|"

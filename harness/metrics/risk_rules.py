@@ -233,8 +233,7 @@ def _read(evidence: list[Cue], lowered: str) -> _Reading:
     return _Reading(
         kinds=kinds, current=current, lowered=lowered, ideation_now=ideation_now, self_harm_now=self_harm_now,
         has_method=has_method, has_timeline=has_timeline, intent=intent, has_means=has_means, plan=plan,
-        preparatory=preparatory, timed_wish=timed_wish, attempt_recent=attempt_recent,
-        attempt_any=attempt_any,
+        preparatory=preparatory, timed_wish=timed_wish, attempt_recent=attempt_recent, attempt_any=attempt_any,
         protective=protective, explicit_means=explicit_means, act_now=act_now, implicit_farewell=implicit_farewell,
     )
 
