@@ -16,7 +16,8 @@ clinical "SI with plan / intent", "ready to go" alone. Round 6: pacts ("kill our
 enough"), a note "for after I'm gone", walking into the sea, generic "you". Round 8: "sh" for self-harm, fresh cuts
 as nouns, self-harm announced for a time, doubt about staying safe, "if you're reading this, I'm already gone",
 "gone for good" with a time. Round 9: questions about one's own death ("why shouldn't I just kill myself?"),
-"how long does it take to bleed out", "the last weekend I'll be alive", "die my hair". Figures:
+"how long does it take to bleed out", "the last weekend I'll be alive", "die my hair". Round 10: "so my kids don't
+have to find me", "tonight I end it", wishing to be killed or hit by a car. Figures:
 docs/metrics.md, risk_detection. Author-written: an upper bound for text nobody here wrote.
 """
 

@@ -76,7 +76,8 @@ _ARRANGEMENT = re.compile(
     r"\bpaid off (?:my|all my) debts?|\b(?:updated|made|wrote|written|writing|signed|finished) (?:a|my) will\b|"
     r"\baffairs in order|\bsaid (?:my )?goodbyes? to (?:everyone|everybody|all of them|my (?:\w+ )?(?:family|friends))|"
     r"\bletters? (?:to|for) (?:each of )?my (?:kids|children|family|mum|mom|dad|parents|wife|husband|partner|sister|"
-    r"brother|son|daughter)|\bpasswords?\b|\bdeleted (?:all )?my (?:socials|accounts)",
+    r"brother|son|daughter)|\bpasswords?\b|\bdeleted (?:all )?my (?:socials|accounts)|"
+    r"\b(?:instructions|plans|music|songs|hymns|readings) (?:for|at) my (?:own )?funeral|\bplanned my (?:own )?funeral",
     re.I,
 )
 _IN_IT = re.compile(
@@ -101,7 +102,7 @@ _EXPLICIT_PREP = re.compile(
     r"high enough|hose\b|suicide|goodbye (?:note|letter)|final|stockpil|hoard|sav(?:ed|ing)|enough|"
     r"lethal|painless|fatal|how many|how much|how long (?:does|would|will|did|do) it|"
     r"(?:(?:least|most) painful|quick\w*|fastest|easiest|surest|best) ways? to (?:kill|die|go\b|end (?:it|my|your))|"
-    r"letters? (?:to|for)|notes? (?:to|for)|who should|away",
+    r"letters? (?:to|for)|notes? (?:to|for)|who should|away|(?:have|has) to find me\b",
     re.I,
 )
 _IDEATION_VERB = re.compile(

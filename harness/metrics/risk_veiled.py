@@ -1,8 +1,9 @@
-"""Cue patterns found by wording-probe rounds 7-9 (session 11): death appraised as a relief, lethality asked by
+"""Cue patterns found by wording-probe rounds 7-10 (session 11): death appraised as a relief, lethality asked by
 amount, walking into the sea, "sh" and fresh cuts, self-harm announced, doubt about staying safe, a farewell to
-whoever reads the message, veiled deaths, questions about one's own death, bleeding out, the last weekend alive.
+whoever reads the message, veiled deaths, questions about one's own death, bleeding out, the last weekend alive,
+where the body will be found, wishing to be killed, "tonight I end it".
 ``risk_acts`` adds them to its kinds before compiling; each class scored "none" on probes
-(tests/metrics/vignettes/risk_wording_probes.jsonl, sets dev7-9 and holdout7-9).
+(tests/metrics/vignettes/risk_wording_probes.jsonl, sets dev7-10 and holdout7-10).
 """
 
 from __future__ import annotations
@@ -152,4 +153,26 @@ PATTERNS["active"] += [
     r"(?:not |stop(?:ped|ping)? )tak(?:e|ing) my (?:meds|medication|insulin|tablets))\b[^.!?]{0,25}\buntil "
     r"(?:my heart (?:gives out|stops|fails)|my body (?:gives out|shuts down)|i (?:die|drop dead|waste away|"
     r"disappear|pass out for good))\b",
+]
+
+# --- found, killed by someone, hit by a car, "tonight I end it" (session 11, round 10) ----------------------------
+PATTERNS["preparatory"] += [
+    # "...so my kids don't have to find me", "so nobody finds me": arranging where the body will be found
+    r"\bso (?:that )?(?:my (?:\w+ )?(?:kids|children|family|wife|husband|partner|mum|mom|dad|parents|son|daughter|"
+    r"flatmate|roommate)|nobody(?: i love)?|no ?one(?: i love)?|none of them)(?: (?:don'?t|doesn'?t|won'?t|"
+    r"wouldn'?t|never))? (?:(?:have|has) to |will |would )?finds? me\b(?! (?:hiding|playing|here|there|in the "
+    r"(?:cupboard|closet|wardrobe)|during)\b)",
+]
+PATTERNS["passive"] += [
+    # "I just want someone to kill me", "I wish someone would shoot me"
+    r"\b(?:want|wish|need|hope)\w* (?:that )?(?:some ?one|some ?body|any ?one|a stranger) (?:to|would|could|will) "
+    r"(?:just )?(?:kill|shoot|murder|stab|run over) me\b",
+    # "I secretly hope a car hits me"
+    r"\bhop(?:e|es|ing|ed) (?:that )?(?:a|the|some) (?:car|bus|lorry|truck|train|van) (?:hits|will hit|would hit|"
+    r"hit|runs? me over|would run me over|will run me over) ?(?:me)?\b",
+]
+PATTERNS["intent"] += [
+    # "Tonight I end it." (simple present with a set time; not "end it with him", "end my gym membership")
+    r"\b(?:tonight|today|tomorrow|now|this (?:evening|weekend)),? i (?:finally )?end (?:it(?: all)?|things|"
+    r"everything|my life)\b(?! (?:with|for|between)\b)",
 ]

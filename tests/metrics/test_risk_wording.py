@@ -117,6 +117,11 @@ from harness.metrics.risk import LEVELS, assess_risk, assess_rules
         ("How much blood can a person lose before they bleed out?", "high"),
         ("Sunday is the last day I'll be alive.", "high"),
         ("I'm refusing food until my body shuts down.", "moderate"),
+        # where the body will be found; killed by someone; hit by a car; "tonight I end it"
+        ("I'll go out to the forest so my husband won't have to find me.", "high"),
+        ("Sometimes I wish somebody would murder me.", "low"),
+        ("I keep hoping the bus hits me on the way to work.", "low"),
+        ("Tomorrow I end it all.", "imminent"),
     ],
 )
 def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
@@ -183,6 +188,10 @@ def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
         "I think I'll die my hair red for Halloween.",
         "This is the last summer I'll have off before uni.",
         "I'm scared of what I'll say to my boss.",
+        "I'll wear a hat so nobody finds me in the crowd photos.",
+        "I want someone to kill the music, it's 3am.",
+        "I hope the bus comes soon, it's freezing.",
+        "Tonight I end it with him, I'm done with the lies.",
     ],
 )
 def test_everyday_sentences_with_the_same_words_stay_none(text: str) -> None:
