@@ -2,7 +2,7 @@
 amount, walking into the sea, "sh" and fresh cuts, self-harm announced, doubt about staying safe, a farewell to
 whoever reads the message, veiled deaths, questions about one's own death, bleeding out, the last weekend alive,
 where the body will be found, wishing to be killed, "tonight I end it".
-``risk_acts`` adds them to its kinds before compiling; each class scored "none" on probes
+``risk_acts`` adds them to its kinds before compiling; each class was missed by the rules on probes
 (tests/metrics/vignettes/risk_wording_probes.jsonl, sets dev7-10 and holdout7-10).
 """
 
