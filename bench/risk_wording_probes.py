@@ -17,7 +17,8 @@ enough"), a note "for after I'm gone", walking into the sea, generic "you". Roun
 as nouns, self-harm announced for a time, doubt about staying safe, "if you're reading this, I'm already gone",
 "gone for good" with a time. Round 9: questions about one's own death ("why shouldn't I just kill myself?"),
 "how long does it take to bleed out", "the last weekend I'll be alive", "die my hair". Round 10: "so my kids don't
-have to find me", "tonight I end it", wishing to be killed or hit by a car. Figures:
+have to find me", "tonight I end it", wishing to be killed or hit by a car. Round 11: pills bought at several shops,
+regret "when I'm gone", "a waste of oxygen". Figures:
 docs/metrics.md, risk_detection. Author-written: an upper bound for text nobody here wrote.
 """
 

@@ -346,7 +346,7 @@ _PATTERNS["passive"] += [
     r"(?: any ?more|(?: for)? much longer| for long)\b",
 ]
 
-# Rounds 7-10 of the wording probes (session 11) live in ``risk_veiled``.
+# Rounds 7-11 of the wording probes (session 11) live in ``risk_veiled``.
 for _kind, _more in _VEILED_PATTERNS.items():
     _PATTERNS[_kind] += _more
 

@@ -102,7 +102,8 @@ _EXPLICIT_PREP = re.compile(
     r"high enough|hose\b|suicide|goodbye (?:note|letter)|final|stockpil|hoard|sav(?:ed|ing)|enough|"
     r"lethal|painless|fatal|how many|how much|how long (?:does|would|will|did|do) it|"
     r"(?:(?:least|most) painful|quick\w*|fastest|easiest|surest|best) ways? to (?:kill|die|go\b|end (?:it|my|your))|"
-    r"letters? (?:to|for)|notes? (?:to|for)|who should|away|(?:have|has) to find me\b",
+    r"letters? (?:to|for)|notes? (?:to|for)|who should|away|(?:have|has) to find me\b|"
+    r"(?:different|several|multiple|other) (?:chemists?|pharmac\w+|shops?|supermarkets?|stores?|garages?)",
     re.I,
 )
 _IDEATION_VERB = re.compile(

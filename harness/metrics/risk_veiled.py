@@ -1,9 +1,9 @@
 """Cue patterns found by wording-probe rounds 7-10 (session 11): death appraised as a relief, lethality asked by
 amount, walking into the sea, "sh" and fresh cuts, self-harm announced, doubt about staying safe, a farewell to
 whoever reads the message, veiled deaths, questions about one's own death, bleeding out, the last weekend alive,
-where the body will be found, wishing to be killed, "tonight I end it".
+where the body will be found, wishing to be killed, "tonight I end it", pills bought from several shops.
 ``risk_acts`` adds them to its kinds before compiling; each class was missed by the rules on probes
-(tests/metrics/vignettes/risk_wording_probes.jsonl, sets dev7-10 and holdout7-10).
+(tests/metrics/vignettes/risk_wording_probes.jsonl, sets dev7-11 and holdout7-11).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from harness.metrics.risk_words import _DRUG, _METHOD
 
 PATTERNS: dict[str, list[str]] = {
     "passive": [], "preparatory": [], "method": [], "plan": [], "self_harm": [], "active": [], "farewell": [],
-    "intent": [],
+    "intent": [], "hopelessness": [],
 }
 
 # --- death as a relief, lethality asked by amount, walking into the sea (session 11, round 7) -------------------
@@ -175,4 +175,32 @@ PATTERNS["intent"] += [
     # "Tonight I end it." (simple present with a set time; not "end it with him", "end my gym membership")
     r"\b(?:tonight|today|tomorrow|now|this (?:evening|weekend)),? i (?:finally )?end (?:it(?: all)?|things|"
     r"everything|my life)\b(?! (?:with|for|between)\b)",
+]
+
+# --- pills gathered from several shops (session 11, round 11) ----------------------------------------------------
+# "I've been going to different chemists so I can buy more paracetamol": pack-size limits got round by visiting
+# several shops, a recognised sign of stockpiling. Only with a word for getting more or going unnoticed (price is
+# an everyday reason), and not for someone else ("three chemists to find Calpol for the baby").
+_SHOPS = r"(?:chemists?|pharmac(?:y|ies)|shops?|supermarkets?|stores?|garages?)"
+_OTC = r"(?:paracetamol|tylenol|acetaminophen|pills|tablets|painkillers|co-?codamol|ibuprofen|aspirin|nytol)"
+_MORE_UNNOTICED = (
+    r"(?=[^.!?]*\b(?:more|extra|enough|every (?:day|week)|limits?|so (?:that )?(?:they|nobody|no ?one|the "
+    r"(?:staff|pharmacist|cashier)) (?:don'?t |doesn'?t |won'?t |wouldn'?t )?(?:notice|ask|know|get suspicious)))"
+    r"(?![^.!?]*\bfor (?:the|my|a|our) (?:baby|kids?|son|daughter|dad|mum|mom|nan|gran|husband|wife|partner)\b)"
+)
+PATTERNS["preparatory"] += [
+    rf"\b(?:different|several|multiple|two|three|four|five|other) {_SHOPS}\b{_MORE_UNNOTICED}[^.!?]{{0,40}}\b{_OTC}\b",
+    rf"\b(?:buy|buying|bought|get|getting|got) (?:more |extra |some )?{_OTC}{_MORE_UNNOTICED} (?:from|at|in) "
+    rf"(?:a |two |three |several )?(?:different|several|multiple|other) {_SHOPS}\b",
+]
+# Found at holdout11's first scoring (dev11 had the same classes, caught there by the learned half only): a veiled
+# death others will regret, and worth told as wasted air.
+PATTERNS["passive"] += [
+    r"\b(?:they'?ll|you'?ll|everyone will|everybody will|people will|they will|you will|she'?ll|he'?ll) (?:all )?"
+    r"(?:be sorry|miss me|regret (?:it|this|everything)|realise|realize|notice me|care)\b[^.!?]{0,15}\bwhen i'?m "
+    r"(?:gone|dead)\b(?! (?:to|for|on|abroad|away|off)\b)",
+]
+PATTERNS["hopelessness"] += [
+    r"\b(?:i'?m|i am|feel like|feeling like) (?:just |such |a complete |a total |nothing but |only )*(?:a )?waste of "
+    r"(?:space|oxygen|air|skin|a life)\b",
 ]

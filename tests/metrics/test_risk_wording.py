@@ -122,6 +122,10 @@ from harness.metrics.risk import LEVELS, assess_risk, assess_rules
         ("Sometimes I wish somebody would murder me.", "low"),
         ("I keep hoping the bus hits me on the way to work.", "low"),
         ("Tomorrow I end it all.", "imminent"),
+        # pills gathered from several shops to get round pack limits; regret when I'm gone; wasted air
+        ("I buy paracetamol at several supermarkets so the staff don't notice.", "high"),
+        ("Everyone will regret it when I'm dead.", "low"),
+        ("I feel like a waste of oxygen.", "low"),
     ],
 )
 def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
@@ -192,6 +196,9 @@ def test_risk_said_around_the_words_is_read(text: str, expected: str) -> None:
         "I want someone to kill the music, it's 3am.",
         "I hope the bus comes soon, it's freezing.",
         "Tonight I end it with him, I'm done with the lies.",
+        "I checked three different pharmacies for cheaper ibuprofen.",
+        "You'll miss me when I'm gone on holiday.",
+        "That film was a waste of two hours.",
     ],
 )
 def test_everyday_sentences_with_the_same_words_stay_none(text: str) -> None:
