@@ -300,7 +300,8 @@ _DEATH_OF_OTHER = rf"(?:{_SUICIDE_OF_OTHER}|passed away|died|passed(?= (?:on|las
 # The writer is in the sentence, and no negation or fear stands between the death and the wish ("I would never do
 # the same", "I'm scared I'll go the same way" after an illness are not wishes).
 _WRITER_IN_IT = r"^(?=[^.!?]*?\b(?:i|i'm|im|i've|ive|i'd|i'll|me)\b)[^.!?]{0,120}?\b"
-_NO_NEGATION = r"(?:(?!\b(?:not|never|no|don'?t|won'?t|wouldn'?t|can'?t|cannot|didn'?t|scared|afraid|worried)\b)[^.!?])"
+_NEGATOR = r"(?:not|never|no|don'?t|won'?t|wouldn'?t|can'?t|cannot|didn'?t)"
+_NO_NEGATION = rf"(?:(?!\b(?:{_NEGATOR}|scared|afraid|worried)\b)[^.!?])"
 _FOLLOW_STRONG = (
     r"(?:do(?:ing)? (?:the same(?: thing)?|it too)(?= *(?:[.,;:!?]|$|too\b|now\b|soon\b|one day\b|some ?day\b|"
     r"eventually\b|as (?:him|her|them)\b))|go(?:ing)? (?:out )?the same way|"
@@ -329,7 +330,7 @@ _PATTERNS["intent"] += [
     # (no negation in between: the cue starts at "we", so the usual check before it sees nothing; and no "ending
     # things together", which is also how a couple parts)
     r"\b(?:we|me and (?:my )?\w+|(?:my )?\w+ and (?:i|me))\b"
-    r"(?:(?!\b(?:not|never|no|don'?t|won'?t|wouldn'?t|can'?t|cannot|didn'?t)\b)[^.!?]){0,50}?"
+    rf"(?:(?!\b{_NEGATOR}\b)[^.!?]){{0,50}}?"
     r"\b(?:kill(?:ing)? our ?sel(?:f|ves)|end(?:ing)? (?:it all|our lives) together|die together|"
     r"take our (?:own )?lives|"
     r"(?:have|made|make|making|agreed (?:on|to)?|planning|planned) (?:a |our )?(?:suicide )?pact (?:to (?:end it|"

@@ -131,10 +131,9 @@ def _subject_is_third_person(sentence: str, start: int) -> bool:
         return False
     nearest = third[-1]
     if (
-        nearest.group(0).lower() in _YOU
+        all(m.group(0).lower() in _YOU for m in third)
         and _GENERIC_YOU.search(sentence)
         and not _SUPPORTER_YOU.search(sentence)
-        and all(m.group(0).lower() in _YOU for m in third)
     ):
         return False
     return not first or nearest.end() > first[-1]

@@ -11,6 +11,7 @@ from typing import Any
 from harness.metrics.risk_acts import _DANGER_HERE, _FAREWELL_SIGNALS
 from harness.metrics.risk_context import _HYPOTHETICAL, Cue, _find_cues, _fix_typos
 from harness.metrics.risk_model import rule_features
+from harness.metrics.risk_veiled import SELF_HARM_ANNOUNCING
 from harness.metrics.risk_words import _KILL_SELF, _TIMELINE
 from harness.metrics.text import fold, mask_other_voices
 from harness.suite import RISK_ORDER
@@ -115,7 +116,7 @@ _KILL_SELF_RE = re.compile(_KILL_SELF + r"|\bdie\b", re.I)
 # A wish that names death itself, which a set time turns into intent ("... be dead by Friday", "gone for good").
 _DEATH_TOLD = re.compile(r"\bdie\b|\bdead\b|gone (?:for good|forever|for ever|permanently)|won'?t be (?:here|around|"
                          r"alive)", re.I)
-_SELF_HARM_ANNOUNCED = re.compile(r"^(?:going to|gonna|about to|i'?ll|i will|ill)\b", re.I)
+_SELF_HARM_ANNOUNCED = re.compile(rf"^{SELF_HARM_ANNOUNCING}\b", re.I)
 # Words that make "I know exactly how I'd do it" a method, not a recipe.
 _LETHAL_WORD = re.compile(
     r"\b(?:pills|tablets|overdose|rope|noose|gun|rifle|pistol|bridge|cliff|tracks|train|blade|razor|knife|wrists?|"

@@ -67,8 +67,10 @@ PATTERNS["plan"] += [rf"\bmy (?:plan|intention) is to\b(?=[^.!?]{{0,60}}?\b(?:{_
 # Peer-support shorthand "sh" for self-harm ("my sh urges", "relapsed with sh"), fresh cuts told as nouns, and acts
 # announced ("I'm going to hurt myself tonight"; with a set time the rules read it as high).
 _SH = r"(?:sh|s/h)"
+# The verbs that announce an act ("I'm going to hurt myself"); ``risk_rules`` dates these with a set time.
+SELF_HARM_ANNOUNCING = r"(?:going to|gonna|about to|i'?ll|i will|ill)"
 _SELF_HARM_SAID = (
-    r"(?:going to|gonna|about to|i'?ll|i will|ill|want to|wanna|need to) (?:really |badly |just )?"
+    rf"(?:{SELF_HARM_ANNOUNCING}|want to|wanna|need to) (?:really |badly |just )?"
     r"(?:hurt|harm|cut|burn|punish) my ?self\b"
 )
 PATTERNS["self_harm"] += [
